@@ -1,0 +1,3 @@
+from domainwatch.cli import main
+
+main()
