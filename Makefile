@@ -1,0 +1,54 @@
+# domainwatch: `make demo` runs the main job against the local test internet, `make test` runs
+# the whole suite. Both install what they need first (as root on Debian): the Debian packages,
+# a virtualenv in .venv and the package itself.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEBIAN_PACKAGES := knot knot-dnsutils unbound iproute2 python3-venv
+SERVER_BINARIES := /usr/sbin/knotd /usr/sbin/unbound /usr/sbin/ip
+
+# Run the local test internet in a network namespace of its own when the kernel allows it:
+# only loopback exists there, so nothing collides with the machine's services and no packet
+# can leave. Falls back to the machine's loopback (free 127.x addresses are chosen) otherwise.
+ISOLATED := $(shell unshare --net true 2>/dev/null && echo yes)
+ifeq ($(ISOLATED),yes)
+IN_NETNS = unshare --net sh -c 'ip link set lo up && exec "$$@"' sh
+else
+IN_NETNS =
+endif
+
+.PHONY: demo test bench lint install debian-packages clean
+
+demo: install
+	$(IN_NETNS) $(BIN)/domainwatch demo
+
+test: install
+	$(BIN)/ruff check domainwatch tests bench
+	$(IN_NETNS) $(BIN)/python -m pytest -q
+
+bench: install
+	$(IN_NETNS) $(BIN)/python bench/bench_dns.py --names 10000 --names 100000
+
+lint: install
+	$(BIN)/ruff check domainwatch tests bench
+
+install: debian-packages $(VENV)/.installed
+
+debian-packages:
+	@missing=""; for binary in $(SERVER_BINARIES); do [ -x $$binary ] || missing=yes; done; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing=yes; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends $(DEBIAN_PACKAGES); \
+	fi
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,506 @@
+"""The command line: a thin click layer over register, scan, store and output."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from domainwatch import __version__
+from domainwatch.config import Config, ConfigError, load_config
+from domainwatch.names import InvalidName, display_name, normalize_name
+from domainwatch.output import (
+    Progress,
+    render_csv,
+    render_json,
+    render_table,
+    terminal_safe,
+)
+from domainwatch.register import (
+    COLUMNS,
+    FORMATS,
+    STATES,
+    RegisterError,
+    apply_plan,
+    entry_as_text,
+    plan_import,
+    read_rows,
+)
+from domainwatch.store import FINDING_STATUSES, SEVERITIES, Store, StoreError
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_DATABASE = 4
+EXIT_RESOLVER = 5
+
+CATEGORIES = ("unused", "unregistered", "dangling", "hijacked", "link", "register", "tls")
+FINDING_COLUMNS = ("id", "name", "rule", "category", "severity", "status", "first_seen",
+                   "last_seen", "summary", "evidence")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"domainwatch: {terminal_safe(message, limit=None)}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns the errors a user can meet into one clear line and a documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from domainwatch.probes.dns import ResolverUnreachable
+        from domainwatch.scan import ScanError
+
+        try:
+            return super().invoke(ctx)
+        except RegisterError as error:
+            click.echo(f"domainwatch: {error.source}: {len(error.errors)} error(s), nothing "
+                       "imported:", err=True)
+            for row_error in error.errors:
+                click.echo(f"  {terminal_safe(row_error, limit=None)}", err=True)
+            sys.exit(EXIT_INPUT)
+        except (ConfigError, ScanError, InvalidName) as error:
+            _fail(str(error), EXIT_INPUT)
+        except StoreError as error:
+            _fail(str(error), EXIT_DATABASE)
+        except sqlite3.OperationalError as error:
+            _fail(f"database error: {error}", EXIT_DATABASE)
+        except ResolverUnreachable as error:
+            _fail(str(error), EXIT_RESOLVER)
+        except KeyboardInterrupt:
+            _fail("interrupted; the next scan resumes where this one stopped", 130)
+
+
+class _State:
+    def __init__(self, db_path: Path, config: Config) -> None:
+        self.db_path = db_path
+        self.config = config
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.db_path)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+pass_state = click.make_pass_decorator(_State)
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _by_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--by", default=_default_user, show_default="your login name",
+                        help="Who makes the change, for the history.")(function)
+
+
+def _format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--format", "output_format", type=click.Choice(choices),
+                        default=choices[0], show_default=True, help="Output format.")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="DOMAINWATCH_DB", default="domainwatch.db", show_default=True,
+              help="The database file (env DOMAINWATCH_DB).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="DOMAINWATCH_CONFIG",
+              help="Configuration file, TOML (env DOMAINWATCH_CONFIG).")
+@click.version_option(__version__, prog_name="domainwatch")
+@click.pass_context
+def cli(ctx: click.Context, db_path: Path, config_path: Path | None) -> None:
+    """Domain and DNS hygiene monitor for government domains under gov.cn.
+
+    Keeps the register of domain allocations, resolves every name, and flags names that are
+    unused, dangling, unregistered or hijacked.
+    """
+    state = _State(db_path, load_config(config_path))
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+# -- register ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def register() -> None:
+    """The register of domain allocations: import, list, change state."""
+
+
+@register.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "file_format", type=click.Choice(FORMATS),
+              help="File format (default: by extension, .json is JSON, anything else CSV).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--note", default="", help="Why, for the history (default: the file name).")
+@_by_option
+@pass_state
+def register_import(state: _State, file: Path, file_format: str | None, dry_run: bool,
+                    note: str, by: str) -> None:
+    """Import register entries from a CSV or JSON FILE.
+
+    CSV columns, by header name in any order: name, owner, parent, state, site_code, contact,
+    networks, nameservers, note. Only name is required. The whole file is checked first; if
+    any row is bad, every error is listed by row number and nothing is imported. Entries
+    already in the register are updated with the non-empty cells of their row.
+    """
+    rows = read_rows(file, file_format)
+    store = state.store
+    existing = {entry["name"]: entry for entry in store.entries()}
+    plan = plan_import(str(file), rows, existing)
+    if dry_run:
+        for entry in plan.added:
+            click.echo(f"add      {terminal_safe(display_name(entry['name']))}")
+        for entry, diff in plan.changed:
+            fields = ", ".join(f"{key}: {_short(old)} → {_short(new)}"
+                               for key, (old, new) in diff.items())
+            click.echo(f"change   {terminal_safe(display_name(entry['name']))}  "
+                       f"{terminal_safe(fields)}")
+        click.echo(f"dry run: {len(plan.added)} to add, {len(plan.changed)} to change, "
+                   f"{len(plan.unchanged)} unchanged; nothing written")
+        return
+    apply_plan(store, plan, by=by, reason=note or f"import {file.name}")
+    click.echo(f"imported {file.name}: {len(plan.added)} added, {len(plan.changed)} changed, "
+               f"{len(plan.unchanged)} unchanged")
+
+
+def _short(value: object) -> str:
+    if isinstance(value, list):
+        return " ".join(value) or "-"
+    return str(value) if value not in (None, "") else "-"
+
+
+@register.command("list")
+@click.option("--state", "state_filter", type=click.Choice(STATES), help="Only this state.")
+@_format_option("table", "json", "csv")
+@pass_state
+def register_list(state: _State, state_filter: str | None, output_format: str) -> None:
+    """List the register."""
+    entries = state.store.entries(state_filter)
+    if output_format == "json":
+        click.echo(render_json([{k: e[k] for k in (*COLUMNS, "created", "updated")}
+                                for e in entries]))
+    elif output_format == "csv":
+        click.echo(render_csv(COLUMNS, [[entry_as_text(e)[k] for k in COLUMNS] for e in entries]),
+                   nl=False)
+    else:
+        rows = [[display_name(e["name"]), e["state"], e["owner"],
+                 display_name(e["parent"]) if e["parent"] else "", e["site_code"]]
+                for e in entries]
+        click.echo(render_table(("name", "state", "owner", "parent", "site_code"), rows))
+        click.echo(f"{len(entries)} entries")
+
+
+@register.command("set")
+@click.argument("name")
+@click.option("--state", "new_state", type=click.Choice(STATES), required=True,
+              help="The new lifecycle state.")
+@click.option("--note", default="", help="Why, for the history.")
+@_by_option
+@pass_state
+def register_set(state: _State, name: str, new_state: str, note: str, by: str) -> None:
+    """Change the state of the entry NAME (the change is kept in its history)."""
+    store = state.store
+    stored = normalize_name(name)
+    with store.transaction():
+        entry = store.entry(stored)
+        if entry is None:
+            _fail(f"{name} is not in the register", EXIT_INPUT)
+        if entry["state"] == new_state:
+            click.echo(f"{display_name(stored)} is already {new_state}")
+            return
+        old = entry["state"]
+        entry["state"] = new_state
+        store.save_entry(entry, by=by, reason=note, action="changed",
+                         changes={"state": {"from": old, "to": new_state}})
+    click.echo(f"{display_name(stored)}: {old} → {new_state}")
+
+
+# -- scan -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]",
+              help="Recursive resolver to ask (repeatable; default: the configuration file's, "
+                   "else the system's).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds to wait for each DNS answer (default 2).")
+@click.option("--retries", type=click.IntRange(min=0), help="Retries after a timeout (default 2).")
+@click.option("--concurrency", type=click.IntRange(min=1),
+              help="DNS queries in flight at once (default 1000).")
+@pass_state
+def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
+         timeout: float | None, retries: int | None, concurrency: int | None) -> None:
+    """Resolve register names and update findings (all names when none are given).
+
+    A timeout or SERVFAIL is never taken for "does not exist": such names are asked again,
+    then reported as unresolved, and their findings are left as they were.
+    """
+    from domainwatch.scan import scan as run_scan
+
+    config = _resolver_config(state.config, resolvers, timeout, retries, concurrency)
+    targets = [normalize_name(name) for name in names]
+    progress = Progress()
+    try:
+        summary = run_scan(state.store, targets or None, config, progress)
+    finally:
+        progress.close()
+    _print_scan_summary(summary)
+
+
+def _resolver_config(config: Config, resolvers: tuple[str, ...], timeout: float | None,
+                     retries: int | None, concurrency: int | None) -> Any:
+    from domainwatch.probes.dns import ResolverConfig, parse_resolver
+
+    parsed = []
+    for text in resolvers or tuple(config.resolvers):
+        try:
+            parsed.append(parse_resolver(text))
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--resolver") from None
+    return ResolverConfig(
+        resolvers=parsed,
+        timeout=timeout if timeout is not None else config.timeout,
+        retries=retries if retries is not None else config.retries,
+        concurrency=concurrency if concurrency is not None else config.concurrency,
+    )
+
+
+def _print_scan_summary(summary: Any) -> None:
+    changes = summary.changes
+    resumed = (f" (resumed run {summary.run_id} after {summary.resumed_after} names)"
+               if summary.resumed_after else "")
+    click.echo(f"run {summary.run_id}: scanned {summary.names_scanned} of "
+               f"{summary.names_total} names in {summary.seconds:.1f}s{resumed}; "
+               f"{summary.observations_changed} changed")
+    click.echo(f"findings: {len(changes.opened)} opened, {len(changes.reopened)} reopened, "
+               f"{len(changes.escalated)} escalated, {len(changes.resolved)} resolved")
+    if summary.unresolved:
+        click.echo(f"{len(summary.unresolved)} name(s) unresolved (DNS failure, not judged; "
+                   "asked again next scan):")
+        for name, failures in sorted(summary.unresolved.items()):
+            reasons = ", ".join(f"{qtype} {status}" for qtype, status in sorted(failures.items()))
+            click.echo(f"  {display_name(name)}: {reasons}")
+
+
+# -- findings ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--status", type=click.Choice((*FINDING_STATUSES, "all")), default="open",
+              show_default=True, help="Finding status.")
+@click.option("--category", type=click.Choice(CATEGORIES), help="Only this category.")
+@click.option("--rule", help="Only this rule id, e.g. dangling.cname.")
+@click.option("--severity", type=click.Choice(SEVERITIES), help="Only this severity.")
+@_format_option("table", "json", "csv")
+@pass_state
+def findings(state: _State, status: str, category: str | None, rule: str | None,
+             severity: str | None, output_format: str) -> None:
+    """List findings."""
+    rows = [_finding_record(f) for f in state.store.findings(
+        status=status, category=category, rule=rule, severity=severity)]
+    if output_format == "json":
+        click.echo(render_json(rows))
+    elif output_format == "csv":
+        click.echo(render_csv(FINDING_COLUMNS,
+                              [[row[k] if k != "evidence" else render_json(row[k])
+                                for k in FINDING_COLUMNS] for row in rows]), nl=False)
+    else:
+        _print_findings_table(rows)
+
+
+def _finding_record(finding: dict[str, Any]) -> dict[str, Any]:
+    return {"id": finding["id"], "name": finding["name"], "display_name":
+            display_name(finding["name"]), "rule": finding["rule"],
+            "category": finding["category"], "severity": finding["severity"],
+            "status": finding["status"], "subject": finding["subject"],
+            "first_seen": finding["first_seen"], "last_seen": finding["last_seen"],
+            "resolved_at": finding["resolved_at"], "summary": finding["summary"],
+            "evidence": finding["evidence"], "ack_note": finding["ack_note"]}
+
+
+def _print_findings_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        click.echo("no findings")
+        return
+    click.echo(render_table(
+        ("id", "severity", "rule", "name", "status", "since", "summary"),
+        [[r["id"], r["severity"], r["rule"], r["display_name"], r["status"],
+          r["first_seen"][:10], r["summary"]] for r in rows]))
+    click.echo(f"{len(rows)} findings")
+
+
+@cli.command()
+@click.argument("finding_id", metavar="ID", type=int)
+@click.option("--note", required=True, help="Why it is accepted for now (kept in the history).")
+@_by_option
+@pass_state
+def ack(state: _State, finding_id: int, note: str, by: str) -> None:
+    """Acknowledge finding ID: it stays listed under --status acknowledged until resolved."""
+    store = state.store
+    finding = store.finding(finding_id)
+    if finding is None:
+        _fail(f"no finding {finding_id}", EXIT_INPUT)
+    if finding["status"] == "resolved":
+        _fail(f"finding {finding_id} is resolved; nothing to acknowledge", EXIT_INPUT)
+    store.acknowledge(finding_id, note, by)
+    click.echo(f"finding {finding_id} acknowledged ({finding['rule']} on "
+               f"{display_name(finding['name'])})")
+
+
+# -- show -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("name")
+@_format_option("text", "json")
+@pass_state
+def show(state: _State, name: str, output_format: str) -> None:
+    """Everything about NAME: register entry and history, DNS fingerprint, findings."""
+    store = state.store
+    stored = normalize_name(name)
+    entry = store.entry(stored)
+    if entry is None:
+        _fail(f"{name} is not in the register", EXIT_INPUT)
+    dns = store.observations(stored, "dns", limit=10)
+    last_scan = store.last_scan(stored)
+    found = [_finding_record(f) for f in store.findings(status="all", name=stored)]
+    history = store.entry_history(stored)
+    if output_format == "json":
+        click.echo(render_json({"entry": entry, "history": history, "last_scan": last_scan,
+                                "dns": dns, "findings": found}))
+        return
+    _print_show(entry, history, dns, last_scan, found)
+
+
+def _print_show(entry: dict[str, Any], history: list[dict[str, Any]],
+                dns: list[dict[str, Any]], last_scan: dict[str, Any] | None,
+                found: list[dict[str, Any]]) -> None:
+    echo = click.echo
+    name = entry["name"]
+    echo(display_name(name) + (f"  ({name})" if display_name(name) != name else ""))
+    for label, key in (("owner", "owner"), ("parent", "parent"), ("state", "state"),
+                       ("site code", "site_code"), ("contact", "contact"),
+                       ("networks", "networks"), ("nameservers", "nameservers"),
+                       ("note", "note")):
+        value = _short(entry[key])
+        if key == "parent" and entry[key]:
+            value = display_name(entry[key])
+        echo(f"  {label:<12}{terminal_safe(value)}")
+    echo("\nhistory")
+    for item in history:
+        changes = item["changes"]
+        if item["action"] == "changed":
+            text = ", ".join(f"{k} {_short(v['from'])} → {_short(v['to'])}"
+                             for k, v in changes.items())
+        else:
+            text = item["action"]
+        reason = f"  ({item['reason']})" if item["reason"] else ""
+        echo(terminal_safe(f"  {item['at']}  {item['by']}  {text}{reason}", limit=None))
+    echo("\nDNS")
+    if last_scan:
+        echo(f"  last scanned  {last_scan['at']} (run {last_scan['run_id']}): "
+             f"{last_scan['outcome']}")
+    if not dns:
+        echo("  no observation yet")
+    else:
+        current = dns[0]
+        data = current["data"]
+        echo(f"  fingerprint   unchanged since {current['first_seen']} "
+             f"(confirmed {current['last_seen']})")
+        echo(f"  status        {data['status']}")
+        rows = [("CNAME", " → ".join(display_name(t) for t in data.get("cname_chain", []))),
+                ("A", " ".join(data.get("a", []))), ("AAAA", " ".join(data.get("aaaa", []))),
+                ("NS", " ".join(data.get("ns", []))
+                 + (f"  (of {data['ns_owner']})" if data.get("ns_owner") not in (None, name)
+                    else "")),
+                ("MX", "; ".join(data.get("mx", []))), ("TXT", " ".join(data.get("txt", []))),
+                ("zone", data.get("zone") or "")]
+        for label, value in rows:
+            if value:
+                echo(f"  {label:<14}{terminal_safe(value)}")
+        if len(dns) > 1:
+            echo("  earlier fingerprints")
+            for older in dns[1:]:
+                echo(f"    {older['first_seen']} – {older['last_seen']}  "
+                     f"{older['data']['status']}  "
+                     f"{terminal_safe(' '.join(older['data'].get('a', [])))}")
+    echo("\nfindings")
+    if not found:
+        echo("  none")
+    for finding in found:
+        echo(terminal_safe(f"  #{finding['id']} {finding['severity']:<8} {finding['rule']:<32}"
+                           f"{finding['status']:<13} since {finding['first_seen']}", limit=None))
+        echo(f"     {terminal_safe(finding['summary'], limit=None)}")
+
+
+# -- demo -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--keep-db", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the demo database here (default: a new temporary file).")
+@pass_state
+def demo(state: _State, keep_db: Path | None) -> None:
+    """Start the local test internet, import the demo register, scan it, print findings.
+
+    Everything runs on loopback (127.0.0.0/8): real Knot DNS servers for a small
+    gov.cn hierarchy and a real Unbound resolver. Needs root (servers listen on port 53).
+    """
+    from importlib.resources import files
+
+    from domainwatch.probes.dns import ResolverConfig, parse_resolver
+    from domainwatch.scan import scan as run_scan
+    from domainwatch.testnet import LocalInternet, load_scenario
+
+    worlds = files("domainwatch.testnet") / "worlds"
+    scenario = load_scenario(Path(str(worlds / "demo.toml")))
+    register_file = Path(str(worlds / "demo-register.csv"))
+    db_path = keep_db or Path(tempfile.mkdtemp(prefix="domainwatch-demo-")) / "demo.db"
+    click.echo(f"demo database: {db_path}")
+    with LocalInternet(scenario) as net, Store(db_path) as store:
+        click.echo(f"local test internet up: resolver {net.resolver}")
+        plan = plan_import(str(register_file), read_rows(register_file),
+                           {e["name"]: e for e in store.entries()})
+        apply_plan(store, plan, by="demo", reason="demo register")
+        click.echo(f"imported the demo register: {len(plan.added)} entries")
+        config = ResolverConfig(resolvers=[parse_resolver(net.resolver)], timeout=1.0,
+                                retries=1)
+        progress = Progress()
+        try:
+            summary = run_scan(store, None, config, progress)
+        finally:
+            progress.close()
+        _print_scan_summary(summary)
+        click.echo("")
+        _print_findings_table([_finding_record(f) for f in store.findings(status="open")])
+    click.echo(f"\nexplore: domainwatch --db {db_path} findings --format json")
+
+
+def main() -> None:
+    if os.environ.get("DOMAINWATCH_DEBUG"):
+        cli(prog_name="domainwatch")
+        return
+    try:
+        cli(prog_name="domainwatch")
+    except Exception as error:
+        _fail(f"internal error: {type(error).__name__}: {error} (set DOMAINWATCH_DEBUG=1 for "
+              "the traceback, and please report it)", EXIT_INTERNAL)

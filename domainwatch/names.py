@@ -1,0 +1,192 @@
+"""Names: normalisation to IDNA form, display in Unicode, and the government naming rules.
+
+Every name domainwatch stores is lower-case, IDNA (punycode) form, without a trailing dot.
+The naming rules come from the State Council General Office letter 国办函〔2018〕55号:
+only ``.gov.cn`` and ``.政务`` for government sites, portals at ``www.<name>.gov.cn``,
+departments at ``<dept>.<name>.gov.cn`` under their own government's domain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import idna
+
+MAX_NAME_OCTETS = 253
+MAX_LABEL_OCTETS = 63
+
+#: The ``.政务`` top-level domain in IDNA form.
+ZHENGWU = "xn--zfr164b"
+GOVERNMENT_SUFFIXES = ("gov.cn", ZHENGWU)
+
+#: Public suffixes that matter before the Public Suffix List arrives with the registration
+#: checks: one level below these is a registrable domain.
+_TWO_LABEL_SUFFIXES = frozenset(
+    {"gov.cn", "com.cn", "net.cn", "org.cn", "edu.cn", "ac.cn", "mil.cn"}
+)
+
+_LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+#: 省级行政区划代码: the first two digits of every administrative division code.
+PROVINCE_CODES = frozenset(
+    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
+     "65", "71", "81", "82"}
+)
+_SITE_CODE = re.compile(r"^(?:(\d{6})\d{4}|bm\d{8})$")
+
+
+class InvalidName(ValueError):
+    """A name that cannot be a fully qualified domain name."""
+
+
+def normalize_name(text: str) -> str:
+    """Return ``text`` as a stored name: lower-case IDNA, no trailing dot.
+
+    Accepts Unicode (``酒泉.政务``), mixed case and one trailing dot. Raises
+    :class:`InvalidName` with a message a user can act on.
+    """
+    raw = text.strip()
+    if raw.endswith("."):
+        raw = raw[:-1]
+    if not raw:
+        raise InvalidName("empty name")
+    labels = raw.split(".")
+    for position, label in enumerate(labels, start=1):
+        if not label:
+            raise InvalidName(f"empty label (label {position}) in {text.strip()!r}")
+    encoded: list[str] = []
+    for label in labels:
+        if label.isascii():
+            ascii_label = label.lower()
+        else:
+            try:
+                ascii_label = idna.encode(label, uts46=True).decode("ascii")
+            except idna.IDNAError as error:
+                raise InvalidName(f"label {label!r} is not a valid internationalised label: "
+                                  f"{error}") from None
+        if len(ascii_label) > MAX_LABEL_OCTETS:
+            raise InvalidName(f"label {label!r} is {len(ascii_label)} octets long "
+                              f"(at most {MAX_LABEL_OCTETS})")
+        if not _LDH_LABEL.match(ascii_label):
+            bad = sorted({c for c in ascii_label if not (c.isalnum() or c == "-")})
+            if bad:
+                shown = " ".join(repr(c) for c in bad)
+                raise InvalidName(f"label {label!r} contains characters not allowed in a "
+                                  f"host name: {shown}")
+            raise InvalidName(f"label {label!r} must not start or end with a hyphen")
+        if ascii_label.startswith("xn--"):
+            try:
+                idna.decode(ascii_label)
+            except idna.IDNAError:
+                raise InvalidName(f"label {label!r} is not valid punycode") from None
+        encoded.append(ascii_label)
+    name = ".".join(encoded)
+    if len(name) > MAX_NAME_OCTETS:
+        raise InvalidName(f"name is {len(name)} octets long (at most {MAX_NAME_OCTETS})")
+    return name
+
+
+def display_name(name: str) -> str:
+    """The name in Unicode where any label is punycode (``xn--bww729e.xn--zfr164b`` → 酒泉.政务)."""
+    if "xn--" not in name:
+        return name
+    labels = []
+    for label in name.split("."):
+        if label.startswith("xn--"):
+            with contextlib.suppress(idna.IDNAError):
+                label = idna.decode(label)
+        labels.append(label)
+    return ".".join(labels)
+
+
+def is_under(name: str, domain: str) -> bool:
+    """True when ``name`` is ``domain`` or a sub-domain of it."""
+    return name == domain or name.endswith("." + domain)
+
+
+def government_suffix(name: str) -> str | None:
+    """The government suffix (``gov.cn`` or ``.政务``) the name sits under, or None."""
+    for suffix in GOVERNMENT_SUFFIXES:
+        if name != suffix and is_under(name, suffix):
+            return suffix
+    return None
+
+
+def registrable_domain(name: str) -> str | None:
+    """The name one level below its public suffix (``x.jiuquan.gov.cn`` → ``jiuquan.gov.cn``).
+
+    None when the name is itself a public suffix.
+    """
+    labels = name.split(".")
+    if len(labels) >= 2 and ".".join(labels[-2:]) in _TWO_LABEL_SUFFIXES:
+        return ".".join(labels[-3:]) if len(labels) >= 3 else None
+    return ".".join(labels[-2:]) if len(labels) >= 2 else None
+
+
+def site_code_problem(code: str) -> str | None:
+    """Why ``code`` is not a valid 网站标识码, or None when it is."""
+    match = _SITE_CODE.match(code)
+    if not match:
+        return (f"site code {code!r} must be 10 characters: a 6-digit division code and a "
+                "4-digit serial (6209000001), or 'bm' and 8 digits for central departments")
+    division = match.group(1)
+    if division is not None and division[:2] not in PROVINCE_CODES:
+        return f"site code {code!r} starts with {division[:2]!r}, which is no province's code"
+    return None
+
+
+@dataclass(frozen=True)
+class NamingProblem:
+    """One way an entry breaks the naming rules; ``code`` is stable (the finding's subject)."""
+
+    code: str
+    severity: str
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def naming_problems(name: str, parent: str | None) -> list[NamingProblem]:
+    """The naming-rule problems of a register entry ``name`` whose parent entry is ``parent``."""
+    problems: list[NamingProblem] = []
+    suffix = government_suffix(name)
+    shown = display_name(name)
+    if suffix is None:
+        problems.append(NamingProblem(
+            "non_government_suffix", "medium",
+            f"{shown} is a government site outside .gov.cn and .政务",
+            {"name": name, "allowed_suffixes": ["gov.cn", "政务"]},
+        ))
+    if parent is None:
+        if suffix is not None:
+            labels = name[: -len(suffix) - 1].split(".")
+            if len(labels) > 2 or (len(labels) == 2 and labels[0] != "www"):
+                problems.append(NamingProblem(
+                    "portal_form", "low",
+                    f"{shown} has no parent entry but is not of the form www.<name>.{suffix}",
+                    {"name": name, "expected": f"www.<name>.{display_name(suffix)}"},
+                ))
+        return problems
+    government = registrable_domain(parent)
+    if government is None or government_suffix(parent) is None:
+        return problems
+    if not is_under(name, government):
+        problems.append(NamingProblem(
+            "not_under_parent", "medium",
+            f"{shown} is not under {display_name(government)}, the domain of its parent "
+            f"{display_name(parent)}",
+            {"name": name, "parent": parent, "parent_domain": government},
+        ))
+    elif suffix is not None:
+        below = name[: -len(government) - 1].split(".") if name != government else []
+        if len(below) > 2 or (len(below) == 2 and below[0] != "www"):
+            problems.append(NamingProblem(
+                "too_deep", "low",
+                f"{shown} is more than one level below {display_name(government)}; "
+                f"departments use <dept>.{display_name(government)}",
+                {"name": name, "parent_domain": government},
+            ))
+    return problems

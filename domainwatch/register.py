@@ -1,0 +1,294 @@
+"""The register: reading allocation lists, validating every row, and planning an import.
+
+A file is checked whole before anything is written: one bad row rejects the file, and every
+error is reported with its row number, so an administrator fixes them all in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from domainwatch.names import InvalidName, normalize_name, site_code_problem
+from domainwatch.store import Store
+
+STATES = ("active", "offline", "deregistered")
+COLUMNS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
+           "nameservers", "note")
+LIST_COLUMNS = ("networks", "nameservers")
+FORMATS = ("csv", "json")
+_SEPARATORS = re.compile(r"[\s;,]+")
+
+
+class RegisterError(Exception):
+    """A register file that cannot be imported; ``errors`` lists every problem found."""
+
+    def __init__(self, source: str, errors: list[RowError]) -> None:
+        self.source = source
+        self.errors = errors
+        super().__init__(f"{source}: {len(errors)} error(s)")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}" if self.row is not None else self.message
+
+
+@dataclass
+class RawRow:
+    """One row as read from a file, with the row number a user sees in their editor."""
+
+    row: int
+    values: dict[str, str]
+
+
+def read_rows(path: Path, file_format: str | None = None) -> list[RawRow]:
+    """Read a register file (CSV or JSON, chosen by ``file_format`` or the extension)."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RegisterError(source, [RowError(None, "file not found")]) from None
+    except OSError as error:
+        raise RegisterError(source, [RowError(None, f"cannot read: {error.strerror}")]) from None
+    file_format = file_format or ("json" if path.suffix.lower() == ".json" else "csv")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RegisterError(source, [RowError(None, f"not UTF-8 (byte {error.start}); save the "
+                                              "file as UTF-8")]) from None
+    if file_format == "json":
+        return _json_rows(source, text)
+    return _csv_rows(source, text)
+
+
+def _csv_rows(source: str, text: str) -> list[RawRow]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise RegisterError(source, [RowError(None, "the file is empty")]) from None
+    except csv.Error as error:
+        raise RegisterError(source, [RowError(1, f"unreadable CSV: {error}")]) from None
+    columns = [column.strip().lower() for column in header]
+    _check_columns(source, columns, header_row=1)
+    rows: list[RawRow] = []
+    errors: list[RowError] = []
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > len(columns):
+                errors.append(RowError(line, f"{len(cells)} cells, but the header has "
+                                             f"{len(columns)} columns"))
+                continue
+            rows.append(RawRow(line, {column: cell.strip()
+                                      for column, cell in zip(columns, cells, strict=False)}))
+    except csv.Error as error:
+        errors.append(RowError(reader.line_num, f"unreadable CSV: {error}"))
+    if errors:
+        raise RegisterError(source, errors)
+    return rows
+
+
+def _json_rows(source: str, text: str) -> list[RawRow]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RegisterError(source, [RowError(None, f"not valid JSON: {error}")]) from None
+    if isinstance(document, dict) and isinstance(document.get("entries"), list):
+        document = document["entries"]
+    if not isinstance(document, list):
+        raise RegisterError(source, [RowError(None, "expected a JSON array of entries, or an "
+                                                    "object with an 'entries' array")])
+    rows: list[RawRow] = []
+    errors: list[RowError] = []
+    for number, item in enumerate(document, start=1):
+        if not isinstance(item, dict):
+            errors.append(RowError(number, "is not a JSON object"))
+            continue
+        unknown = sorted(set(item) - set(COLUMNS))
+        if unknown:
+            errors.append(RowError(number, f"unknown field(s): {', '.join(unknown)}"))
+            continue
+        values: dict[str, str] = {}
+        for key, value in item.items():
+            if key in LIST_COLUMNS and isinstance(value, list):
+                values[key] = " ".join(str(v) for v in value)
+            elif isinstance(value, str | int) and not isinstance(value, bool):
+                values[key] = str(value).strip()
+            elif value is not None:
+                errors.append(RowError(number, f"field {key!r} must be a string"))
+        rows.append(RawRow(number, values))
+    if errors:
+        raise RegisterError(source, errors)
+    return rows
+
+
+def _check_columns(source: str, columns: list[str], header_row: int) -> None:
+    errors: list[RowError] = []
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        errors.append(RowError(header_row, f"unknown column(s): {', '.join(unknown)} (known: "
+                                           f"{', '.join(COLUMNS)})"))
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        errors.append(RowError(header_row, f"column(s) given twice: {', '.join(duplicated)}"))
+    if "name" not in columns:
+        errors.append(RowError(header_row, "no 'name' column"))
+    if errors:
+        raise RegisterError(source, errors)
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do; entries are full rows, ready for the store."""
+
+    added: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[tuple[dict[str, Any], dict[str, tuple[Any, Any]]]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def blank_entry(name: str) -> dict[str, Any]:
+    return {"name": name, "owner": "", "parent": None, "state": "active", "site_code": "",
+            "contact": "", "networks": [], "nameservers": [], "note": ""}
+
+
+def plan_import(source: str, rows: list[RawRow],
+                existing: dict[str, dict[str, Any]]) -> ImportPlan:
+    """Validate every row against the file and the current register; plan the import.
+
+    Raises :class:`RegisterError` listing every problem when any row is bad. An empty cell
+    leaves the stored value as it is; a column that is absent likewise.
+    """
+    errors: list[RowError] = []
+    parsed: list[tuple[RawRow, dict[str, Any]]] = []
+    first_row: dict[str, int] = {}
+    for raw in rows:
+        values, row_errors = _parse_row(raw)
+        errors += row_errors
+        name = values.get("name")
+        if name is None:
+            continue
+        if name in first_row:
+            errors.append(RowError(raw.row, f"{name} is listed twice (first on row "
+                                            f"{first_row[name]})"))
+            continue
+        first_row[name] = raw.row
+        parsed.append((raw, values))
+    known = set(existing) | set(first_row)
+    for raw, values in parsed:
+        parent = values.get("parent")
+        if parent is None:
+            continue
+        if parent == values["name"]:
+            errors.append(RowError(raw.row, f"{values['name']} names itself as its parent"))
+        elif parent not in known:
+            errors.append(RowError(raw.row, f"parent {parent} is neither in the register nor "
+                                            "in this file"))
+    if errors:
+        errors.sort(key=lambda e: (e.row or 0))
+        raise RegisterError(source, errors)
+    plan = ImportPlan()
+    for _raw, values in parsed:
+        name = values["name"]
+        current = existing.get(name)
+        merged = dict(current) if current else blank_entry(name)
+        merged.update(values)
+        if current is None:
+            plan.added.append(merged)
+            continue
+        diff = {key: (current[key], merged[key]) for key in COLUMNS if current[key] != merged[key]}
+        if diff:
+            plan.changed.append((merged, diff))
+        else:
+            plan.unchanged.append(name)
+    return plan
+
+
+def _parse_row(raw: RawRow) -> tuple[dict[str, Any], list[RowError]]:
+    """Typed, normalised values of the non-empty cells of one row, and its errors."""
+    errors: list[RowError] = []
+    values: dict[str, Any] = {}
+    cells = {key: value for key, value in raw.values.items() if value != ""}
+
+    def fail(message: str) -> None:
+        errors.append(RowError(raw.row, message))
+
+    if "name" not in cells:
+        fail("name is empty")
+    else:
+        try:
+            values["name"] = normalize_name(cells["name"])
+        except InvalidName as error:
+            fail(f"name {cells['name']!r}: {error}")
+    if "parent" in cells:
+        try:
+            values["parent"] = normalize_name(cells["parent"])
+        except InvalidName as error:
+            fail(f"parent {cells['parent']!r}: {error}")
+    if "state" in cells:
+        state = cells["state"].lower()
+        if state in STATES:
+            values["state"] = state
+        else:
+            fail(f"state {cells['state']!r} is not one of {', '.join(STATES)}")
+    if "site_code" in cells:
+        problem = site_code_problem(cells["site_code"])
+        if problem:
+            fail(problem)
+        else:
+            values["site_code"] = cells["site_code"]
+    for key in ("owner", "contact", "note"):
+        if key in cells:
+            values[key] = cells[key]
+    if "networks" in cells:
+        networks: list[str] = []
+        for item in _SEPARATORS.split(cells["networks"]):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                fail(f"network {item!r} is not a CIDR block or address")
+        values["networks"] = sorted(set(networks))
+    if "nameservers" in cells:
+        hosts: list[str] = []
+        for item in _SEPARATORS.split(cells["nameservers"]):
+            if not item:
+                continue
+            try:
+                hosts.append(normalize_name(item))
+            except InvalidName as error:
+                fail(f"name server {item!r}: {error}")
+        values["nameservers"] = sorted(set(hosts))
+    return values, errors
+
+
+def apply_plan(store: Store, plan: ImportPlan, *, by: str, reason: str) -> None:
+    """Write an import plan in one transaction: all of it, or nothing."""
+    with store.transaction():
+        for entry in plan.added:
+            store.save_entry(entry, by=by, reason=reason, action="added",
+                             changes={k: entry[k] for k in COLUMNS if entry[k] not in ("", [])})
+        for entry, diff in plan.changed:
+            store.save_entry(entry, by=by, reason=reason, action="changed",
+                             changes={k: {"from": old, "to": new}
+                                      for k, (old, new) in diff.items()})
+
+
+def entry_as_text(entry: dict[str, Any]) -> dict[str, str]:
+    """An entry with list fields joined, as a CSV row or a table shows it."""
+    return {key: (" ".join(entry[key]) if key in LIST_COLUMNS else (entry[key] or ""))
+            for key in COLUMNS}

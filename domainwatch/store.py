@@ -1,0 +1,539 @@
+"""Storage: one SQLite database behind small plain functions.
+
+Everything that reads or writes the database goes through this module. The schema carries a
+version in ``meta``; :data:`MIGRATIONS` upgrades an older database in place, keeping every row.
+Observations are change-only: a new row only when that part of a name's fingerprint changed,
+otherwise ``last_seen``/``last_run`` move on.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+SCHEMA_VERSION = 2
+
+
+class StoreError(Exception):
+    """The database cannot be used: locked, unreadable, or from a newer domainwatch."""
+
+
+def utcnow() -> str:
+    """Now as UTC ISO-8601 with seconds, the form every stored time takes."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _migrate_1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE entries (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL DEFAULT '',
+            parent TEXT,
+            state TEXT NOT NULL DEFAULT 'active',
+            site_code TEXT NOT NULL DEFAULT '',
+            contact TEXT NOT NULL DEFAULT '',
+            networks TEXT NOT NULL DEFAULT '[]',
+            nameservers TEXT NOT NULL DEFAULT '[]',
+            note TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL
+        );
+        CREATE TABLE entry_history (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            action TEXT NOT NULL,
+            changes TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX entry_history_name ON entry_history (name, id);
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started TEXT NOT NULL,
+            finished TEXT,
+            status TEXT NOT NULL,
+            names_total INTEGER NOT NULL DEFAULT 0,
+            names_done INTEGER NOT NULL DEFAULT 0,
+            options TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TABLE observations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            probe TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            data TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_run INTEGER NOT NULL,
+            last_run INTEGER NOT NULL
+        );
+        CREATE INDEX observations_name ON observations (name, probe, id);
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            status TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            resolved_at TEXT,
+            summary TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '{}',
+            ack_note TEXT,
+            ack_by TEXT,
+            ack_at TEXT,
+            UNIQUE (name, rule, subject)
+        );
+        CREATE INDEX findings_status ON findings (status, severity);
+        """
+    )
+
+
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    """Resumable runs and a per-finding event log."""
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN targets_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        CREATE TABLE run_names (
+            run_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            PRIMARY KEY (run_id, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE finding_events (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            run_id INTEGER,
+            event TEXT NOT NULL,
+            by TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX finding_events_finding ON finding_events (finding_id, id);
+        INSERT INTO finding_events (finding_id, at, event, note)
+            SELECT id, first_seen, 'opened', 'recorded before the event log existed'
+            FROM findings;
+        INSERT INTO finding_events (finding_id, at, event, by, note)
+            SELECT id, ack_at, 'acknowledged', COALESCE(ack_by, ''), COALESCE(ack_note, '')
+            FROM findings WHERE ack_at IS NOT NULL;
+        """
+    )
+
+
+#: MIGRATIONS[i] upgrades a database at version i to version i + 1.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+class Store:
+    """An open domainwatch database."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        try:
+            conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open database {self.path}: {error}") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        if "meta" not in self.db.table_names():
+            return 0
+        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self) -> None:
+        try:
+            current = self.version
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} is not a domainwatch database: {error}") from None
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer domainwatch (schema {current}, this version "
+                f"reads up to {SCHEMA_VERSION}); upgrade domainwatch"
+            )
+        if current == SCHEMA_VERSION:
+            return
+        if current == 0 and self.db.table_names():
+            raise StoreError(f"{self.path} is an SQLite database, but not domainwatch's")
+        with self.transaction():
+            self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            for version in range(current, SCHEMA_VERSION):
+                MIGRATIONS[version](self.db)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StoreError(_locked_message(self.path, error)) from None
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+    # -- register ---------------------------------------------------------------------------
+
+    def entries(self, state: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM entries"
+        params: tuple[str, ...] = ()
+        if state:
+            sql += " WHERE state = ?"
+            params = (state,)
+        return [_decode_entry(row) for row in self.query(sql + " ORDER BY name", params)]
+
+    def entry(self, name: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM entries WHERE name = ?", (name,))
+        return _decode_entry(rows[0]) if rows else None
+
+    def entry_names(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT name FROM entries")}
+
+    def save_entry(self, entry: dict[str, Any], *, by: str, reason: str, action: str,
+                   changes: dict[str, Any], at: str | None = None) -> None:
+        """Insert or update one entry and record the change; call inside :meth:`transaction`."""
+        at = at or utcnow()
+        row = {key: entry[key] for key in ENTRY_FIELDS}
+        row["networks"] = json.dumps(row["networks"])
+        row["nameservers"] = json.dumps(row["nameservers"])
+        existing = self.conn.execute("SELECT created FROM entries WHERE name = ?",
+                                     (entry["name"],)).fetchone()
+        row["created"] = existing[0] if existing else at
+        row["updated"] = at
+        self.db["entries"].upsert(row, pk="name")
+        self.db["entry_history"].insert({
+            "name": entry["name"], "at": at, "by": by, "action": action,
+            "changes": json.dumps(changes, ensure_ascii=False), "reason": reason,
+        })
+
+    def entry_history(self, name: str) -> list[dict[str, Any]]:
+        rows = self.query("SELECT at, by, action, changes, reason FROM entry_history "
+                          "WHERE name = ? ORDER BY id", (name,))
+        for row in rows:
+            row["changes"] = json.loads(row["changes"])
+        return rows
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def start_run(self, names_total: int, targets_hash: str, options: dict[str, Any]) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO runs (started, status, names_total, targets_hash, pid, options) "
+                "VALUES (?, 'running', ?, ?, ?, ?)",
+                (utcnow(), names_total, targets_hash, os.getpid(), json.dumps(options)),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def mark_abandoned_runs(self) -> None:
+        """Runs left 'running' by a process that is gone become 'interrupted'."""
+        with self.transaction():
+            for run in self.query("SELECT id, pid FROM runs WHERE status = 'running'"):
+                if run["pid"] is None or not _pid_alive(run["pid"]):
+                    self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?",
+                                      (run["id"],))
+
+    def resumable_run(self, targets_hash: str) -> dict[str, Any] | None:
+        """The latest run, if it was interrupted while scanning the same names."""
+        rows = self.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
+        if rows and rows[0]["status"] == "interrupted" and rows[0]["targets_hash"] == targets_hash:
+            return rows[0]
+        return None
+
+    def resume_run(self, run_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE runs SET status = 'running', pid = ? WHERE id = ?",
+                              (os.getpid(), run_id))
+
+    def names_done(self, run_id: int) -> set[str]:
+        return {row[0] for row in
+                self.conn.execute("SELECT name FROM run_names WHERE run_id = ?", (run_id,))}
+
+    def mark_name_done(self, run_id: int, name: str, outcome: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO run_names (run_id, name, outcome) "
+                          "VALUES (?, ?, ?)", (run_id, name, outcome))
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        with self.transaction():
+            done = self.conn.execute("SELECT count(*) FROM run_names WHERE run_id = ?",
+                                     (run_id,)).fetchone()[0]
+            self.conn.execute("UPDATE runs SET status = ?, finished = ?, names_done = ? "
+                              "WHERE id = ?", (status, utcnow(), done, run_id))
+
+    def last_scan(self, name: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT r.id AS run_id, COALESCE(r.finished, r.started) AS at, "
+                          "n.outcome FROM run_names n JOIN runs r ON r.id = n.run_id "
+                          "WHERE n.name = ? ORDER BY r.id DESC LIMIT 1", (name,))
+        return rows[0] if rows else None
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+
+    # -- observations -----------------------------------------------------------------------
+
+    def record_observation(self, name: str, probe: str, fingerprint: dict[str, Any],
+                           data: dict[str, Any], run_id: int, at: str) -> bool:
+        """Keep what ``probe`` saw of ``name``; True when it differs from the last observation.
+
+        ``fingerprint`` decides whether anything changed; ``data`` (a superset, with TTLs and
+        the like) is what is stored.
+        """
+        digest = fingerprint_hash(fingerprint)
+        last = self.conn.execute(
+            "SELECT id, hash FROM observations WHERE name = ? AND probe = ? "
+            "ORDER BY id DESC LIMIT 1", (name, probe)).fetchone()
+        if last is not None and last[1] == digest:
+            self.conn.execute("UPDATE observations SET last_seen = ?, last_run = ? WHERE id = ?",
+                              (at, run_id, last[0]))
+            return False
+        self.conn.execute(
+            "INSERT INTO observations (name, probe, hash, data, first_seen, last_seen, "
+            "first_run, last_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, probe, digest, json.dumps(data, ensure_ascii=False, sort_keys=True),
+             at, at, run_id, run_id))
+        return True
+
+    def observations(self, name: str, probe: str, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.query("SELECT * FROM observations WHERE name = ? AND probe = ? "
+                          "ORDER BY id DESC LIMIT ?", (name, probe, limit))
+        for row in rows:
+            row["data"] = json.loads(row["data"])
+        return rows
+
+    # -- findings ---------------------------------------------------------------------------
+
+    def findings(self, *, status: str | None = None, category: str | None = None,
+                 rule: str | None = None, severity: str | None = None,
+                 name: str | None = None) -> list[dict[str, Any]]:
+        clauses: list[str] = []
+        params: list[str] = []
+        if status and status != "all":
+            clauses.append("status = ?")
+            params.append(status)
+        for column, value in (("category", category), ("rule", rule),
+                              ("severity", severity), ("name", name)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        order = (" ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
+                 "WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, name, rule, subject")
+        rows = self.query("SELECT * FROM findings" + where + order, params)
+        for row in rows:
+            row["evidence"] = json.loads(row["evidence"])
+        return rows
+
+    def finding(self, finding_id: int) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM findings WHERE id = ?", (finding_id,))
+        if not rows:
+            return None
+        rows[0]["evidence"] = json.loads(rows[0]["evidence"])
+        return rows[0]
+
+    def finding_events(self, finding_id: int) -> list[dict[str, Any]]:
+        return self.query("SELECT at, run_id, event, by, note FROM finding_events "
+                          "WHERE finding_id = ? ORDER BY id", (finding_id,))
+
+    def reconcile_findings(self, name: str, evaluated_rules: Iterable[str],
+                           holding: Iterable[FindingDraft], run_id: int | None,
+                           at: str) -> FindingChanges:
+        """Bring ``name``'s findings in line with one evaluation; call inside a transaction.
+
+        ``holding`` are the findings that hold now. Findings of rules in ``evaluated_rules``
+        that no longer hold are resolved; rules that could not be evaluated (a DNS failure,
+        say) are left as they were.
+        """
+        changes = FindingChanges()
+        evaluated = set(evaluated_rules)
+        seen: set[tuple[str, str]] = set()
+        existing = {(row["rule"], row["subject"]): row for row in self.query(
+            "SELECT id, rule, subject, status, severity FROM findings WHERE name = ?", (name,))}
+        for draft in holding:
+            key = (draft.rule, draft.subject)
+            seen.add(key)
+            evidence = json.dumps(draft.evidence, ensure_ascii=False, sort_keys=True)
+            row = existing.get(key)
+            if row is None:
+                cursor = self.conn.execute(
+                    "INSERT INTO findings (name, rule, subject, category, severity, status, "
+                    "first_seen, last_seen, summary, evidence) "
+                    "VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+                    (name, draft.rule, draft.subject, draft.category, draft.severity, at, at,
+                     draft.summary, evidence))
+                assert cursor.lastrowid is not None
+                self._event(cursor.lastrowid, at, run_id, "opened")
+                changes.opened.append(cursor.lastrowid)
+                continue
+            status = row["status"]
+            if status == "resolved":
+                status = "open"
+                self._event(row["id"], at, run_id, "reopened")
+                changes.reopened.append(row["id"])
+            elif SEVERITY_RANK[draft.severity] < SEVERITY_RANK[row["severity"]]:
+                self._event(row["id"], at, run_id, "escalated",
+                            note=f"{row['severity']} → {draft.severity}")
+                changes.escalated.append(row["id"])
+            self.conn.execute(
+                "UPDATE findings SET status = ?, severity = ?, last_seen = ?, summary = ?, "
+                "evidence = ?, resolved_at = NULL WHERE id = ?",
+                (status, draft.severity, at, draft.summary, evidence, row["id"]))
+        for key, row in existing.items():
+            if key in seen or row["rule"] not in evaluated or row["status"] == "resolved":
+                continue
+            self.conn.execute("UPDATE findings SET status = 'resolved', resolved_at = ? "
+                              "WHERE id = ?", (at, row["id"]))
+            self._event(row["id"], at, run_id, "resolved")
+            changes.resolved.append(row["id"])
+        return changes
+
+    def acknowledge(self, finding_id: int, note: str, by: str) -> None:
+        at = utcnow()
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE findings SET status = CASE status WHEN 'resolved' THEN status "
+                "ELSE 'acknowledged' END, ack_note = ?, ack_by = ?, ack_at = ? WHERE id = ?",
+                (note, by, at, finding_id))
+            self._event(finding_id, at, None, "acknowledged", by=by, note=note)
+
+    def _event(self, finding_id: int, at: str, run_id: int | None, event: str, *,
+               by: str = "", note: str = "") -> None:
+        self.conn.execute("INSERT INTO finding_events (finding_id, at, run_id, event, by, note) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", (finding_id, at, run_id, event, by, note))
+
+
+ENTRY_FIELDS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
+                "nameservers", "note")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+FINDING_STATUSES = ("open", "acknowledged", "resolved")
+
+
+@dataclass(frozen=True)
+class FindingDraft:
+    """A finding as a check produces it, before it meets the database."""
+
+    rule: str
+    severity: str
+    summary: str
+    evidence: dict[str, Any]
+    subject: str = ""
+
+    @property
+    def category(self) -> str:
+        return self.rule.split(".", 1)[0]
+
+
+@dataclass
+class FindingChanges:
+    opened: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+
+    def add(self, other: FindingChanges) -> None:
+        self.opened += other.opened
+        self.reopened += other.reopened
+        self.escalated += other.escalated
+        self.resolved += other.resolved
+
+
+def fingerprint_hash(fingerprint: dict[str, Any]) -> str:
+    text = json.dumps(fingerprint, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _decode_entry(row: dict[str, Any]) -> dict[str, Any]:
+    row["networks"] = json.loads(row["networks"])
+    row["nameservers"] = json.loads(row["nameservers"])
+    return row
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _locked_message(path: Path, error: sqlite3.Error) -> str:
+    if "locked" in str(error) or "busy" in str(error):
+        return f"database {path} is locked by another domainwatch process; try again later"
+    return f"database {path}: {error}"
+
+
+class RunLock:
+    """An exclusive lock beside the database, so that two scans never overlap."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path.with_name(db_path.name + ".lock")
+        self._file: Any = None
+
+    def __enter__(self) -> RunLock:
+        self._file = open(self.path, "a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "another process"
+            self._file.close()
+            raise StoreError(f"another scan is running on {self.path.with_suffix('')} "
+                             f"({holder}); wait for it to finish") from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"pid {os.getpid()}, since {utcnow()}")
+        self._file.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.seek(0)
+            self._file.truncate()
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
