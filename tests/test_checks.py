@@ -1,0 +1,71 @@
+"""The DNS and register checks as pure functions of an entry and an observation."""
+
+from typing import Any
+
+from domainwatch.checks.dns import RULES, check_dns
+from domainwatch.checks.register import check_register_entry
+
+
+def entry(state: str = "active", name: str = "www.x.gov.cn",
+          parent: str | None = None) -> dict[str, Any]:
+    return {"name": name, "state": state, "parent": parent}
+
+
+def dns(status: str, **fields: Any) -> dict[str, Any]:
+    return {"status": status, "cname_chain": [], "a": [], "aaaa": [], "statuses": {}, **fields}
+
+
+def rules(result) -> list[str]:
+    return sorted(f.rule for f in result.findings)
+
+
+def test_unresolved_evaluates_nothing() -> None:
+    for state in ("active", "offline", "deregistered"):
+        result = check_dns(entry(state), dns("unresolved", statuses={"A": "timeout"}))
+        assert result.evaluated == set() and result.findings == []
+
+
+def test_active_names_that_do_not_resolve() -> None:
+    assert rules(check_dns(entry(), dns("nxdomain"))) == ["unused.no_dns"]
+    assert rules(check_dns(entry(), dns("no_address"))) == ["unused.no_dns"]
+    result = check_dns(entry(), dns("resolves", a=["127.0.0.9"]))
+    assert result.findings == [] and result.evaluated == set(RULES)
+
+
+def test_offline_and_deregistered_names_must_not_resolve() -> None:
+    for state in ("offline", "deregistered"):
+        [finding] = check_dns(entry(state), dns("resolves", a=["127.0.0.9"])).findings
+        assert finding.rule == "unused.offline_still_resolving"
+        assert finding.evidence["state"] == state
+        assert "127.0.0.9" in finding.summary
+        assert check_dns(entry(state), dns("nxdomain")).findings == []
+    cname_only = dns("resolves", cname_chain=["www.x.gov.cn.cdn.example.com"], a=["127.0.0.9"])
+    assert rules(check_dns(entry("deregistered"), cname_only)) == [
+        "unused.offline_still_resolving"]
+
+
+def test_dangling_cname_names_the_dead_target_whatever_the_state() -> None:
+    observation = dns("cname_dangling", cname_chain=["a.x.gov.cn", "gone.example-cloud.com"],
+                      chain_end="nxdomain")
+    [finding] = check_dns(entry(), observation).findings
+    assert finding.rule == "dangling.cname"
+    assert finding.subject == "gone.example-cloud.com"
+    assert finding.severity == "high"
+    assert "NXDOMAIN" in finding.summary
+    assert rules(check_dns(entry("offline"), observation)) == [
+        "dangling.cname", "unused.offline_still_resolving"]
+
+
+def test_cname_loop_is_a_dangling_cname() -> None:
+    observation = dns("cname_loop", cname_chain=["loop2.x.gov.cn", "loop1.x.gov.cn"],
+                      chain_end="loop")
+    [finding] = check_dns(entry(name="loop1.x.gov.cn"), observation).findings
+    assert finding.rule == "dangling.cname" and "loops" in finding.summary
+
+
+def test_register_naming_finding_per_problem() -> None:
+    result = check_register_entry(entry(name="www.jqtz.com", parent="www.jiuquan.gov.cn"))
+    assert sorted(f.subject for f in result.findings) == ["non_government_suffix",
+                                                         "not_under_parent"]
+    assert all(f.rule == "register.naming" for f in result.findings)
+    assert check_register_entry(entry(name="fgw.x.gov.cn", parent="www.x.gov.cn")).findings == []

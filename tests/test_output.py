@@ -1,0 +1,28 @@
+from domainwatch.output import csv_safe, display_width, render_csv, render_table, terminal_safe
+
+
+def test_terminal_safe_strips_escape_sequences_and_bidi_overrides() -> None:
+    hostile = "\x1b[2J\x1b]0;pwned\x07title\u202eevil\r\n"
+    clean = terminal_safe(hostile)
+    assert "\x1b" not in clean and "\x07" not in clean and "\u202e" not in clean
+    assert "\r" not in clean and "\n" not in clean
+    assert "title" in clean
+
+
+def test_terminal_safe_caps_length() -> None:
+    assert len(terminal_safe("x" * 10_000)) == 200
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised() -> None:
+    for cell in ("=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx"):
+        assert csv_safe(cell).startswith("'")
+    assert csv_safe("www.gansu.gov.cn") == "www.gansu.gov.cn"
+    assert "'=cmd" in render_csv(("a",), [["=cmd"]])
+
+
+def test_tables_align_chinese_text_by_display_width() -> None:
+    assert display_width("酒泉市") == 6
+    table = render_table(("owner", "state"), [["酒泉市人民政府", "active"], ["abc", "offline"]])
+    lines = table.splitlines()
+    assert display_width(lines[2].split("active")[0]) == \
+        display_width(lines[3].split("offline")[0])

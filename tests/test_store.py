@@ -1,0 +1,138 @@
+"""Storage: migrations keep every row, observations are change-only, findings have a lifecycle."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from domainwatch.store import SCHEMA_VERSION, FindingDraft, RunLock, Store, StoreError
+
+OLD_DUMP = Path(__file__).parent / "data" / "domainwatch-schema1.sql"
+
+
+def old_database(tmp_path: Path) -> Path:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(OLD_DUMP.read_text(encoding="utf-8"))
+    conn.close()
+    return path
+
+
+def counts(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    tables = ("entries", "entry_history", "runs", "observations", "findings")
+    result = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    conn.close()
+    return result
+
+
+def test_a_schema_1_database_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
+    path = old_database(tmp_path)
+    before = counts(path)
+    assert before == {"entries": 3, "entry_history": 3, "runs": 1, "observations": 1,
+                      "findings": 1}
+    with Store(path) as store:
+        assert store.version == SCHEMA_VERSION
+        entry = store.entry("gsj.jiuquan.gov.cn")
+        assert entry is not None
+        assert entry["owner"] == "酒泉市工商行政管理局"
+        assert entry["networks"] == ["127.20.1.0/24"]
+        finding = store.findings(status="acknowledged")[0]
+        assert finding["ack_note"] == "deregistration filed with CNNIC"
+        events = [e["event"] for e in store.finding_events(finding["id"])]
+        assert events == ["opened", "acknowledged"]
+        assert store.observations("gsj.jiuquan.gov.cn", "dns")[0]["data"]["a"] == ["127.20.1.20"]
+    assert counts(path) == before
+
+
+def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer domainwatch"):
+        Store(path)
+
+
+def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not domainwatch's"):
+        Store(path)
+
+
+def test_observations_are_change_only(tmp_path: Path) -> None:
+    with Store(tmp_path / "dw.db") as store:
+        fingerprint = {"status": "resolves", "a": ["127.20.1.10"]}
+        with store.transaction():
+            assert store.record_observation("www.x.gov.cn", "dns", fingerprint,
+                                            {**fingerprint, "ttls": {"A": 300}}, 1, "T1")
+            assert not store.record_observation("www.x.gov.cn", "dns", fingerprint,
+                                                {**fingerprint, "ttls": {"A": 60}}, 2, "T2")
+            assert store.record_observation("www.x.gov.cn", "dns",
+                                            {"status": "resolves", "a": ["127.20.1.11"]},
+                                            {}, 3, "T3")
+        rows = store.observations("www.x.gov.cn", "dns")
+        assert len(rows) == 2
+        assert (rows[1]["first_seen"], rows[1]["last_seen"], rows[1]["last_run"]) == \
+            ("T1", "T2", 2)
+
+
+def draft(subject: str = "", severity: str = "high") -> FindingDraft:
+    return FindingDraft("dangling.cname", severity, "chain ends nowhere", {"x": 1}, subject)
+
+
+def reconcile(store: Store, drafts: list[FindingDraft], at: str,
+              evaluated: tuple[str, ...] = ("dangling.cname",)):
+    with store.transaction():
+        return store.reconcile_findings("www.x.gov.cn", evaluated, drafts, None, at)
+
+
+def test_finding_lifecycle_open_ack_resolve_reopen(tmp_path: Path) -> None:
+    with Store(tmp_path / "dw.db") as store:
+        assert len(reconcile(store, [draft()], "T1").opened) == 1
+        changes = reconcile(store, [draft()], "T2")
+        assert not changes.opened and not changes.resolved
+        [finding] = store.findings(status="all")
+        assert (finding["first_seen"], finding["last_seen"]) == ("T1", "T2")
+        store.acknowledge(finding["id"], "ticket 42", "li")
+        reconcile(store, [draft()], "T3")
+        assert store.finding(finding["id"])["status"] == "acknowledged"
+        assert reconcile(store, [], "T4").resolved == [finding["id"]]
+        assert store.finding(finding["id"])["resolved_at"] == "T4"
+        assert reconcile(store, [draft()], "T5").reopened == [finding["id"]]
+        reopened = store.finding(finding["id"])
+        assert (reopened["status"], reopened["first_seen"]) == ("open", "T1")
+        assert reconcile(store, [draft(severity="critical")], "T6").escalated == [finding["id"]]
+        events = [e["event"] for e in store.finding_events(finding["id"])]
+        assert events == ["opened", "acknowledged", "resolved", "reopened", "escalated"]
+        assert len(store.findings(status="all")) == 1
+
+
+def test_rules_not_evaluated_are_left_alone(tmp_path: Path) -> None:
+    with Store(tmp_path / "dw.db") as store:
+        reconcile(store, [draft()], "T1")
+        changes = reconcile(store, [], "T2", evaluated=())
+        assert not changes.resolved
+        assert store.findings(status="open")[0]["last_seen"] == "T1"
+
+
+def test_one_finding_per_subject(tmp_path: Path) -> None:
+    with Store(tmp_path / "dw.db") as store:
+        reconcile(store, [draft("a.example-cloud.com"), draft("b.example-cloud.com")], "T1")
+        reconcile(store, [draft("a.example-cloud.com")], "T2")
+        statuses = {f["subject"]: f["status"] for f in store.findings(status="all")}
+        assert statuses == {"a.example-cloud.com": "open", "b.example-cloud.com": "resolved"}
+
+
+def test_a_second_scan_on_the_same_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dw.db"
+    with RunLock(path), pytest.raises(StoreError, match="another scan is running"), RunLock(path):
+        pass
+    with RunLock(path):
+        pass
