@@ -99,16 +99,26 @@ async def _scan(store: Store, entries: dict[str, dict[str, Any]], todo: list[str
             batch.clear()
             last_flush = time.monotonic()
 
-        async for observation in probe.probe_many(todo):
-            completed += 1
-            if observation.status == "unresolved":
-                retry.append(observation.name)
-            else:
-                batch.append(observation)
-            if len(batch) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
-                flush()
-            if progress:
-                progress(completed, summary.names_total)
+        async def flush_periodically() -> None:
+            while True:
+                await asyncio.sleep(FLUSH_SECONDS)
+                if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                    flush()
+
+        flusher = asyncio.create_task(flush_periodically())
+        try:
+            async for observation in probe.probe_many(todo):
+                completed += 1
+                if observation.status == "unresolved":
+                    retry.append(observation.name)
+                else:
+                    batch.append(observation)
+                if len(batch) >= FLUSH_EVERY:
+                    flush()
+                if progress:
+                    progress(completed, summary.names_total)
+        finally:
+            flusher.cancel()
         flush()
         # A failed answer is asked again once before the name is reported as unresolved.
         async for observation in probe.probe_many(retry):

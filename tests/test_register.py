@@ -9,7 +9,8 @@ from click.testing import CliRunner, Result
 from domainwatch.cli import EXIT_INPUT, cli
 
 GOOD = """\ufeffstate,name,owner,parent,site_code,networks,nameservers
-active,www.jiuquan.gov.cn,酒泉市人民政府办公室,,6209000001,127.20.1.0/24;127.20.2.0/24,ns1.jiuquan.gov.cn ns2.jiuquan.gov.cn
+active,www.jiuquan.gov.cn,酒泉市人民政府办公室,,6209000001,127.20.1.0/24;127.20.2.0/24,\
+ns1.jiuquan.gov.cn ns2.jiuquan.gov.cn
 active,FGW.jiuquan.gov.cn.,酒泉市发展和改革委员会,www.jiuquan.gov.cn,6209000002,,
 offline,gsj.jiuquan.gov.cn,酒泉市工商行政管理局,www.jiuquan.gov.cn,,,
 ,酒泉.政务,酒泉市人民政府办公室,,,,
@@ -89,8 +90,8 @@ def test_a_file_with_bad_rows_is_rejected_whole_with_every_row_number(tmp_path: 
                 11: "10.0.0.0/33", 12: "ns_1", 13: "name is empty", 14: "names itself",
                 15: "at most 253", 16: "8 cells"}
     for row, message in expected.items():
-        line = next((l for l in result.output.splitlines() if l.strip().startswith(f"row {row}:")),
-                    None)
+        line = next((text for text in result.output.splitlines()
+                     if text.strip().startswith(f"row {row}:")), None)
         assert line is not None, f"row {row} not reported:\n{result.output}"
         assert message in line, line
     assert "row 2:" not in result.output

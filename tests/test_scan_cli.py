@@ -1,0 +1,290 @@
+"""End to end through the installed CLI: import → scan → findings, against the local test
+internet (real Knot DNS and Unbound on loopback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domainwatch.store import RunLock
+
+DEMO_REGISTER = Path(str(files("domainwatch.testnet") / "worlds" / "demo-register.csv"))
+FAST = ("--timeout", "1", "--retries", "1")
+
+
+def dw(db: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "domainwatch", "--db", str(db), *args],
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def findings(db: Path, *args: str) -> list[dict[str, Any]]:
+    result = dw(db, "findings", "--format", "json", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def by_rule(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
+    grouped: dict[str, set[str]] = {}
+    for row in rows:
+        grouped.setdefault(row["rule"], set()).add(row["name"])
+    return grouped
+
+
+@pytest.fixture(scope="module")
+def scanned(local_internet: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo register imported and scanned once; tests below only read it."""
+    db = tmp_path_factory.mktemp("scanned") / "dw.db"
+    imported = dw(db, "register", "import", str(DEMO_REGISTER))
+    assert imported.returncode == 0, imported.stderr
+    result = dw(db, "scan", "--resolver", local_internet.resolver, *FAST)
+    assert result.returncode == 0, result.stderr
+    return {"db": db, "scan": result, "findings": findings(db, "--status", "all")}
+
+
+def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any]) -> None:
+    rules = by_rule(scanned["findings"])
+    assert rules["unused.no_dns"] == {"jyj.jiuquan.gov.cn", "wsj.jiuquan.gov.cn"}
+    assert rules["unused.offline_still_resolving"] == {"gsj.jiuquan.gov.cn",
+                                                       "old.jiuquan.gov.cn"}
+    assert rules["dangling.cname"] == {"cdn.jiuquan.gov.cn", "loop1.jiuquan.gov.cn"}
+    assert rules["register.naming"] == {"www.jqtz.com", "nyj.zhangye.gov.cn"}
+    assert set(rules) == {"unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
+                          "register.naming"}
+
+
+def test_findings_json_has_the_contract_fields(scanned: dict[str, Any]) -> None:
+    required = {"id", "name", "rule", "category", "severity", "status", "first_seen",
+                "last_seen", "summary", "evidence"}
+    for row in scanned["findings"]:
+        assert required <= set(row)
+        assert row["category"] == row["rule"].split(".")[0]
+        assert row["first_seen"].endswith("Z")
+        assert row["status"] == "open"
+
+
+def test_a_cname_crossing_zones_into_nxdomain_is_dangling(scanned: dict[str, Any]) -> None:
+    [finding] = [f for f in scanned["findings"]
+                 if f["rule"] == "dangling.cname" and f["name"] == "cdn.jiuquan.gov.cn"]
+    assert finding["subject"] == "jiuquan-gov.cdn.example-cloud.com"
+    assert finding["evidence"]["chain_end"] == "nxdomain"
+    assert finding["severity"] == "high"
+
+
+def test_a_cname_loop_is_reported_as_such(scanned: dict[str, Any]) -> None:
+    [finding] = [f for f in scanned["findings"] if f["name"] == "loop1.jiuquan.gov.cn"]
+    assert finding["evidence"]["status"] == "cname_loop"
+    assert "loops" in finding["summary"]
+
+
+def test_dns_failures_are_unresolved_never_findings(scanned: dict[str, Any]) -> None:
+    names = {f["name"] for f in scanned["findings"]}
+    assert "www.zhangye.gov.cn" not in names
+    assert "www.jiayuguan.gov.cn" not in names
+    output = scanned["scan"].stdout
+    assert "www.zhangye.gov.cn: " in output and "servfail" in output.lower()
+    assert "www.jiayuguan.gov.cn: " in output
+    conn = sqlite3.connect(scanned["db"])
+    observed = {row[0] for row in conn.execute("SELECT name FROM observations")}
+    outcomes = dict(conn.execute("SELECT name, outcome FROM run_names"))
+    conn.close()
+    assert "www.zhangye.gov.cn" not in observed
+    assert outcomes["www.zhangye.gov.cn"].startswith("unresolved")
+
+
+def test_a_name_whose_answer_is_truncated_is_read_over_tcp(scanned: dict[str, Any]) -> None:
+    shown = json.loads(dw(scanned["db"], "show", "bigtxt.jiuquan.gov.cn", "--format",
+                          "json").stdout)
+    data = shown["dns"][0]["data"]
+    assert data["status"] == "resolves"
+    assert len(data["txt"]) >= 30
+    assert data["statuses"]["TXT"] == "ok"
+
+
+def test_idn_names_resolve_and_show_in_unicode(scanned: dict[str, Any]) -> None:
+    result = dw(scanned["db"], "show", "酒泉.政务")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("酒泉.政务  (xn--bww729e.xn--zfr164b)")
+    assert "resolves" in result.stdout
+    table = dw(scanned["db"], "register", "list").stdout
+    assert "酒泉.政务" in table
+
+
+def test_show_prints_entry_history_fingerprint_and_findings(scanned: dict[str, Any]) -> None:
+    result = dw(scanned["db"], "show", "gsj.jiuquan.gov.cn")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "酒泉市工商行政管理局" in out
+    assert "state       offline" in out
+    assert "added  (import demo-register.csv)" in out
+    assert "fingerprint   unchanged since" in out
+    assert "unused.offline_still_resolving" in out
+
+
+def test_filters_and_formats(scanned: dict[str, Any]) -> None:
+    db = scanned["db"]
+    assert by_rule(findings(db, "--category", "dangling")).keys() == {"dangling.cname"}
+    assert by_rule(findings(db, "--rule", "unused.no_dns")).keys() == {"unused.no_dns"}
+    assert all(f["severity"] == "high" for f in findings(db, "--severity", "high"))
+    assert findings(db, "--status", "resolved") == []
+    csv_out = dw(db, "findings", "--format", "csv").stdout
+    assert csv_out.splitlines()[0].startswith("id,name,rule,category,severity,status")
+    table = dw(db, "findings").stdout
+    assert "dangling.cname" in table and "findings" in table.splitlines()[-1]
+
+
+def test_rescanning_an_unchanged_world_adds_no_observation_and_no_finding(
+        local_internet: Any, tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    dw(db, "register", "import", str(DEMO_REGISTER))
+    first = dw(db, "scan", "--resolver", local_internet.resolver, *FAST)
+    assert first.returncode == 0, first.stderr
+    before = findings(db, "--status", "all")
+    conn = sqlite3.connect(db)
+    rows_before = conn.execute("SELECT count(*) FROM observations").fetchone()[0]
+    second = dw(db, "scan", "--resolver", local_internet.resolver, *FAST)
+    assert second.returncode == 0, second.stderr
+    assert "0 changed" in second.stdout
+    assert "0 opened, 0 reopened, 0 escalated, 0 resolved" in second.stdout
+    assert conn.execute("SELECT count(*) FROM observations").fetchone()[0] == rows_before
+    assert conn.execute("SELECT count(DISTINCT last_run) FROM observations").fetchone()[0] == 1
+    conn.close()
+    after = findings(db, "--status", "all")
+    assert [f["id"] for f in after] == [f["id"] for f in before]
+    assert all(a["last_seen"] >= b["last_seen"] for a, b in zip(after, before, strict=True))
+
+
+def test_register_changes_open_and_resolve_findings(local_internet: Any, tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    dw(db, "register", "import", str(DEMO_REGISTER))
+    dw(db, "scan", "--resolver", local_internet.resolver, *FAST)
+    [gsj] = findings(db, "--rule", "unused.offline_still_resolving", "--status", "all")[:1]
+    ack = dw(db, "ack", str(gsj["id"]), "--note", "deregistration requested", "--by", "li")
+    assert ack.returncode == 0, ack.stderr
+    assert findings(db, "--status", "acknowledged")[0]["ack_note"] == "deregistration requested"
+    dw(db, "register", "set", gsj["name"], "--state", "active", "--note", "site reopened")
+    dw(db, "register", "set", "www.gansu.gov.cn", "--state", "offline")
+    result = dw(db, "scan", gsj["name"], "www.gansu.gov.cn", "--resolver",
+                local_internet.resolver, *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "1 opened, 0 reopened, 0 escalated, 1 resolved" in result.stdout
+    resolved = findings(db, "--status", "resolved")
+    assert [f["id"] for f in resolved] == [gsj["id"]]
+    opened = findings(db, "--rule", "unused.offline_still_resolving")
+    assert {f["name"] for f in opened} == {"www.gansu.gov.cn", "old.jiuquan.gov.cn"}
+
+
+def test_resolver_down_is_one_clear_error_and_no_finding(local_internet: Any,
+                                                         tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    dw(db, "register", "import", str(DEMO_REGISTER))
+    for address in (local_internet.dead_address, local_internet.blackhole):
+        result = dw(db, "scan", "--resolver", address, "--timeout", "0.3", "--retries", "0")
+        assert result.returncode == 5, (result.stdout, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert address.split(":")[0] in result.stderr
+    assert findings(db, "--status", "all") == []
+    conn = sqlite3.connect(db)
+    assert {row[0] for row in conn.execute("SELECT status FROM runs")} == {"failed"}
+    conn.close()
+
+
+def test_an_interrupted_scan_resumes_and_ends_like_a_complete_one(local_internet: Any,
+                                                                  tmp_path: Path) -> None:
+    reference = tmp_path / "reference.db"
+    dw(reference, "register", "import", str(DEMO_REGISTER))
+    dw(reference, "scan", "--resolver", local_internet.resolver, "--timeout", "3",
+       "--retries", "1")
+    db = tmp_path / "dw.db"
+    dw(db, "register", "import", str(DEMO_REGISTER))
+    # The silent name servers keep this scan busy for seconds after the fast names are done.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "domainwatch", "--db", str(db), "scan", "--resolver",
+         local_internet.resolver, "--timeout", "3", "--retries", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    done = 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+        try:
+            conn = sqlite3.connect(db, timeout=1)
+            done = conn.execute("SELECT count(*) FROM run_names").fetchone()[0]
+            conn.close()
+        except sqlite3.OperationalError:
+            continue
+        if done:
+            break
+    assert process.poll() is None, "the scan finished before it could be interrupted"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert done > 0
+    result = dw(db, "scan", "--resolver", local_internet.resolver, "--timeout", "3",
+                "--retries", "1")
+    assert result.returncode == 0, result.stderr
+    assert "(resumed run 1 after " in result.stdout
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT id, status FROM runs").fetchall() == [(1, "complete")]
+    total = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM run_names WHERE run_id = 1").fetchone()[0] == total
+    conn.close()
+
+    def key(rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+        return {(f["name"], f["rule"], f["subject"]) for f in rows}
+
+    assert key(findings(db, "--status", "all")) == key(findings(reference, "--status", "all"))
+
+
+def test_a_second_scan_on_a_busy_database_is_refused(local_internet: Any,
+                                                     tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    dw(db, "register", "import", str(DEMO_REGISTER))
+    with RunLock(db):
+        result = dw(db, "scan", "--resolver", local_internet.resolver)
+    assert result.returncode == 4
+    assert "another scan is running" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (("findings", "--status", "bogus"), 2, "Invalid value for '--status'"),
+    (("register", "import", "/nonexistent/register.csv"), 3, "file not found"),
+    (("scan", "www.not-registered.gov.cn", "--resolver", "127.0.0.1"), 3, "not in the register"),
+    (("scan", "--resolver", "not-an-address"), 2, "--resolver"),
+    (("show", "www.not-registered.gov.cn"), 3, "not in the register"),
+    (("ack", "999", "--note", "x"), 3, "no finding 999"),
+])
+def test_user_errors_are_one_clear_line(tmp_path: Path, args: tuple[str, ...], code: int,
+                                        message: str) -> None:
+    db = tmp_path / "dw.db"
+    dw(db, "register", "import", str(DEMO_REGISTER))
+    result = dw(db, *args)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_non_database_file_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    db.write_text("not a database\n" * 100)
+    result = dw(db, "findings")
+    assert result.returncode == 4
+    assert "Traceback" not in result.stderr
+
+
+def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "domainwatch", "demo", "--keep-db",
+                             str(tmp_path / "demo.db")], capture_output=True, text=True,
+                            timeout=180, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    for rule in ("unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
+                 "register.naming"):
+        assert rule in result.stdout
