@@ -46,10 +46,15 @@ class RowError:
 
 @dataclass
 class RawRow:
-    """One row as read from a file, with the row number a user sees in their editor."""
+    """One row as read from a file, with the row number a user sees in their editor.
+
+    ``problem`` says why a row could not even be read as fields (too many cells, not an
+    object); it is reported together with the other rows' errors.
+    """
 
     row: int
     values: dict[str, str]
+    problem: str | None = None
 
 
 def read_rows(path: Path, file_format: str | None = None) -> list[RawRow]:
@@ -83,22 +88,19 @@ def _csv_rows(source: str, text: str) -> list[RawRow]:
     columns = [column.strip().lower() for column in header]
     _check_columns(source, columns, header_row=1)
     rows: list[RawRow] = []
-    errors: list[RowError] = []
     try:
         for cells in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > len(columns):
-                errors.append(RowError(line, f"{len(cells)} cells, but the header has "
+                rows.append(RawRow(line, {}, f"{len(cells)} cells, but the header has "
                                              f"{len(columns)} columns"))
                 continue
             rows.append(RawRow(line, {column: cell.strip()
                                       for column, cell in zip(columns, cells, strict=False)}))
     except csv.Error as error:
-        errors.append(RowError(reader.line_num, f"unreadable CSV: {error}"))
-    if errors:
-        raise RegisterError(source, errors)
+        rows.append(RawRow(reader.line_num, {}, f"unreadable CSV: {error}"))
     return rows
 
 
@@ -113,26 +115,27 @@ def _json_rows(source: str, text: str) -> list[RawRow]:
         raise RegisterError(source, [RowError(None, "expected a JSON array of entries, or an "
                                                     "object with an 'entries' array")])
     rows: list[RawRow] = []
-    errors: list[RowError] = []
     for number, item in enumerate(document, start=1):
         if not isinstance(item, dict):
-            errors.append(RowError(number, "is not a JSON object"))
+            rows.append(RawRow(number, {}, "is not a JSON object"))
             continue
         unknown = sorted(set(item) - set(COLUMNS))
         if unknown:
-            errors.append(RowError(number, f"unknown field(s): {', '.join(unknown)}"))
+            rows.append(RawRow(number, {}, f"unknown field(s): {', '.join(unknown)}"))
             continue
         values: dict[str, str] = {}
+        wrong = [key for key, value in item.items()
+                 if not (value is None or (key in LIST_COLUMNS and isinstance(value, list))
+                         or (isinstance(value, str | int) and not isinstance(value, bool)))]
+        if wrong:
+            rows.append(RawRow(number, {}, f"field(s) {', '.join(wrong)} must be strings"))
+            continue
         for key, value in item.items():
-            if key in LIST_COLUMNS and isinstance(value, list):
+            if isinstance(value, list):
                 values[key] = " ".join(str(v) for v in value)
-            elif isinstance(value, str | int) and not isinstance(value, bool):
-                values[key] = str(value).strip()
             elif value is not None:
-                errors.append(RowError(number, f"field {key!r} must be a string"))
+                values[key] = str(value).strip()
         rows.append(RawRow(number, values))
-    if errors:
-        raise RegisterError(source, errors)
     return rows
 
 
@@ -176,6 +179,9 @@ def plan_import(source: str, rows: list[RawRow],
     parsed: list[tuple[RawRow, dict[str, Any]]] = []
     first_row: dict[str, int] = {}
     for raw in rows:
+        if raw.problem is not None:
+            errors.append(RowError(raw.row, raw.problem))
+            continue
         values, row_errors = _parse_row(raw)
         errors += row_errors
         name = values.get("name")

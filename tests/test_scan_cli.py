@@ -207,7 +207,9 @@ def test_an_interrupted_scan_resumes_and_ends_like_a_complete_one(local_internet
        "--retries", "1")
     db = tmp_path / "dw.db"
     dw(db, "register", "import", str(DEMO_REGISTER))
-    # The silent name servers keep this scan busy for seconds after the fast names are done.
+    # The silent name servers keep this scan busy for seconds after the fast names are done,
+    # once Unbound has forgotten that they are silent.
+    local_internet.flush_resolver_cache()
     process = subprocess.Popen(
         [sys.executable, "-m", "domainwatch", "--db", str(db), "scan", "--resolver",
          local_internet.resolver, "--timeout", "3", "--retries", "1"],

@@ -1,0 +1,313 @@
+"""Scenario model of a local test internet and its TOML loader.
+
+A scenario names authoritative server groups and the zones they serve. Zone
+records are validated with dnspython and normalised to zone-file lines with
+absolute ASCII (IDNA) owner names, so the server builder only writes text.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dns.exception
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.tokenizer
+import dns.zonefile
+
+BEHAVIOURS = ("normal", "silent", "refuse")
+DEFAULT_SERVER = "default"
+DEFAULT_TTL = 300
+ROOT = "."
+ROOT_NS = "a.root-servers.net"
+
+_IDNA = dns.name.IDNA_2008_Practical
+_GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$")
+_WORLD_KEYS = {"description", "register", "names"}
+_SERVER_KEYS = {"behaviour"}
+_ZONE_KEYS = {"origin", "server", "ns", "serve", "records", "ttl"}
+
+
+class ScenarioError(ValueError):
+    """A scenario file or scenario object is invalid."""
+
+
+@dataclass(frozen=True)
+class ServerGroup:
+    """One authoritative server (one knotd or blackhole) on its own address."""
+
+    name: str
+    behaviour: str = "normal"
+
+
+@dataclass
+class Zone:
+    """A zone: `origin` is ASCII, lower case, without trailing dot ("." is the root).
+
+    `records` are zone-file lines with absolute owner names; SOA, apex NS,
+    delegations and glue are added when the zone file is written.
+    """
+
+    origin: str
+    server: str = DEFAULT_SERVER
+    ns: list[str] = field(default_factory=list)
+    serve: bool = True
+    records: list[str] = field(default_factory=list)
+    ttl: int = DEFAULT_TTL
+    parent: str | None = None
+
+    @property
+    def fqdn(self) -> str:
+        return fqdn(self.origin)
+
+
+@dataclass
+class Scenario:
+    """A whole world. `names` are the host names meant to be scanned (ASCII)."""
+
+    description: str
+    servers: dict[str, ServerGroup]
+    zones: list[Zone]
+    names: list[str] = field(default_factory=list)
+    register: Path | None = None
+    expected: dict[str, str] = field(default_factory=dict)
+    source: Path | None = None
+
+    def zone(self, origin: str) -> Zone:
+        wanted = to_ascii(origin)
+        for zone in self.zones:
+            if zone.origin == wanted:
+                return zone
+        raise KeyError(origin)
+
+    def zones_of(self, server: str) -> list[Zone]:
+        return [zone for zone in self.zones if zone.server == server]
+
+    def zone_of(self, name: str) -> Zone | None:
+        """The deepest scenario zone containing `name` (ASCII, no final dot)."""
+        by_origin = {zone.origin: zone for zone in self.zones}
+        labels = name.split(".")
+        for start in range(len(labels)):
+            zone = by_origin.get(".".join(labels[start:]))
+            if zone is not None:
+                return zone
+        return by_origin.get(ROOT)
+
+    @property
+    def record_count(self) -> int:
+        return sum(len(zone.records) for zone in self.zones)
+
+
+def fqdn(name: str) -> str:
+    return "." if name == ROOT else f"{name}."
+
+
+def to_ascii(name: str) -> str:
+    """Convert a possibly Unicode host name to lower-case ASCII without final dot."""
+    text = name.strip()
+    if text in ("", ROOT):
+        return ROOT
+    try:
+        parsed = dns.name.from_text(text, origin=dns.name.root, idna_codec=_IDNA)
+    except (dns.exception.DNSException, UnicodeError) as exc:
+        raise ScenarioError(f"invalid domain name {name!r}: {exc}") from exc
+    return parsed.to_text(omit_final_dot=True).lower() or ROOT
+
+
+def is_subdomain(name: str, origin: str) -> bool:
+    return origin == ROOT or name == origin or name.endswith("." + origin)
+
+
+def parse_records(origin: str, text: str, ttl: int = DEFAULT_TTL) -> list[str]:
+    """Parse zone-file text relative to `origin`; return normalised absolute lines."""
+    origin_name = dns.name.from_text(fqdn(origin))
+    manager = dns.zonefile.RRSetsReaderManager(origin_name, False, dns.rdataclass.IN)
+    try:
+        with manager.writer(True) as txn:
+            tokenizer = dns.tokenizer.Tokenizer(text, f"zone {origin}", idna_codec=_IDNA)
+            reader = dns.zonefile.Reader(
+                tokenizer,
+                dns.rdataclass.IN,
+                txn,
+                allow_directives={"$TTL", "$ORIGIN", "$GENERATE"},
+                default_ttl=ttl,
+            )
+            # dnspython silently drops out-of-zone owners; keep them to report them.
+            reader.zone_origin = dns.name.root
+            reader.read()
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise ScenarioError(f"zone {origin}: bad records: {exc}") from exc
+    lines: list[str] = []
+    for rrset in manager.rrsets:
+        owner = rrset.name.to_text().lower()
+        if not rrset.name.is_subdomain(origin_name):
+            raise ScenarioError(f"zone {origin}: record owner {owner} is outside the zone")
+        if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == origin_name:
+            raise ScenarioError(f"zone {origin}: a CNAME cannot be at the zone apex")
+        if rrset.rdtype == dns.rdatatype.SOA:
+            raise ScenarioError(f"zone {origin}: SOA is generated, do not write one")
+        rdtype = dns.rdatatype.to_text(rrset.rdtype)
+        for rdata in rrset:
+            lines.append(f"{owner} {rrset.ttl} IN {rdtype} {rdata.to_text()}")
+    return lines
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario TOML file."""
+    source = Path(path)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario {source}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: invalid TOML: {exc}") from exc
+    scenario = scenario_from_dict(data, base_dir=source.parent)
+    scenario.source = source
+    return scenario
+
+
+def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Scenario:
+    """Build and validate a Scenario from parsed TOML data."""
+    _check_keys(data, {"world", "server", "zone"}, "scenario")
+    world = data.get("world", {})
+    _check_keys(world, _WORLD_KEYS, "[world]")
+
+    servers: dict[str, ServerGroup] = {}
+    for name, table in data.get("server", {}).items():
+        if not isinstance(table, dict):
+            raise ScenarioError(f"[server.{name}] must be a table")
+        _check_keys(table, _SERVER_KEYS, f"[server.{name}]")
+        servers[name] = ServerGroup(name, table.get("behaviour", "normal"))
+
+    zones: list[Zone] = []
+    for index, table in enumerate(data.get("zone", [])):
+        zones.append(_zone_from_table(index, table))
+
+    register: Path | None = None
+    names: list[str] = []
+    if "register" in world:
+        register = (base_dir or Path.cwd()) / world["register"]
+        names = _register_names(register)
+    if "names" in world:
+        names += [to_ascii(name) for name in world["names"]]
+
+    scenario = Scenario(
+        description=str(world.get("description", "")),
+        servers=servers,
+        zones=zones,
+        names=names,
+        register=register,
+    )
+    validate(scenario)
+    if not scenario.names:
+        scenario.names = _record_owners(scenario)
+    return scenario
+
+
+def _zone_from_table(index: int, table: Any) -> Zone:
+    if not isinstance(table, dict) or "origin" not in table:
+        raise ScenarioError(f"[[zone]] #{index + 1} needs an origin")
+    origin = to_ascii(str(table["origin"]))
+    _check_keys(table, _ZONE_KEYS, f"zone {origin}")
+    ttl = table.get("ttl", DEFAULT_TTL)
+    if not isinstance(ttl, int) or ttl < 0:
+        raise ScenarioError(f"zone {origin}: ttl must be a non-negative integer")
+    ns_value = table.get("ns", [ROOT_NS if origin == ROOT else f"ns1.{origin}"])
+    if isinstance(ns_value, str):
+        ns_value = [ns_value]
+    if not ns_value:
+        raise ScenarioError(f"zone {origin}: ns must not be empty")
+    try:
+        ns = [to_ascii(host) for host in ns_value]
+    except ScenarioError as exc:
+        raise ScenarioError(f"zone {origin}: {exc}") from exc
+    serve = table.get("serve", True)
+    if not isinstance(serve, bool):
+        raise ScenarioError(f"zone {origin}: serve must be true or false")
+    records = table.get("records", "")
+    if not isinstance(records, str):
+        raise ScenarioError(f"zone {origin}: records must be a string")
+    return Zone(
+        origin=origin,
+        server=str(table.get("server", DEFAULT_SERVER)),
+        ns=ns,
+        serve=serve,
+        records=parse_records(origin, records, ttl),
+        ttl=ttl,
+    )
+
+
+def validate(scenario: Scenario) -> None:
+    """Check server groups and zone tree; set each zone's `parent`."""
+    for name, group in scenario.servers.items():
+        if not _GROUP_NAME.match(name):
+            raise ScenarioError(f"server group name {name!r}: use 1-24 letters, digits, - or _")
+        if group.behaviour not in BEHAVIOURS:
+            raise ScenarioError(
+                f"server group {name}: behaviour {group.behaviour!r} is not one of {BEHAVIOURS}"
+            )
+    origins: set[str] = set()
+    for zone in scenario.zones:
+        if zone.origin in origins:
+            raise ScenarioError(f"zone {zone.origin} is defined twice")
+        origins.add(zone.origin)
+        if zone.server not in scenario.servers:
+            if zone.server != DEFAULT_SERVER:
+                raise ScenarioError(f"zone {zone.origin}: unknown server group {zone.server!r}")
+            scenario.servers[DEFAULT_SERVER] = ServerGroup(DEFAULT_SERVER)
+    for zone in scenario.zones:
+        zone.parent = _nearest_parent(zone.origin, origins)
+        if zone.origin == ROOT:
+            group = scenario.servers[zone.server]
+            if group.behaviour != "normal" or not zone.serve:
+                raise ScenarioError("zone .: the root zone must be served by a normal server")
+        elif zone.parent is None:
+            raise ScenarioError(
+                f'zone {zone.origin}: no parent zone in the scenario (no root zone ".")'
+            )
+    if ROOT not in origins:
+        raise ScenarioError('scenario has no root zone (origin = ".")')
+
+
+def _nearest_parent(origin: str, origins: set[str]) -> str | None:
+    if origin == ROOT:
+        return None
+    labels = origin.split(".")
+    for start in range(1, len(labels)):
+        candidate = ".".join(labels[start:])
+        if candidate in origins:
+            return candidate
+    return ROOT if ROOT in origins else None
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ScenarioError(f"{where}: unknown keys {', '.join(unknown)}")
+
+
+def _register_names(path: Path) -> list[str]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read register {path}: {exc}") from exc
+    if rows and "name" not in rows[0]:
+        raise ScenarioError(f"register {path} has no 'name' column")
+    return [to_ascii(row["name"]) for row in rows if row.get("name", "").strip()]
+
+
+def _record_owners(scenario: Scenario) -> list[str]:
+    owners: dict[str, None] = {}
+    for zone in scenario.zones:
+        for line in zone.records:
+            owner = line.split(" ", 1)[0].rstrip(".")
+            if owner:
+                owners[owner] = None
+    return list(owners)
