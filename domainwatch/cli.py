@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -297,7 +298,12 @@ def _print_scan_summary(summary: Any) -> None:
         click.echo(f"{len(summary.unresolved)} name(s) unresolved (DNS failure, not judged; "
                    "asked again next scan):")
         for name, failures in sorted(summary.unresolved.items()):
-            reasons = ", ".join(f"{qtype} {status}" for qtype, status in sorted(failures.items()))
+            kinds = set(failures.values())
+            if len(kinds) == 1:
+                reasons = f"{kinds.pop()} on every query ({', '.join(sorted(failures))})"
+            else:
+                reasons = ", ".join(f"{qtype} {status}"
+                                    for qtype, status in sorted(failures.items()))
             click.echo(f"  {display_name(name)}: {reasons}")
 
 
@@ -327,6 +333,13 @@ def findings(state: _State, status: str, category: str | None, rule: str | None,
         _print_findings_table(rows)
 
 
+def _terminal_width() -> int | None:
+    """The terminal's width when standard output is one; tables then fit on screen."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
 def _finding_record(finding: dict[str, Any]) -> dict[str, Any]:
     return {"id": finding["id"], "name": finding["name"], "display_name":
             display_name(finding["name"]), "rule": finding["rule"],
@@ -344,7 +357,7 @@ def _print_findings_table(rows: list[dict[str, Any]]) -> None:
     click.echo(render_table(
         ("id", "severity", "rule", "name", "status", "since", "summary"),
         [[r["id"], r["severity"], r["rule"], r["display_name"], r["status"],
-          r["first_seen"][:10], r["summary"]] for r in rows]))
+          r["first_seen"][:10], r["summary"]] for r in rows], fit_width=_terminal_width()))
     click.echo(f"{len(rows)} findings")
 
 

@@ -149,8 +149,18 @@ class NamingProblem:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+def _is_portal_form(name: str, suffix: str) -> bool:
+    labels = name[: -len(suffix) - 1].split(".")
+    return len(labels) == 1 or (len(labels) == 2 and labels[0] == "www")
+
+
 def naming_problems(name: str, parent: str | None) -> list[NamingProblem]:
-    """The naming-rule problems of a register entry ``name`` whose parent entry is ``parent``."""
+    """The naming-rule problems of a register entry ``name`` whose parent entry is ``parent``.
+
+    A government's own portal (``www.<name>.gov.cn``) may sit under any parent: a city portal
+    under the province. Anything else with a parent is a department and belongs under its
+    parent government's domain.
+    """
     problems: list[NamingProblem] = []
     suffix = government_suffix(name)
     shown = display_name(name)
@@ -160,15 +170,17 @@ def naming_problems(name: str, parent: str | None) -> list[NamingProblem]:
             f"{shown} is a government site outside .gov.cn and .政务",
             {"name": name, "allowed_suffixes": ["gov.cn", "政务"]},
         ))
+    portal = suffix is not None and _is_portal_form(name, suffix)
     if parent is None:
-        if suffix is not None:
-            labels = name[: -len(suffix) - 1].split(".")
-            if len(labels) > 2 or (len(labels) == 2 and labels[0] != "www"):
-                problems.append(NamingProblem(
-                    "portal_form", "low",
-                    f"{shown} has no parent entry but is not of the form www.<name>.{suffix}",
-                    {"name": name, "expected": f"www.<name>.{display_name(suffix)}"},
-                ))
+        if suffix is not None and not portal:
+            problems.append(NamingProblem(
+                "portal_form", "low",
+                f"{shown} has no parent entry but is not of the form "
+                f"www.<name>.{display_name(suffix)}",
+                {"name": name, "expected": f"www.<name>.{display_name(suffix)}"},
+            ))
+        return problems
+    if portal:
         return problems
     government = registrable_domain(parent)
     if government is None or government_suffix(parent) is None:

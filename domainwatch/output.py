@@ -43,17 +43,38 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def _cut(text: str, width: int) -> str:
+    if display_width(text) <= width:
+        return text
+    kept = ""
+    for char in text:
+        if display_width(kept + char) > width - 1:
+            break
+        kept += char
+    return kept + "…"
+
+
 def _pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
-def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A plain aligned table; cells are made terminal-safe."""
+def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]],
+                 fit_width: int | None = None) -> str:
+    """A plain aligned table; cells are made terminal-safe.
+
+    With ``fit_width``, the last column is cut so that lines fit in that many columns.
+    """
     cells = [[terminal_safe("" if cell is None else cell) for cell in row] for row in rows]
     widths = [display_width(h) for h in headers]
     for row in cells:
         for index, cell in enumerate(row):
             widths[index] = max(widths[index], display_width(cell))
+    if fit_width is not None:
+        room = max(fit_width - sum(widths[:-1]) - 2 * (len(widths) - 1), 20)
+        if widths[-1] > room:
+            widths[-1] = room
+            for row in cells:
+                row[-1] = _cut(row[-1], room)
     lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip()

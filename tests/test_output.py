@@ -26,3 +26,9 @@ def test_tables_align_chinese_text_by_display_width() -> None:
     lines = table.splitlines()
     assert display_width(lines[2].split("active")[0]) == \
         display_width(lines[3].split("offline")[0])
+
+
+def test_tables_fit_the_terminal_by_cutting_the_last_column() -> None:
+    table = render_table(("id", "summary"), [[1, "酒泉" * 100]], fit_width=40)
+    assert max(display_width(line) for line in table.splitlines()) <= 40
+    assert table.splitlines()[2].endswith("…")

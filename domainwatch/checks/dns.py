@@ -46,7 +46,7 @@ def check_dns(entry: dict[str, Any], dns: dict[str, Any]) -> CheckResult:
     if entry["state"] == "active":
         if status in ("nxdomain", "no_address"):
             reason = ("does not exist (NXDOMAIN)" if status == "nxdomain"
-                      else "exists but has no address record")
+                      else "has no address record (the name exists)")
             result.findings.append(FindingDraft(
                 "unused.no_dns", "medium", f"{shown} is active in the register but {reason}",
                 base))
