@@ -119,6 +119,8 @@ async def _scan(store: Store, entries: dict[str, dict[str, Any]], todo: list[str
                     progress(completed, summary.names_total)
         finally:
             flusher.cancel()
+        if flusher.done() and not flusher.cancelled():
+            flusher.result()  # re-raises the error of a failed periodic flush
         flush()
         # A failed answer is asked again once before the name is reported as unresolved.
         async for observation in probe.probe_many(retry):
