@@ -290,3 +290,48 @@ def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
     for rule in ("unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
                  "register.naming"):
         assert rule in result.stdout
+
+
+def test_a_scan_on_a_terminal_shows_progress_and_from_cron_prints_only_results(
+        local_internet: Any, tmp_path: Path) -> None:
+    import pty
+
+    db = tmp_path / "dw.db"
+    dw(db, "register", "import", str(DEMO_REGISTER))
+    quiet = dw(db, "scan", "--resolver", local_internet.resolver, *FAST)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert quiet.stdout.startswith("run 1: scanned 19 of 19 names")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sys.executable, [sys.executable, "-m", "domainwatch", "--db", str(db), "scan",
+                                  "--resolver", local_internet.resolver, *FAST])
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = screen.decode()
+    assert "scan: " in text and "/19 names" in text and "/s" in text and "left" in text
+    assert "run 2: scanned 19 of 19 names" in text
+
+
+def test_the_configuration_file_supplies_resolver_and_timeouts(local_internet: Any,
+                                                              tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    dw(db, "register", "import", str(DEMO_REGISTER))
+    config = tmp_path / "domainwatch.toml"
+    config.write_text(f'[scan]\nresolvers = ["{local_internet.resolver}"]\ntimeout = 1.0\n'
+                      "retries = 1\nconcurrency = 50\n")
+    result = dw(db, "--config", str(config), "scan")
+    assert result.returncode == 0, result.stderr
+    assert "scanned 19 of 19" in result.stdout
+    config.write_text('[scan]\nresolver = "127.0.0.1"\n')
+    result = dw(db, "--config", str(config), "findings")
+    assert result.returncode == 3
+    assert "no setting 'resolver'" in result.stderr
