@@ -246,7 +246,7 @@ def register_set(state: _State, name: str, new_state: str, note: str, by: str) -
               help="Seconds to wait for each DNS answer (default 2).")
 @click.option("--retries", type=click.IntRange(min=0), help="Retries after a timeout (default 2).")
 @click.option("--concurrency", type=click.IntRange(min=1),
-              help="DNS queries in flight at once (default 1000).")
+              help="DNS queries in flight at once (default 500).")
 @pass_state
 def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
          timeout: float | None, retries: int | None, concurrency: int | None) -> None:

@@ -6,7 +6,7 @@ Command-line options override it. Example::
     resolvers = ["10.0.0.53", "10.0.1.53:5353"]
     timeout = 2.0        # seconds per attempt
     retries = 2
-    concurrency = 1000   # DNS queries in flight
+    concurrency = 500    # DNS queries in flight
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Config:
     resolvers: list[str] = field(default_factory=list)
     timeout: float = 2.0
     retries: int = 2
-    concurrency: int = 1000
+    concurrency: int = 500
     source: str | None = None
 
 

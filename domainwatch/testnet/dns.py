@@ -509,6 +509,8 @@ def _unbound_conf(ip: str, workdir: Path, dnsbomb_limits: bool) -> str:
     target-fetch-policy: "0 0 0 0 0"
     num-threads: 1
     so-reuseport: yes
+    so-rcvbuf: 8m
+    so-sndbuf: 8m
     outgoing-range: 8192
     num-queries-per-thread: 4096
     incoming-num-tcp: 256
