@@ -291,7 +291,7 @@ def _print_scan_summary(summary: Any) -> None:
                if summary.resumed_after else "")
     click.echo(f"run {summary.run_id}: scanned {summary.names_scanned} of "
                f"{summary.names_total} names in {summary.seconds:.1f}s{resumed}; "
-               f"{summary.observations_changed} changed")
+               f"{summary.observations_changed} fingerprints new or changed")
     click.echo(f"findings: {len(changes.opened)} opened, {len(changes.reopened)} reopened, "
                f"{len(changes.escalated)} escalated, {len(changes.resolved)} resolved")
     if summary.unresolved:
@@ -442,11 +442,11 @@ def _print_show(entry: dict[str, Any], history: list[dict[str, Any]],
         echo(f"  status        {data['status']}")
         rows = [("CNAME", " → ".join(display_name(t) for t in data.get("cname_chain", []))),
                 ("A", " ".join(data.get("a", []))), ("AAAA", " ".join(data.get("aaaa", []))),
-                ("NS", " ".join(data.get("ns", []))
-                 + (f"  (of {data['ns_owner']})" if data.get("ns_owner") not in (None, name)
-                    else "")),
+                ("NS", " ".join(display_name(ns) for ns in data.get("ns", []))
+                 + (f"  (of {display_name(data['ns_owner'])})"
+                    if data.get("ns_owner") not in (None, name) else "")),
                 ("MX", "; ".join(data.get("mx", []))), ("TXT", " ".join(data.get("txt", []))),
-                ("zone", data.get("zone") or "")]
+                ("zone", display_name(data.get("zone") or ""))]
         for label, value in rows:
             if value:
                 echo(f"  {label:<14}{terminal_safe(value)}")

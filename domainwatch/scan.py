@@ -109,7 +109,7 @@ async def _scan(store: Store, entries: dict[str, dict[str, Any]], todo: list[str
         try:
             async for observation in probe.probe_many(todo):
                 completed += 1
-                if observation.status == "unresolved":
+                if observation.failures():
                     retry.append(observation.name)
                 else:
                     batch.append(observation)
@@ -122,7 +122,8 @@ async def _scan(store: Store, entries: dict[str, dict[str, Any]], todo: list[str
         if flusher.done() and not flusher.cancelled():
             flusher.result()  # re-raises the error of a failed periodic flush
         flush()
-        # A failed answer is asked again once before the name is reported as unresolved.
+        # A name with any failed query is asked again once before it is recorded: a
+        # transient timeout should neither look like a change nor leave it unresolved.
         async for observation in probe.probe_many(retry):
             batch.append(observation)
         flush()
@@ -138,17 +139,17 @@ def _record(store: Store, entries: dict[str, dict[str, Any]],
             entry = entries[observation.name]
             result = check_register_entry(entry)
             fingerprint = observation.fingerprint()
+            failures = observation.failures()
+            outcome = observation.status + "".join(
+                f" {qtype}={status}" for qtype, status in sorted(failures.items()))
             if observation.status == "unresolved":
-                failures = observation.failures()
                 summary.unresolved[observation.name] = failures
-                outcome = "unresolved: " + " ".join(f"{k}={v}" for k, v in sorted(failures.items()))
             else:
                 data = {**fingerprint, "ttls": observation.ttls}
                 if store.record_observation(observation.name, "dns", fingerprint, data,
                                             summary.run_id, at):
                     summary.observations_changed += 1
                 result.add(check_dns(entry, fingerprint))
-                outcome = observation.status
             summary.changes.add(store.reconcile_findings(
                 observation.name, result.evaluated, result.findings, summary.run_id, at))
             store.mark_name_done(summary.run_id, observation.name, outcome)

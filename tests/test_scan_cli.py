@@ -154,7 +154,7 @@ def test_rescanning_an_unchanged_world_adds_no_observation_and_no_finding(
     rows_before = conn.execute("SELECT count(*) FROM observations").fetchone()[0]
     second = dw(db, "scan", "--resolver", local_internet.resolver, *FAST)
     assert second.returncode == 0, second.stderr
-    assert "0 changed" in second.stdout
+    assert "; 0 fingerprints new or changed" in second.stdout
     assert "0 opened, 0 reopened, 0 escalated, 0 resolved" in second.stdout
     assert conn.execute("SELECT count(*) FROM observations").fetchone()[0] == rows_before
     assert conn.execute("SELECT count(DISTINCT last_run) FROM observations").fetchone()[0] == 1
