@@ -16,7 +16,7 @@ import click
 
 from domainwatch import __version__
 from domainwatch.config import Config, ConfigError, load_config
-from domainwatch.names import InvalidName, display_name, normalize_name
+from domainwatch.names import InvalidName, display_name, naming_problems, normalize_name
 from domainwatch.output import (
     Progress,
     render_csv,
@@ -180,6 +180,14 @@ def register_import(state: _State, file: Path, file_format: str | None, dry_run:
     apply_plan(store, plan, by=by, reason=note or f"import {file.name}")
     click.echo(f"imported {file.name}: {len(plan.added)} added, {len(plan.changed)} changed, "
                f"{len(plan.unchanged)} unchanged")
+    touched = [*plan.added, *(entry for entry, _ in plan.changed)]
+    problems = [(entry, problem) for entry in touched
+                for problem in naming_problems(entry["name"], entry["parent"])]
+    if problems:
+        click.echo(f"{len(problems)} naming problem(s); the next scan records them as "
+                   "register.naming findings:")
+        for _entry, problem in problems:
+            click.echo(f"  {terminal_safe(problem.summary, limit=None)}")
 
 
 def _short(value: object) -> str:

@@ -184,3 +184,12 @@ def test_the_shipped_sample_register_imports_cleanly(tmp_path: Path) -> None:
     result = run(tmp_path / "dw.db", "register", "import", str(sample))
     assert result.exit_code == 0, result.output
     assert len(listed(tmp_path / "dw.db")) == 12
+
+
+def test_import_points_out_naming_problems(tmp_path: Path) -> None:
+    text = ("name,parent\nwww.jiuquan.gov.cn,\nnyj.zhangye.gov.cn,www.jiuquan.gov.cn\n"
+            "fgw.jiuquan.gov.cn,www.jiuquan.gov.cn\n")
+    result = run(tmp_path / "dw.db", "register", "import", str(write(tmp_path, text)))
+    assert result.exit_code == 0, result.output
+    assert "1 naming problem(s)" in result.output
+    assert "nyj.zhangye.gov.cn is not under jiuquan.gov.cn" in result.output
