@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 import ipaddress
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -32,6 +31,7 @@ from domainwatch.probes.dnsclient import Answer, DNSClient, QueryStatus
 from domainwatch.probes.dnswire import (
     QTYPES,
     TYPE_CNAME,
+    TYPE_NAMES,
     TYPE_NS,
     TYPE_SOA,
     Message,
@@ -258,8 +258,14 @@ def _step(
     to the last name of the CNAME chain in it (RFC 6604)."""
     message = answer.message
     progressed = False
+    typed = []
     if message is not None:
-        targets = {rr.name: rr.data for rr in message.answer if rr.rtype == TYPE_CNAME}
+        targets: dict[str, object] = {}
+        for rr in message.answer:
+            if rr.rtype == code:
+                typed.append(rr)
+            elif rr.rtype == TYPE_CNAME:
+                targets[rr.name] = rr.data
         chain, seen = state.chain, state.seen
         while state.current in targets:
             target = str(targets[state.current])
@@ -275,7 +281,7 @@ def _step(
     if status == "ok" or status == "nodata":
         assert message is not None
         current = state.current
-        records = [rr.data for rr in message.answer if rr.rtype == code and rr.name == current]
+        records = [rr.data for rr in typed if rr.name == current]
         if records:
             return _Resolution(state.chain, "ok", records, message)
         if progressed and _authority_soa(message, current) is None:
@@ -291,17 +297,41 @@ def _step(
 
 
 class _Session:
-    """The queries of one probe: memoised, each status recorded once."""
+    """One name being probed: its queries (memoised, each status recorded once) and,
+    while a batch of queries at the name is out on callbacks, what to do once all
+    of them have answered."""
 
-    __slots__ = ("answers", "client", "futures", "name", "obs", "wire")
+    __slots__ = (
+        "answers",
+        "client",
+        "futures",
+        "name",
+        "obs",
+        "on_done",
+        "remaining",
+        "results",
+        "then",
+        "wire",
+    )
 
-    def __init__(self, client: DNSClient, obs: DNSObservation, wire: bytes) -> None:
+    def __init__(
+        self,
+        client: DNSClient,
+        obs: DNSObservation,
+        wire: bytes,
+        on_done: Callable[[_Outcome], None],
+    ) -> None:
         self.client = client
         self.obs = obs
         self.name = obs.name
         self.wire = wire
+        self.on_done = on_done
         self.answers: dict[tuple[str, str], Answer] = {}
         self.futures: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+        self.remaining = 0
+        self.then: Callable[[_Session], None] | None = None
+        # Stage 1 as resolved from its first answers (None: a chain needs more queries).
+        self.results: dict[str, _Resolution] | None = None
 
     def record(self, owner: str, qtype: str, answer: Answer) -> None:
         self.answers[(owner, qtype)] = answer
@@ -310,9 +340,27 @@ class _Session:
             obs.statuses[qtype] = answer.status
             message = answer.message
             if message is not None and message.answer:
-                obs.ttls[qtype] = min(rr.ttl for rr in message.answer)
+                records = message.answer
+                obs.ttls[qtype] = (
+                    records[0].ttl if len(records) == 1 else min([rr.ttl for rr in records])
+                )
         else:
             obs.statuses[f"{qtype}@{owner}"] = answer.status
+
+    def ask_batch(self, qtypes: tuple[str, ...], then: Callable[[_Session], None]) -> None:
+        """Ask the name for each of ``qtypes`` at once; ``then(self)`` is called when
+        all of them have answered."""
+        self.remaining = len(qtypes)
+        self.then = then
+        submit = self.client.submit_cb
+        for qtype in qtypes:
+            submit(self.wire, QTYPES[qtype], self._answered, qname_text=self.name)
+
+    def _answered(self, answer: Answer) -> None:
+        self.record(self.name, TYPE_NAMES[answer.qtype], answer)
+        self.remaining -= 1
+        if not self.remaining and self.then is not None:
+            self.then(self)
 
     def start(self, owner: str, qtype: str) -> None:
         key = (owner, qtype)
@@ -325,20 +373,12 @@ class _Session:
         answer = self.answers.get(key)
         if answer is None:
             self.start(owner, qtype)
-            answer = await self.futures.pop(key)
+            # Popped only once answered: a coroutine abandoned while waiting here (see
+            # DNSProbe._finish_soon) leaves the query for the one that takes over.
+            answer = await self.futures[key]
+            self.futures.pop(key, None)
             self.record(owner, qtype, answer)
         return answer
-
-
-class _Pending:
-    __slots__ = ("on_done", "remaining", "session")
-
-    def __init__(
-        self, session: _Session, remaining: int, on_done: Callable[[_Outcome], None]
-    ) -> None:
-        self.session = session
-        self.remaining = remaining
-        self.on_done = on_done
 
 
 _Outcome = DNSObservation | BaseException
@@ -499,66 +539,84 @@ class DNSProbe:
                 )
             )
             return
-        session = _Session(self.client, DNSObservation(name=ascii_name, status="resolves"), wire)
-        pending = _Pending(session, len(self._stage1), on_done)
-        submit = self.client.submit_cb
-        for qtype in self._stage1:
-            callback = functools.partial(self._stage1_answer, pending, qtype)
-            submit(wire, QTYPES[qtype], callback, qname_text=ascii_name)
+        obs = DNSObservation(name=ascii_name, status="resolves")
+        _Session(self.client, obs, wire, on_done).ask_batch(self._stage1, self._stage1_done)
 
-    def _stage1_answer(self, pending: _Pending, qtype: str, answer: Answer) -> None:
-        session = pending.session
+    def _stage1_done(self, session: _Session) -> None:
+        """All stage-1 answers are in: classify the name if they suffice, and start
+        stage 2 (its queries at the name itself all at once, on callbacks)."""
         try:
-            session.record(session.name, qtype, answer)
-            pending.remaining -= 1
-            if pending.remaining:
-                return
             results: dict[str, _Resolution] | None = {}
             hop_limit = self.config.hop_limit
+            name = session.name
             for t in self._stage1:
-                step = _step(
-                    _Chain(session.name),
-                    session.answers[(session.name, t)],
-                    QTYPES[t],
-                    hop_limit,
-                    True,
-                )
+                step = _step(_Chain(name), session.answers[(name, t)], QTYPES[t], hop_limit, True)
                 if not isinstance(step, _Resolution):
                     results = None
                     break
                 results[t] = step
-            if results is not None and not self._stage2:
-                self._classify(session.obs, results)
-                pending.on_done(session.obs)
-                return
+            session.results = results
+            if results is not None:
+                obs = session.obs
+                self._classify(obs, results)
+                if not self._stage2:
+                    session.on_done(obs)
+                    return
+                if obs.status != "nxdomain" and not self._all_timed_out(obs):
+                    session.ask_batch(self._stage2, self._finish_soon)
+                    return
         except Exception as exc:
-            pending.on_done(exc)
+            session.on_done(exc)
             return
-        task = asyncio.get_running_loop().create_task(self._finish(pending, results))
+        self._finish_soon(session)
+
+    def _all_timed_out(self, obs: DNSObservation) -> bool:
+        return all(obs.statuses.get(t) == "timeout" for t in self._stage1)
+
+    def _finish_soon(self, session: _Session) -> None:
+        """Complete the observation now if every answer that takes is in (the usual
+        case: the coroutine then finishes without ever suspending), else in a task."""
+        coro = self._complete(session)
+        try:
+            waiting = coro.send(None)
+        except StopIteration as finished:
+            session.on_done(finished.value)
+            return
+        except Exception as exc:
+            session.on_done(exc)
+            return
+        # It waits for more (a chain to follow, a zone to look up): start it over in a
+        # task.  Every answer so far is memoised, so nothing is asked twice.
+        coro.close()
+        if asyncio.isfuture(waiting):
+            # Unmark the future the abandoned await left marked as awaited, or the
+            # next await of it fails ("await wasn't used with future").
+            waiting._asyncio_future_blocking = False
+        task = asyncio.get_running_loop().create_task(self._finish(session))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _finish(self, pending: _Pending, results: dict[str, _Resolution] | None) -> None:
+    async def _finish(self, session: _Session) -> None:
         try:
-            obs = await self._complete(pending.session, results)
+            obs = await self._complete(session)
         except Exception as exc:
-            pending.on_done(exc)
+            session.on_done(exc)
         else:
-            pending.on_done(obs)
+            session.on_done(obs)
 
-    async def _complete(
-        self, session: _Session, results: dict[str, _Resolution] | None
-    ) -> DNSObservation:
+    async def _complete(self, session: _Session) -> DNSObservation:
         obs = session.obs
         ascii_name = session.name
         stage1 = self._stage1
+        results = session.results
         if results is None:
             results = {qtype: await self._resolve(session, qtype, walk=True) for qtype in stage1}
-        self._classify(obs, results)
+            session.results = results
+            self._classify(obs, results)
 
         first = results[stage1[0]]
         stage2 = self._stage2
-        all_timed_out = all(obs.statuses.get(t) == "timeout" for t in stage1)
+        all_timed_out = self._all_timed_out(obs)
         if not stage2:
             return obs
         if obs.status == "nxdomain" or all_timed_out:

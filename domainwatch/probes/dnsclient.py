@@ -9,8 +9,10 @@ answers are asked again over a short-lived TCP connection.
 
 The hot path is callback driven (:meth:`DNSClient.submit_cb` calls back,
 :meth:`DNSClient.submit` returns a future; neither creates a task), and timeouts
-are swept from a FIFO (all attempts share one timeout, so deadlines are ordered)
-instead of one timer per query.
+are found by a periodic sweep of the queries in flight instead of one timer per
+query.  (Nothing else refers to a query once it is answered: a query kept alive
+for the timeout, e.g. in a FIFO of deadlines, outlives a few garbage collections
+and makes the full collections both frequent and slow.)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from domainwatch.probes.dnswire import (
     WireError,
     decode_message,
     encode_query,
+    query_suffix,
     read_question,
 )
 
@@ -45,15 +48,15 @@ _RCODE_STATUS: dict[int, QueryStatus] = {
     3: "nxdomain",
     5: "refused",
 }
-_QFIXED = struct.Struct("!HH")
+_ID = struct.Struct("!H")
 # Answered with one of these, an attempt is tried again on another resolver, if there is one.
 _RETRY_ELSEWHERE = frozenset(("servfail", "refused"))
 
 
 class Answer:
-    """The outcome of one query after all its attempts."""
+    """The outcome of one query after all its attempts; ``qtype`` is the type asked."""
 
-    __slots__ = ("detail", "message", "resolver", "status", "tcp")
+    __slots__ = ("detail", "message", "qtype", "resolver", "status", "tcp")
 
     def __init__(
         self,
@@ -68,6 +71,7 @@ class Answer:
         self.detail = detail
         self.resolver = resolver
         self.tcp = tcp
+        self.qtype = 0
 
     def __repr__(self) -> str:
         rcode = None if self.message is None else self.message.rcode
@@ -117,9 +121,11 @@ class _Query:
     __slots__ = (
         "attempt",
         "callback",
+        "deadline",
         "endpoint",
         "known",
         "last",
+        "packet_tail",
         "pinned",
         "qid",
         "qname",
@@ -134,13 +140,18 @@ class _Query:
         qtype: int,
         callback: Callable[[Answer], object],
         qname_text: str | None,
+        suffix: bytes,
+        header: bytes,
     ) -> None:
         self.qname = qname
         self.qtype = qtype
-        self.question = qname + _QFIXED.pack(qtype, CLASS_IN)
+        # `suffix` is the question's type and class, then the OPT record if any.
+        self.question = qname + suffix[:4]
+        self.packet_tail = header + qname + suffix  # the query without its id
         self.known = None if qname_text is None else (qname, qtype, qname_text)
         self.callback: Callable[[Answer], object] | None = callback
         self.attempt = 0
+        self.deadline = 0.0
         self.resolver_offset = 0
         self.pinned = -1
         self.endpoint: _Endpoint | None = None
@@ -178,8 +189,6 @@ class _Endpoint:
             sock.close()
             raise
         self.sock: socket.socket | None = sock
-        self._buffer = bytearray(65535)
-        self._view = memoryview(self._buffer)
         loop.add_reader(sock.fileno(), self._readable)
 
     def close(self) -> None:
@@ -206,17 +215,17 @@ class _Endpoint:
         sock = self.sock
         if sock is None:
             return
-        recv_into = sock.recv_into
-        view = self._view
+        recv = sock.recv
+        datagram_received = self.datagram_received
         for _ in range(self.BATCH):
             try:
-                n = recv_into(self._buffer)
+                data = recv(65535)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
                 self._network_error(exc)
                 return
-            self.datagram_received(bytes(view[:n]))
+            datagram_received(data)
             if self.sock is None:
                 return
 
@@ -230,9 +239,15 @@ class _Endpoint:
             client.stats["unmatched"] += 1
             return
         expected = query.question
-        got = data[12 : 12 + len(expected)]
         known = query.known
-        if data[4:6] != b"\x00\x01" or (got != expected and got.lower() != expected):
+        if (
+            data[4] != 0
+            or data[5] != 1
+            or not (
+                data.startswith(expected, 12)
+                or data[12 : 12 + len(expected)].lower() == expected
+            )
+        ):
             known = None
             try:
                 question = read_question(data)[2]
@@ -305,6 +320,10 @@ class DNSClient:
             ),
             0,
         )
+        # Every query's header after its id (flags and counts) is the same.
+        self._query_header = encode_query(0, b"\x00", 0, edns_payload=self.edns_payload)[2:12]
+        # By query type: the question's type and class, then the OPT record if any.
+        self._query_suffixes: dict[int, bytes] = {}
         self._endpoints: list[list[_Endpoint]] = []
         self._next_socket = 0
         self._next_resolver = 0
@@ -316,7 +335,6 @@ class DNSClient:
         # than fit in its socket buffer: they would be dropped and cost a timeout each).
         self._window = min(concurrency, initial_window)
         self._backlog: collections.deque[_Query] = collections.deque()
-        self._deadlines: collections.deque[tuple[float, _Query, int]] = collections.deque()
         self._sweeper: asyncio.Task[None] | None = None
         self._tcp_tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -403,7 +421,11 @@ class DNSClient:
             raise RuntimeError("DNSClient is not started or already closed")
         if isinstance(qtype, str):
             qtype = QTYPES[qtype.upper()]
-        query = _Query(qname_wire, qtype, callback, qname_text)
+        suffix = self._query_suffixes.get(qtype)
+        if suffix is None:
+            suffix = query_suffix(qtype, edns_payload=self.edns_payload)
+            self._query_suffixes[qtype] = suffix
+        query = _Query(qname_wire, qtype, callback, qname_text, suffix, self._query_header)
         self.stats["queries"] += 1
         if resolver is not None:
             query.pinned = resolver
@@ -434,9 +456,9 @@ class DNSClient:
         query.qid = qid
         query.endpoint = endpoint
         pending[qid] = query
-        self._deadlines.append((time.monotonic() + self.timeout, query, query.attempt))
+        query.deadline = time.monotonic() + self.timeout
         self.stats["sent"] += 1
-        endpoint.send(encode_query(qid, query.qname, query.qtype, edns_payload=self.edns_payload))
+        endpoint.send(_ID.pack(qid) + query.packet_tail)
 
     def _attempt_answered(self, query: _Query, message: Message) -> None:
         if self._window < self.concurrency:
@@ -486,6 +508,7 @@ class DNSClient:
     def _deliver(query: _Query, answer: Answer) -> None:
         callback, query.callback = query.callback, None
         if callback is not None:
+            answer.qtype = query.qtype
             callback(answer)
 
     def _release(self) -> None:
@@ -499,19 +522,19 @@ class DNSClient:
 
     async def _sweep(self) -> None:
         tick = min(0.05, self.timeout / 10)
-        deadlines = self._deadlines
         while True:
             await asyncio.sleep(tick)
             now = time.monotonic()
-            while deadlines and deadlines[0][0] <= now:
-                _, query, attempt = deadlines.popleft()
-                endpoint = query.endpoint
-                if endpoint is None or query.attempt != attempt:
-                    continue
-                if endpoint.pending.get(query.qid) is query:
-                    del endpoint.pending[query.qid]
-                    self.stats["timeouts"] += 1
-                    self._attempt_failed(query, "timeout", f"no answer within {self.timeout:g}s")
+            for group in self._endpoints:
+                for endpoint in group:
+                    pending = endpoint.pending
+                    expired = [q for q in pending.values() if q.deadline <= now]
+                    for query in expired:
+                        if pending.get(query.qid) is query:
+                            del pending[query.qid]
+                            self.stats["timeouts"] += 1
+                            detail = f"no answer within {self.timeout:g}s"
+                            self._attempt_failed(query, "timeout", detail)
 
     async def _tcp_fallback(self, query: _Query, resolver: tuple[str, int]) -> None:
         try:

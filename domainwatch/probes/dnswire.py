@@ -31,6 +31,7 @@ __all__ = [
     "encode_name",
     "encode_query",
     "name_to_text",
+    "query_suffix",
     "read_question",
 ]
 
@@ -81,6 +82,10 @@ _HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")
 _QFIXED = struct.Struct("!HH")
 _SOA_FIXED = struct.Struct("!IIIII")
+_inet_ntop = socket.inet_ntop
+_AF_INET = socket.AF_INET
+_AF_INET6 = socket.AF_INET6
+_new_tuple = tuple.__new__
 
 
 class WireError(ValueError):
@@ -202,11 +207,18 @@ def encode_query(
     """A one-question query; with an OPT record advertising ``edns_payload`` unless None."""
     flags = FLAG_RD if rd else 0
     arcount = 0 if edns_payload is None else 1
-    packet = _HEADER.pack(qid, flags, 1, 0, 0, arcount) + qname_wire + _QFIXED.pack(qtype, CLASS_IN)
+    header = _HEADER.pack(qid, flags, 1, 0, 0, arcount)
+    return header + qname_wire + query_suffix(qtype, edns_payload=edns_payload)
+
+
+def query_suffix(qtype: int, *, edns_payload: int | None = 1232) -> bytes:
+    """What follows the name in a query: its type and class, then an OPT record
+    advertising ``edns_payload`` unless None."""
+    suffix = _QFIXED.pack(qtype, CLASS_IN)
     if edns_payload is not None:
         # root owner, TYPE=OPT, CLASS=payload size, TTL=ext-rcode/version/flags, RDLEN=0
-        packet += b"\x00" + _RR_FIXED.pack(TYPE_OPT, edns_payload, 0, 0)
-    return packet
+        suffix += b"\x00" + _RR_FIXED.pack(TYPE_OPT, edns_payload, 0, 0)
+    return suffix
 
 
 def _read_name_wire(buf: bytes, offset: int) -> tuple[list[bytes], int]:
@@ -430,15 +442,26 @@ def _read_section(
     offset and, if an OPT record was seen, its (payload size, TTL field)."""
     opt: tuple[int, int] | None = None
     size = len(buf)
+    unpack_fixed = _RR_FIXED.unpack_from
     for _ in range(count):
         if out is None:
             owner = ""
             offset = _skip_name(buf, offset)
         else:
-            owner, offset = _name_at(buf, offset, cache)
+            # Owners are nearly always a pointer to a name decoded already (the question).
+            hit = None
+            if offset + 1 < size and buf[offset] >= 0xC0:
+                target = ((buf[offset] & 0x3F) << 8) | buf[offset + 1]
+                if target < offset:
+                    hit = cache.get(target)
+            if hit is not None and hit[1] <= MAX_NAME_WIRE:
+                owner = hit[0]
+                offset += 2
+            else:
+                owner, offset = _name_at(buf, offset, cache)
         if offset + 10 > size:
             raise WireError("truncated resource record")
-        rtype, rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, offset)
+        rtype, rclass, ttl, rdlen = unpack_fixed(buf, offset)
         start = offset + 10
         end = start + rdlen
         if end > size:
@@ -446,10 +469,18 @@ def _read_section(
         offset = end
         if rtype == TYPE_OPT:
             opt = (rclass, ttl)
-        elif out is not None:
-            out.append(RR(owner, rtype, rclass, ttl, _decode_rdata(buf, rtype, start, end, cache)))
-    if offset > size:
-        raise WireError("record runs past the end of the packet")
+            continue
+        if out is None:
+            continue
+        # A and AAAA inline: they are most of what the probe reads.
+        if rtype == TYPE_A and rdlen == 4:
+            data: object = _inet_ntop(_AF_INET, buf[start:end])
+        elif rtype == TYPE_AAAA and rdlen == 16:
+            data = _inet_ntop(_AF_INET6, buf[start:end])
+        else:
+            data = _decode_rdata(buf, rtype, start, end, cache)
+        # tuple.__new__ spares the Python-level RR.__new__ (a third of the decoding time).
+        out.append(_new_tuple(RR, (owner, rtype, rclass, ttl, data)))
     return offset, opt
 
 
@@ -459,7 +490,10 @@ def _skip_section(buf: bytes, offset: int, count: int) -> tuple[int, tuple[int, 
     opt: tuple[int, int] | None = None
     size = len(buf)
     for _ in range(count):
-        offset = _skip_name(buf, offset)
+        if offset < size and buf[offset] == 0:  # the root: the owner of an OPT record
+            offset += 1
+        else:
+            offset = _skip_name(buf, offset)
         if offset + 10 > size:
             raise WireError("truncated resource record")
         rtype, rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, offset)
