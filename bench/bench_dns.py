@@ -202,7 +202,7 @@ def print_table(report: dict[str, Any]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--names", type=int, action="append", help="world size (repeatable)")
-    parser.add_argument("--concurrency", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=500)
     parser.add_argument("--timeout", type=float, default=2.0)
     parser.add_argument("--retries", type=int, default=2)
     args = parser.parse_args()

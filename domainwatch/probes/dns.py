@@ -107,7 +107,7 @@ class ResolverConfig:
     resolvers: list[tuple[str, int]] = field(default_factory=list)
     timeout: float = 2.0
     retries: int = 2
-    concurrency: int = 2000
+    concurrency: int = 500
     edns: bool = True
     record_types: tuple[str, ...] = ("A", "AAAA", "NS", "MX", "TXT", "SOA")
     hop_limit: int = DEFAULT_HOP_LIMIT
@@ -574,24 +574,8 @@ class DNSProbe:
         return all(obs.statuses.get(t) == "timeout" for t in self._stage1)
 
     def _finish_soon(self, session: _Session) -> None:
-        """Complete the observation now if every answer that takes is in (the usual
-        case: the coroutine then finishes without ever suspending), else in a task."""
-        coro = self._complete(session)
-        try:
-            waiting = coro.send(None)
-        except StopIteration as finished:
-            session.on_done(finished.value)
-            return
-        except Exception as exc:
-            session.on_done(exc)
-            return
-        # It waits for more (a chain to follow, a zone to look up): start it over in a
-        # task.  Every answer so far is memoised, so nothing is asked twice.
-        coro.close()
-        if asyncio.isfuture(waiting):
-            # Unmark the future the abandoned await left marked as awaited, or the
-            # next await of it fails ("await wasn't used with future").
-            waiting._asyncio_future_blocking = False
+        """Complete the observation in a task: it may still have to follow a chain or
+        look up a zone. Every answer so far is memoised, so nothing is asked twice."""
         task = asyncio.get_running_loop().create_task(self._finish(session))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

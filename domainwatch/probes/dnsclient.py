@@ -283,7 +283,7 @@ class DNSClient:
         *,
         timeout: float = 2.0,
         retries: int = 2,
-        concurrency: int = 2000,
+        concurrency: int = 500,
         edns: bool = True,
         edns_payload: int = 1232,
         sockets_per_resolver: int = 4,
@@ -527,11 +527,12 @@ class DNSClient:
             now = time.monotonic()
             for group in self._endpoints:
                 for endpoint in group:
-                    pending = endpoint.pending
-                    expired = [q for q in pending.values() if q.deadline <= now]
+                    expired = [q for q in endpoint.pending.values() if q.deadline <= now]
                     for query in expired:
-                        if pending.get(query.qid) is query:
-                            del pending[query.qid]
+                        # Failing one may have failed others (a network error) or sent
+                        # them again: endpoint.pending is read afresh every time.
+                        if endpoint.pending.get(query.qid) is query and query.deadline <= now:
+                            del endpoint.pending[query.qid]
                             self.stats["timeouts"] += 1
                             detail = f"no answer within {self.timeout:g}s"
                             self._attempt_failed(query, "timeout", detail)
