@@ -29,6 +29,7 @@ test: install
 
 bench: install
 	$(IN_NETNS) $(BIN)/python bench/bench_dns.py --names 10000 --names 100000
+	$(IN_NETNS) $(BIN)/python bench/bench_scan.py --names 10000 --names 100000
 
 lint: install
 	$(BIN)/ruff check domainwatch tests bench

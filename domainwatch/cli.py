@@ -43,6 +43,7 @@ EXIT_INPUT = 3
 EXIT_DATABASE = 4
 EXIT_RESOLVER = 5
 
+NAMING_PROBLEMS_SHOWN = 20
 CATEGORIES = ("unused", "unregistered", "dangling", "hijacked", "link", "register", "tls")
 FINDING_COLUMNS = ("id", "name", "rule", "category", "severity", "status", "first_seen",
                    "last_seen", "summary", "evidence")
@@ -186,8 +187,10 @@ def register_import(state: _State, file: Path, file_format: str | None, dry_run:
     if problems:
         click.echo(f"{len(problems)} naming problem(s); the next scan records them as "
                    "register.naming findings:")
-        for _entry, problem in problems:
+        for _entry, problem in problems[:NAMING_PROBLEMS_SHOWN]:
             click.echo(f"  {terminal_safe(problem.summary, limit=None)}")
+        if len(problems) > NAMING_PROBLEMS_SHOWN:
+            click.echo(f"  … and {len(problems) - NAMING_PROBLEMS_SHOWN} more")
 
 
 def _short(value: object) -> str:

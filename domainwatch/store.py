@@ -237,18 +237,13 @@ class Store:
                    changes: dict[str, Any], at: str | None = None) -> None:
         """Insert or update one entry and record the change; call inside :meth:`transaction`."""
         at = at or utcnow()
-        row = {key: entry[key] for key in ENTRY_FIELDS}
-        row["networks"] = json.dumps(row["networks"])
-        row["nameservers"] = json.dumps(row["nameservers"])
-        existing = self.conn.execute("SELECT created FROM entries WHERE name = ?",
-                                     (entry["name"],)).fetchone()
-        row["created"] = existing[0] if existing else at
-        row["updated"] = at
-        self.db["entries"].upsert(row, pk="name")
-        self.db["entry_history"].insert({
-            "name": entry["name"], "at": at, "by": by, "action": action,
-            "changes": json.dumps(changes, ensure_ascii=False), "reason": reason,
-        })
+        values = [json.dumps(entry[key]) if key in ("networks", "nameservers") else entry[key]
+                  for key in ENTRY_FIELDS]
+        self.conn.execute(_UPSERT_ENTRY, (*values, at, at))
+        self.conn.execute(
+            "INSERT INTO entry_history (name, at, by, action, changes, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (entry["name"], at, by, action, json.dumps(changes, ensure_ascii=False), reason))
 
     def entry_history(self, name: str) -> list[dict[str, Any]]:
         rows = self.query("SELECT at, by, action, changes, reason FROM entry_history "
@@ -447,6 +442,13 @@ class Store:
 
 ENTRY_FIELDS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
                 "nameservers", "note")
+_UPSERT_ENTRY = (
+    f"INSERT INTO entries ({', '.join(ENTRY_FIELDS)}, created, updated) "
+    f"VALUES ({', '.join('?' * (len(ENTRY_FIELDS) + 2))}) "
+    "ON CONFLICT (name) DO UPDATE SET "
+    + ", ".join(f"{key} = excluded.{key}" for key in ENTRY_FIELDS[1:])
+    + ", updated = excluded.updated"
+)
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 FINDING_STATUSES = ("open", "acknowledged", "resolved")

@@ -1,6 +1,7 @@
 """Register import, list and set, through the CLI."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -141,8 +142,12 @@ def test_dry_run_shows_added_changed_unchanged_and_writes_nothing(tmp_path: Path
     assert "change   gsj.jiuquan.gov.cn  state: offline → deregistered" in result.output
     assert "1 to add, 1 to change, 1 unchanged" in result.output
     assert {e["name"]: e["state"] for e in listed(db)}["gsj.jiuquan.gov.cn"] == "offline"
+    created = {e["name"]: e["created"] for e in listed(db)}
+    time.sleep(1.1)
     result = run(db, "register", "import", str(write(tmp_path, update, "u.csv")))
     entries = {e["name"]: e for e in listed(db)}
+    gsj = entries["gsj.jiuquan.gov.cn"]
+    assert gsj["created"] == created["gsj.jiuquan.gov.cn"] < gsj["updated"]
     assert entries["gsj.jiuquan.gov.cn"]["state"] == "deregistered"
     assert entries["gsj.jiuquan.gov.cn"]["owner"] == "酒泉市工商行政管理局"
 
