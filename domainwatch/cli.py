@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import shutil
 import sqlite3
@@ -16,6 +17,14 @@ import click
 
 from domainwatch import __version__
 from domainwatch.config import Config, ConfigError, load_config
+from domainwatch.discovery import (
+    DiscoveryError,
+    SourceSnapshot,
+    TransferFailed,
+    read_ct_export,
+    read_zone_file,
+    transfer_zone,
+)
 from domainwatch.names import InvalidName, display_name, naming_problems, normalize_name
 from domainwatch.output import (
     Progress,
@@ -24,15 +33,21 @@ from domainwatch.output import (
     render_table,
     terminal_safe,
 )
+from domainwatch.reconcile import managed_domains, managing_domain, register_diff
 from domainwatch.register import (
     COLUMNS,
     FORMATS,
+    HOST_TYPES,
     STATES,
+    ImportPlan,
+    RawRow,
     RegisterError,
     apply_plan,
     entry_as_text,
+    plan_accept,
     plan_import,
     read_rows,
+    write_plan,
 )
 from domainwatch.store import FINDING_STATUSES, SEVERITIES, Store, StoreError
 
@@ -42,6 +57,7 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_DATABASE = 4
 EXIT_RESOLVER = 5
+EXIT_TRANSFER = 6
 
 NAMING_PROBLEMS_SHOWN = 20
 CATEGORIES = ("unused", "unregistered", "dangling", "hijacked", "link", "register", "tls")
@@ -70,6 +86,10 @@ class _Group(click.Group):
                 click.echo(f"  {terminal_safe(row_error, limit=None)}", err=True)
             sys.exit(EXIT_INPUT)
         except (ConfigError, ScanError, InvalidName) as error:
+            _fail(str(error), EXIT_INPUT)
+        except TransferFailed as error:
+            _fail(str(error), EXIT_TRANSFER)
+        except DiscoveryError as error:
             _fail(str(error), EXIT_INPUT)
         except StoreError as error:
             _fail(str(error), EXIT_DATABASE)
@@ -149,20 +169,40 @@ def register() -> None:
 @register.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "file_format", type=click.Choice(FORMATS),
-              help="File format (default: by extension, .json is JSON, anything else CSV).")
+              help="File format (default: by extension: .json JSON, .zone a zone file, "
+                   "anything else CSV; a certificate-log export needs --format ct).")
+@click.option("--origin", metavar="ZONE",
+              help="Zone files: the zone, when the file has no $ORIGIN.")
+@click.option("--accept", is_flag=True,
+              help="Zone files and certificate logs: also add their names that are not in the "
+                   "register to it (active, under their government's portal).")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--note", default="", help="Why, for the history (default: the file name).")
 @_by_option
 @pass_state
-def register_import(state: _State, file: Path, file_format: str | None, dry_run: bool,
-                    note: str, by: str) -> None:
-    """Import register entries from a CSV or JSON FILE.
+def register_import(state: _State, file: Path, file_format: str | None, origin: str | None,
+                    accept: bool, dry_run: bool, note: str, by: str) -> None:
+    """Import register entries (CSV, JSON), or discover names (zone file, certificate log).
 
     CSV columns, by header name in any order: name, owner, parent, state, site_code, contact,
     networks, nameservers, note. Only name is required. The whole file is checked first; if
     any row is bad, every error is listed by row number and nothing is imported. Entries
     already in the register are updated with the non-empty cells of their row.
+
+    A zone file (--format zone, BIND syntax) or a crt.sh JSON export (--format ct) is not the
+    register: its names are kept as discovered names, compared with the register by
+    'register diff' and by the next scan (register.unlisted). --accept adds them.
     """
+    if file_format is None and file.suffix.lower() == ".zone":
+        file_format = "zone"
+    if file_format in ("zone", "ct"):
+        snapshot = (read_zone_file(file, origin) if file_format == "zone"
+                    else read_ct_export(file))
+        _record_discovery(state, snapshot, accept=accept, dry_run=dry_run, by=by,
+                          note=note or f"discovered in {file.name}")
+        return
+    if origin or accept:
+        raise click.UsageError("--origin and --accept apply to zone files and certificate logs")
     rows = read_rows(file, file_format)
     store = state.store
     existing = {entry["name"]: entry for entry in store.entries()}
@@ -191,6 +231,171 @@ def register_import(state: _State, file: Path, file_format: str | None, dry_run:
             click.echo(f"  {terminal_safe(problem.summary, limit=None)}")
         if len(problems) > NAMING_PROBLEMS_SHOWN:
             click.echo(f"  … and {len(problems) - NAMING_PROBLEMS_SHOWN} more")
+
+
+@register.command("sync")
+@click.option("--axfr", "zone", required=True, metavar="ZONE", help="The zone to transfer.")
+@click.option("--server", required=True, metavar="IP[:PORT]",
+              help="The authoritative server to transfer it from (your own primary).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, help="Seconds to wait for each part of the transfer.")
+@click.option("--accept", is_flag=True,
+              help="Also add the zone's host names that are not in the register to it.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@_by_option
+@pass_state
+def register_sync(state: _State, zone: str, server: str, timeout: float, accept: bool,
+                  dry_run: bool, by: str) -> None:
+    """Transfer ZONE (AXFR) and compare it with the register.
+
+    Uses the TSIG key of the configuration file's [tsig] section when there is one. The
+    transfer is read whole before anything is written: a refused or broken transfer changes
+    nothing. Names the zone no longer contains stay on record as gone.
+    """
+    from domainwatch.probes.dns import parse_resolver
+
+    try:
+        address = parse_resolver(server)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--server") from None
+    snapshot = transfer_zone(zone, address, timeout=timeout, tsig=state.config.tsig)
+    _record_discovery(state, snapshot, accept=accept, dry_run=dry_run, by=by,
+                      note=f"discovered in zone {display_name(snapshot.label)} ({snapshot.via})")
+
+
+def _record_discovery(state: _State, snapshot: SourceSnapshot, *, accept: bool, dry_run: bool,
+                      by: str, note: str) -> None:
+    store = state.store
+    entries = {entry["name"]: entry for entry in store.entries()}
+    managed = managed_domains(entries.values(), store.sources(), state.config.managed_domains)
+    if snapshot.origin:
+        managed.add(snapshot.origin)
+    unlisted = [name for name in sorted(snapshot.names)
+                if name not in entries and managing_domain(name, managed) is not None]
+    acceptable = [name for name in unlisted
+                  if snapshot.kind == "ct" or (HOST_TYPES & set(snapshot.names[name]["types"])
+                                               and "role" not in snapshot.names[name])]
+    plan = plan_accept(acceptable, entries, note) if accept else ImportPlan()
+    what = (f"zone {display_name(snapshot.label)}, serial {snapshot.serial}"
+            if snapshot.kind == "zone" else "certificate log")
+    wildcards = f", wildcards {' '.join(snapshot.wildcards)}" if snapshot.wildcards else ""
+    click.echo(f"{what} ({snapshot.via}): {len(snapshot.names)} names{wildcards}")
+    if dry_run:
+        for entry in plan.added:
+            click.echo(f"add      {terminal_safe(display_name(entry['name']))}")
+    else:
+        with store.transaction():
+            changes = store.record_source(snapshot)
+            write_plan(store, plan, by=by, reason=note)
+        gone = f", {len(changes.removed)} gone" if snapshot.kind == "zone" else ""
+        click.echo(f"  since the last import: {len(changes.added)} new{gone}")
+        for name in changes.removed:
+            click.echo(f"  gone from the zone: {display_name(name)}")
+    shown = ", ".join(display_name(name) for name in unlisted[:NAMING_PROBLEMS_SHOWN])
+    more = f" and {len(unlisted) - NAMING_PROBLEMS_SHOWN} more" \
+        if len(unlisted) > NAMING_PROBLEMS_SHOWN else ""
+    click.echo(f"  not in the register: {len(unlisted)}" + (f" ({shown}{more})" if shown else ""))
+    if snapshot.skipped:
+        click.echo(f"  skipped {len(snapshot.skipped)} owner name(s) that are not host names: "
+                   f"{terminal_safe(' '.join(snapshot.skipped[:10]))}")
+    if dry_run:
+        click.echo(f"dry run: {len(plan.added)} would be added to the register; nothing written")
+    elif accept:
+        click.echo(f"  added to the register: {len(plan.added)}")
+    elif unlisted:
+        click.echo("  reconcile with 'domainwatch register diff'; add with --accept or "
+                   "'domainwatch register add'")
+
+
+@register.command("add")
+@click.argument("name")
+@click.option("--owner", default="", help="Owning unit (主办单位).")
+@click.option("--parent", default="", help="The parent entry's name.")
+@click.option("--state", "entry_state", type=click.Choice(STATES), default="active",
+              show_default=True, help="Lifecycle state.")
+@click.option("--site-code", default="", help="网站标识码.")
+@click.option("--contact", default="", help="Who answers for the site.")
+@click.option("--networks", default="", help="CIDR blocks, separated by spaces.")
+@click.option("--nameservers", default="", help="Name servers, separated by spaces.")
+@click.option("--note", default="", help="Free text; also the reason in the history.")
+@_by_option
+@pass_state
+def register_add(state: _State, name: str, owner: str, parent: str, entry_state: str,
+                 site_code: str, contact: str, networks: str, nameservers: str, note: str,
+                 by: str) -> None:
+    """Add one entry NAME to the register (checked like an imported row)."""
+    store = state.store
+    existing = {entry["name"]: entry for entry in store.entries()}
+    row = RawRow(1, {"name": name, "owner": owner, "parent": parent, "state": entry_state,
+                     "site_code": site_code, "contact": contact, "networks": networks,
+                     "nameservers": nameservers, "note": note})
+    try:
+        plan = plan_import("register add", [row], existing)
+    except RegisterError as error:
+        _fail("; ".join(e.message for e in error.errors), EXIT_INPUT)
+    if not plan.added:
+        _fail(f"{display_name(normalize_name(name))} is already in the register; change it "
+              "with 'register set' or 'register import'", EXIT_INPUT)
+    apply_plan(store, plan, by=by, reason=note or "register add")
+    [entry] = plan.added
+    click.echo(f"added {display_name(entry['name'])} ({entry['state']})")
+    for problem in naming_problems(entry["name"], entry["parent"]):
+        click.echo(f"  naming problem: {terminal_safe(problem.summary, limit=None)}")
+
+
+@register.command("diff")
+@_format_option("table", "json")
+@pass_state
+def register_diff_command(state: _State, output_format: str) -> None:
+    """The register against the synced zones and certificate logs, both ways."""
+    store = state.store
+    entries = {entry["name"]: entry for entry in store.entries()}
+    sources = store.sources()
+    discovered = store.discovered()
+    managed = managed_domains(entries.values(), sources, state.config.managed_domains)
+    names = set(discovered) | set(entries)
+    dns_status = {row["name"]: json.loads(row["data"])["status"] for row in store.query(
+        "SELECT name, data FROM observations WHERE id IN (SELECT max(id) FROM observations "
+        "WHERE probe = 'dns' GROUP BY name)") if row["name"] in names}
+    report = register_diff(entries, sources, discovered, managed, dns_status)
+    if output_format == "json":
+        click.echo(render_json(report))
+        return
+    _print_diff(report)
+
+
+def _print_diff(report: dict[str, Any]) -> None:
+    echo = click.echo
+    if not report["zones"] and not report["certificate_logs"]:
+        echo("no zone or certificate log yet: import one with 'register import --format "
+             "zone|ct' or 'register sync --axfr'")
+        return
+    for zone in report["zones"]:
+        wildcards = f", wildcards {' '.join(zone['wildcards'])}" if zone["wildcards"] else ""
+        echo(f"zone {display_name(zone['zone'])}: serial {zone['serial']}, {zone['names']} "
+             f"names, synced {zone['synced']} ({zone['via']}){wildcards}")
+    for log in report["certificate_logs"]:
+        echo(f"certificate log: {log['names']} names, imported {log['synced']} ({log['via']})")
+    sections = (
+        ("in a zone or certificate log, not in the register", report["unlisted"],
+         ("name", "seen in", "records / certificate", "role", "dns"),
+         lambda r: [display_name(r["name"]), ", ".join(r["seen_in"]),
+                    " ".join(r["types"]) or (r["certificate"] or {}).get("not_before", ""),
+                    r["role"] or "", r["dns"]]),
+        ("in the register, not in its zone", report["not_in_zone"],
+         ("name", "state", "owner", "zone", "dns"),
+         lambda r: [display_name(r["name"]), r["state"], r["owner"], display_name(r["zone"]),
+                    r["dns"]]),
+        ("deregistered in the register, still in its zone", report["deregistered_in_zone"],
+         ("name", "owner", "zone", "dns"),
+         lambda r: [display_name(r["name"]), r["owner"], display_name(r["zone"]), r["dns"]]),
+    )
+    for title, rows, headers, cells in sections:
+        echo(f"\n{title}: {len(rows)}")
+        if rows:
+            echo(render_table(headers, [cells(row) for row in rows],
+                              fit_width=_terminal_width()))
+    echo(f"\nin both: {len(report['matched'])}")
 
 
 def _short(value: object) -> str:
@@ -272,7 +477,8 @@ def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
     targets = [normalize_name(name) for name in names]
     progress = Progress()
     try:
-        summary = run_scan(state.store, targets or None, config, progress)
+        summary = run_scan(state.store, targets or None, config, progress,
+                           configured_domains=state.config.managed_domains)
     finally:
         progress.close()
     _print_scan_summary(summary)

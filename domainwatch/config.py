@@ -7,16 +7,35 @@ Command-line options override it. Example::
     timeout = 2.0        # seconds per attempt
     retries = 2
     concurrency = 500    # DNS queries in flight
+
+    [register]
+    managed_domains = ["jiuquan.gov.cn"]   # beyond those the register's entries imply
+
+    [tsig]                                 # for `register sync --axfr`
+    name = "dw-transfer"
+    algorithm = "hmac-sha256"
+    secret = "base64…"
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_SCAN_KEYS = {"resolvers": list, "timeout": (int, float), "retries": int, "concurrency": int}
+from domainwatch.discovery import TsigKey
+from domainwatch.names import InvalidName, normalize_name
+
+_SECTIONS: dict[str, dict[str, Any]] = {
+    "scan": {"resolvers": list, "timeout": (int, float), "retries": int, "concurrency": int},
+    "register": {"managed_domains": list},
+    "tsig": {"name": str, "algorithm": str, "secret": str},
+}
+TSIG_ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
+                   "hmac-sha512")
 
 
 class ConfigError(Exception):
@@ -29,6 +48,8 @@ class Config:
     timeout: float = 2.0
     retries: int = 2
     concurrency: int = 500
+    managed_domains: list[str] = field(default_factory=list)
+    tsig: TsigKey | None = None
     source: str | None = None
 
 
@@ -43,21 +64,48 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"cannot read configuration file {path}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    config = Config(source=str(path))
-    unknown = sorted(set(document) - {"scan"})
+    unknown = sorted(set(document) - set(_SECTIONS))
     if unknown:
-        raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
-    scan: dict[str, Any] = document.get("scan", {})
-    for key, value in scan.items():
-        expected = _SCAN_KEYS.get(key)
-        if expected is None:
-            raise ConfigError(f"{path}: [scan] has no setting {key!r} "
-                              f"(known: {', '.join(_SCAN_KEYS)})")
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise ConfigError(f"{path}: [scan] {key} has the wrong type")
-        setattr(config, key, value)
+        raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)} "
+                          f"(known: {', '.join(_SECTIONS)})")
+    values: dict[str, dict[str, Any]] = {}
+    for section, keys in _SECTIONS.items():
+        table = document.get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        for key, value in table.items():
+            expected = keys.get(key)
+            if expected is None:
+                raise ConfigError(f"{path}: [{section}] has no setting {key!r} "
+                                  f"(known: {', '.join(keys)})")
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise ConfigError(f"{path}: [{section}] {key} has the wrong type")
+        values[section] = table
+    config = Config(source=str(path), **values["scan"])
     if not all(isinstance(item, str) for item in config.resolvers):
         raise ConfigError(f"{path}: [scan] resolvers must be a list of \"IP[:PORT]\" strings")
     if config.timeout <= 0 or config.retries < 0 or config.concurrency < 1:
         raise ConfigError(f"{path}: [scan] timeout must be > 0, retries >= 0, concurrency >= 1")
+    for domain in values["register"].get("managed_domains", []):
+        try:
+            config.managed_domains.append(normalize_name(str(domain)))
+        except InvalidName as error:
+            raise ConfigError(f"{path}: [register] managed_domains: {domain!r}: {error}") from None
+    if values["tsig"]:
+        config.tsig = _tsig(path, values["tsig"])
     return config
+
+
+def _tsig(path: Path, table: dict[str, str]) -> TsigKey:
+    missing = [key for key in ("name", "secret") if key not in table]
+    if missing:
+        raise ConfigError(f"{path}: [tsig] needs {' and '.join(missing)}")
+    algorithm = table.get("algorithm", "hmac-sha256").lower()
+    if algorithm not in TSIG_ALGORITHMS:
+        raise ConfigError(f"{path}: [tsig] algorithm {algorithm!r} is not one of "
+                          f"{', '.join(TSIG_ALGORITHMS)}")
+    try:
+        base64.b64decode(table["secret"], validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{path}: [tsig] secret is not valid base64") from None
+    return TsigKey(name=table["name"], algorithm=algorithm, secret=table["secret"])

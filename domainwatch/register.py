@@ -15,14 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domainwatch.names import InvalidName, normalize_name, site_code_problem
+from domainwatch.names import (
+    InvalidName,
+    normalize_name,
+    registrable_domain,
+    site_code_problem,
+)
 from domainwatch.store import Store
 
 STATES = ("active", "offline", "deregistered")
 COLUMNS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
            "nameservers", "note")
 LIST_COLUMNS = ("networks", "nameservers")
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json", "zone", "ct")
 _SEPARATORS = re.compile(r"[\s;,]+")
 
 
@@ -285,13 +290,41 @@ def _parse_row(raw: RawRow) -> tuple[dict[str, Any], list[RowError]]:
 def apply_plan(store: Store, plan: ImportPlan, *, by: str, reason: str) -> None:
     """Write an import plan in one transaction: all of it, or nothing."""
     with store.transaction():
-        for entry in plan.added:
-            store.save_entry(entry, by=by, reason=reason, action="added",
-                             changes={k: entry[k] for k in COLUMNS if entry[k] not in ("", [])})
-        for entry, diff in plan.changed:
-            store.save_entry(entry, by=by, reason=reason, action="changed",
-                             changes={k: {"from": old, "to": new}
-                                      for k, (old, new) in diff.items()})
+        write_plan(store, plan, by=by, reason=reason)
+
+
+def write_plan(store: Store, plan: ImportPlan, *, by: str, reason: str) -> None:
+    """Write an import plan inside the caller's transaction."""
+    for entry in plan.added:
+        store.save_entry(entry, by=by, reason=reason, action="added",
+                         changes={k: entry[k] for k in COLUMNS if entry[k] not in ("", [])})
+    for entry, diff in plan.changed:
+        store.save_entry(entry, by=by, reason=reason, action="changed",
+                         changes={k: {"from": old, "to": new} for k, (old, new) in diff.items()})
+
+
+#: Record types that make a zone name a host someone could visit (worth a register entry).
+HOST_TYPES = frozenset({"A", "AAAA", "CNAME"})
+
+
+def plan_accept(names: list[str], existing: dict[str, dict[str, Any]],
+                note: str) -> ImportPlan:
+    """Register entries for discovered names: active, under the portal of their government
+    domain when the register has it (owner inherited from it), with ``note`` saying where
+    they came from."""
+    plan = ImportPlan()
+    for name in names:
+        if name in existing:
+            continue
+        entry = blank_entry(name)
+        domain = registrable_domain(name)
+        portal = existing.get(f"www.{domain}") if domain else None
+        if portal is not None and portal["name"] != name:
+            entry["parent"] = portal["name"]
+            entry["owner"] = portal["owner"]
+        entry["note"] = note
+        plan.added.append(entry)
+    return plan
 
 
 def entry_as_text(entry: dict[str, Any]) -> dict[str, str]:

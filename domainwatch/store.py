@@ -18,11 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+if TYPE_CHECKING:
+    from domainwatch.discovery import SourceSnapshot
+
+SCHEMA_VERSION = 3
 
 
 class StoreError(Exception):
@@ -136,8 +139,38 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    """Discovered names: what zone files, zone transfers and certificate logs say exists."""
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            label TEXT NOT NULL,
+            origin TEXT,
+            serial INTEGER,
+            via TEXT NOT NULL DEFAULT '',
+            last_synced TEXT NOT NULL,
+            names INTEGER NOT NULL DEFAULT 0,
+            wildcards TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (kind, label)
+        );
+        CREATE TABLE discovered (
+            name TEXT NOT NULL,
+            source_id INTEGER NOT NULL REFERENCES sources (id),
+            present INTEGER NOT NULL DEFAULT 1,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (name, source_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX discovered_source ON discovered (source_id, present);
+        """
+    )
+
+
 #: MIGRATIONS[i] upgrades a database at version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2, _migrate_3]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -251,6 +284,67 @@ class Store:
         for row in rows:
             row["changes"] = json.loads(row["changes"])
         return rows
+
+    # -- discovered names -------------------------------------------------------------------
+
+    def record_source(self, snapshot: SourceSnapshot, at: str | None = None) -> SourceChanges:
+        """Store what a source says now; call inside :meth:`transaction`.
+
+        A zone's names replace its previous content (names no longer in it stay on record,
+        marked absent). A certificate export adds to what earlier exports said.
+        """
+        at = at or utcnow()
+        self.conn.execute(
+            "INSERT INTO sources (kind, label, origin, serial, via, last_synced, names, "
+            "wildcards) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, label) DO UPDATE "
+            "SET origin = excluded.origin, serial = excluded.serial, via = excluded.via, "
+            "last_synced = excluded.last_synced, names = excluded.names, "
+            "wildcards = excluded.wildcards",
+            (snapshot.kind, snapshot.label, snapshot.origin, snapshot.serial, snapshot.via, at,
+             len(snapshot.names), json.dumps(snapshot.wildcards)))
+        source_id = self.conn.execute("SELECT id FROM sources WHERE kind = ? AND label = ?",
+                                      (snapshot.kind, snapshot.label)).fetchone()[0]
+        before = {row[0]: json.loads(row[1]) for row in self.conn.execute(
+            "SELECT name, detail FROM discovered WHERE source_id = ? AND present = 1",
+            (source_id,))}
+        changes = SourceChanges(
+            source_id=source_id,
+            added=sorted(set(snapshot.names) - set(before)),
+            removed=sorted(set(before) - set(snapshot.names)) if snapshot.kind == "zone" else [],
+        )
+        if snapshot.kind == "zone":
+            self.conn.execute("UPDATE discovered SET present = 0 WHERE source_id = ?",
+                              (source_id,))
+        rows = []
+        for name, detail in snapshot.names.items():
+            known = before.get(name)
+            if (snapshot.kind != "zone" and known is not None
+                    and (known.get("not_before") or "") > (detail.get("not_before") or "")):
+                detail = known
+            rows.append((name, source_id, at, at, json.dumps(detail, ensure_ascii=False)))
+        self.conn.executemany(
+            "INSERT INTO discovered (name, source_id, present, first_seen, last_seen, detail) "
+            "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (name, source_id) DO UPDATE SET "
+            "present = 1, last_seen = excluded.last_seen, detail = excluded.detail", rows)
+        return changes
+
+    def sources(self) -> list[dict[str, Any]]:
+        rows = self.query("SELECT * FROM sources ORDER BY kind DESC, label")
+        for row in rows:
+            row["wildcards"] = json.loads(row["wildcards"])
+        return rows
+
+    def discovered(self) -> dict[str, list[dict[str, Any]]]:
+        """Every discovered name with what each source says of it."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        for row in self.query(
+                "SELECT d.name, d.present, d.first_seen, d.last_seen, d.detail, s.kind, "
+                "s.label, s.origin FROM discovered d JOIN sources s ON s.id = d.source_id "
+                "ORDER BY d.name, s.kind DESC, s.label"):
+            row["detail"] = json.loads(row["detail"])
+            row["present"] = bool(row["present"])
+            result.setdefault(row.pop("name"), []).append(row)
+        return result
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -467,6 +561,15 @@ class FindingDraft:
     @property
     def category(self) -> str:
         return self.rule.split(".", 1)[0]
+
+
+@dataclass
+class SourceChanges:
+    """What one sync changed: names new in the source, names gone from it."""
+
+    source_id: int
+    added: list[str]
+    removed: list[str]
 
 
 @dataclass

@@ -90,16 +90,23 @@ class Blackhole:
                             if len(held) >= _MAX_HELD_CONNECTIONS:
                                 oldest = held.pop(0)
                                 selector.unregister(oldest)
-                                oldest.close()
+                                self._close(oldest)
                             held.append(conn)
                             selector.register(conn, selectors.EVENT_READ, "conn")
-                    elif not _read_some(sock):
+                    elif not self._on_readable(sock):
                         selector.unregister(sock)
                         held.remove(sock)
-                        sock.close()
+                        self._close(sock)
             for conn in held:
                 selector.unregister(conn)
-                conn.close()
+                self._close(conn)
+
+    def _on_readable(self, conn: socket.socket) -> bool:
+        """Handle data on a held TCP connection; False once it is to be closed."""
+        return _read_some(conn)
+
+    def _close(self, conn: socket.socket) -> None:
+        conn.close()
 
 
 def _drain_udp(sock: socket.socket) -> None:

@@ -31,7 +31,16 @@ import dns.query
 import dns.rcode
 
 from domainwatch.testnet.blackhole import Blackhole
-from domainwatch.testnet.scenario import ROOT, Scenario, Zone, fqdn, is_subdomain
+from domainwatch.testnet.broken_axfr import BrokenAxfrServer
+from domainwatch.testnet.scenario import (
+    BROKEN_AXFR,
+    ROOT,
+    Scenario,
+    TsigKey,
+    Zone,
+    fqdn,
+    is_subdomain,
+)
 
 DNS_PORT = 53
 INSTALL_HINT = "install them with `apt-get install knot unbound` (Debian packages knot, unbound)"
@@ -41,6 +50,8 @@ _STOP_GRACE = 3.0
 _MAX_UNIX_SOCKET_PATH = 100
 _UNBOUND_CONTROL_SOCKET = "unbound.ctl"
 _KNOT_LOAD_FAILED = "zone event 'load' failed"
+_TRANSFER_ACLS = {"allow": "transfer-open", "tsig": "transfer-tsig"}
+_TRANSFER_FROM = "127.0.0.0/8"
 
 
 class TestnetError(RuntimeError):
@@ -80,6 +91,7 @@ class LocalInternet:
         self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._outputs: list[IO[bytes]] = []
         self._blackholes: list[Blackhole] = []
+        self._extras: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self.started_in: float | None = None
 
@@ -100,7 +112,7 @@ class LocalInternet:
 
     @property
     def pids(self) -> list[int]:
-        """Process ids of the running knotd and unbound servers."""
+        """Process ids of the running knotd and unbound servers (not the Python servers)."""
         return [process.pid for _, process in self._processes]
 
     @property
@@ -184,12 +196,15 @@ class LocalInternet:
             for index, group in enumerate(groups)
         }
         self._workdir = self._make_workdir()
+        self._extras = _generated_records(self.scenario, self._group_ips)
         knot_confs = self._write_knot_files()
         self._write_unbound_files(unbound)
 
         for group in groups:
             if group.behaviour == "silent":
                 self._start_blackhole(self._group_ips[group.name])
+            elif group.behaviour == BROKEN_AXFR:
+                self._start_broken_axfr(group.name)
         self._start_blackhole(self._ip(2))
         for group_name, conf in knot_confs.items():
             self._spawn(f"knotd[{group_name}]", [knotd, "-c", str(conf)], conf.parent / "out")
@@ -208,6 +223,15 @@ class LocalInternet:
         hole = Blackhole(ip, DNS_PORT)
         hole.start()
         self._blackholes.append(hole)
+
+    def _start_broken_axfr(self, group_name: str) -> None:
+        zones = {
+            zone.fqdn: "\n".join(_zone_lines(zone, self._extras.get(zone.origin, []))) + "\n"
+            for zone in self.scenario.zones_of(group_name)
+        }
+        server = BrokenAxfrServer(self._group_ips[group_name], zones, DNS_PORT)
+        server.start()
+        self._blackholes.append(server)
 
     def _spawn(self, label: str, argv: list[str], output: Path) -> None:
         setpriv = shutil.which("setpriv")
@@ -249,12 +273,13 @@ class LocalInternet:
         self._workdir = None
         self._prefix = None
         self._group_ips = {}
+        self._extras = {}
         _LIVE.discard(self)
 
     def _write_knot_files(self) -> dict[str, Path]:
         zone_dir = self.workdir / "zones"
         zone_dir.mkdir(exist_ok=True)
-        extras = _generated_records(self.scenario, self._group_ips)
+        extras = self._extras
         files: dict[str, str] = {}
         for index, zone in enumerate(self.scenario.zones):
             group = self.scenario.servers[zone.server]
@@ -265,18 +290,19 @@ class LocalInternet:
             _write_zone_file(zone_dir / files[zone.origin], zone, extras.get(zone.origin, []))
         confs: dict[str, Path] = {}
         for group in self.scenario.servers.values():
-            if group.behaviour == "silent":
+            if not group.runs_knot:
                 continue
             group_dir = self.workdir / f"knot-{group.name}"
             (group_dir / "db").mkdir(parents=True, exist_ok=True)
             zones = [
-                (zone.origin, files[zone.origin])
+                (zone.origin, files[zone.origin], zone.transfer)
                 for zone in self.scenario.zones_of(group.name)
                 if zone.origin in files
             ]
+            ip = self._group_ips[group.name]
             conf = group_dir / "knot.conf"
             conf.write_text(
-                _knot_conf(self._group_ips[group.name], group_dir, zone_dir, zones),
+                _knot_conf(ip, group_dir, zone_dir, zones, self.scenario.tsig),
                 encoding="utf-8",
             )
             confs[group.name] = conf
@@ -296,7 +322,7 @@ class LocalInternet:
     def _wait_for_knot(self) -> None:
         pending: list[tuple[str, str, str]] = []
         for group in self.scenario.servers.values():
-            if group.behaviour == "silent":
+            if not group.runs_knot:
                 continue
             ip = self._group_ips[group.name]
             served = [zone.origin for zone in self.scenario.zones_of(group.name) if zone.serve]
@@ -382,6 +408,7 @@ def _generated_records(scenario: Scenario, group_ips: dict[str, str]) -> dict[st
     Only NS hosts inside the zone they serve get addresses (the group's IP), unless the
     scenario's records already give them one; any other NS host resolves only as far as
     the scenario's own records say, so dangling and lame NS names can be planted.
+    Zones of broken-axfr groups are not delegated: the resolver never sees them.
     """
     origins = {zone.origin for zone in scenario.zones}
     by_origin = {zone.origin: zone for zone in scenario.zones}
@@ -390,7 +417,8 @@ def _generated_records(scenario: Scenario, group_ips: dict[str, str]) -> dict[st
     for zone in scenario.zones:
         address = group_ips[zone.server]
         in_domain = [host for host in zone.ns if is_subdomain(host, zone.origin)]
-        if zone.parent is not None:
+        delegated = scenario.servers[zone.server].behaviour != BROKEN_AXFR
+        if zone.parent is not None and delegated:
             parent_lines = extras[zone.parent]
             for host in zone.ns:
                 parent_lines[f"{zone.fqdn} {zone.ttl} IN NS {host}."] = None
@@ -423,25 +451,32 @@ def _address_owners(zone: Zone) -> set[str]:
     return owners
 
 
-def _write_zone_file(path: Path, zone: Zone, extra: list[str]) -> None:
+def _zone_lines(zone: Zone, extra: list[str]) -> list[str]:
+    """The whole zone as zone-file lines: SOA, apex NS, the scenario's records, `extra`."""
     apex = zone.fqdn
     rname = "hostmaster." if zone.origin == ROOT else f"hostmaster.{apex}"
-    header = [
+    return [
         f"{apex} {zone.ttl} IN SOA {zone.ns[0]}. {rname} 1 3600 600 86400 60",
         *(f"{apex} {zone.ttl} IN NS {host}." for host in zone.ns),
+        *zone.records,
+        *extra,
     ]
+
+
+def _write_zone_file(path: Path, zone: Zone, extra: list[str]) -> None:
     with path.open("w", encoding="ascii") as handle:
-        handle.write("\n".join(header))
+        handle.write("\n".join(_zone_lines(zone, extra)))
         handle.write("\n")
-        if zone.records:
-            handle.write("\n".join(zone.records))
-            handle.write("\n")
-        if extra:
-            handle.write("\n".join(extra))
-            handle.write("\n")
 
 
-def _knot_conf(ip: str, group_dir: Path, zone_dir: Path, zones: list[tuple[str, str]]) -> str:
+def _knot_conf(
+    ip: str,
+    group_dir: Path,
+    zone_dir: Path,
+    zones: list[tuple[str, str, str | None]],
+    tsig: TsigKey | None,
+) -> str:
+    """knotd configuration; `zones` are (origin, file name, transfer mode) triples."""
     lines = [
         "server:",
         f'    rundir: "{group_dir}"',
@@ -466,10 +501,30 @@ def _knot_conf(ip: str, group_dir: Path, zone_dir: Path, zones: list[tuple[str, 
     control = group_dir / "knot.sock"
     if len(str(control)) < _MAX_UNIX_SOCKET_PATH:
         lines += ["control:", f'    listen: "{control}"']
+    modes = {mode for _, _, mode in zones if mode is not None}
+    if "tsig" in modes and tsig is not None:
+        lines += [
+            "key:",
+            f'  - id: "{fqdn(tsig.name)}"',
+            f"    algorithm: {tsig.algorithm}",
+            f'    secret: "{tsig.secret}"',
+        ]
+    if modes:
+        lines.append("acl:")
+        for mode in sorted(modes):
+            lines += [
+                f"  - id: {_TRANSFER_ACLS[mode]}",
+                f'    address: "{_TRANSFER_FROM}"',
+                "    action: transfer",
+            ]
+            if mode == "tsig" and tsig is not None:
+                lines.append(f'    key: "{fqdn(tsig.name)}"')
     if zones:
         lines.append("zone:")
-        for origin, filename in zones:
+        for origin, filename, mode in zones:
             lines += [f'  - domain: "{fqdn(origin)}"', f'    file: "{filename}"']
+            if mode is not None:
+                lines.append(f"    acl: {_TRANSFER_ACLS[mode]}")
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,8 @@ absolute ASCII (IDNA) owner names, so the server builder only writes text.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import re
 import tomllib
@@ -19,9 +21,21 @@ import dns.name
 import dns.rdataclass
 import dns.rdatatype
 import dns.tokenizer
+import dns.tsig
 import dns.zonefile
 
-BEHAVIOURS = ("normal", "silent", "refuse")
+BEHAVIOURS = ("normal", "silent", "refuse", "broken-axfr")
+BROKEN_AXFR = "broken-axfr"
+KNOT_BEHAVIOURS = ("normal", "refuse")
+TRANSFER_MODES = ("allow", "tsig")
+TSIG_ALGORITHMS = (
+    "hmac-md5",
+    "hmac-sha1",
+    "hmac-sha224",
+    "hmac-sha256",
+    "hmac-sha384",
+    "hmac-sha512",
+)
 DEFAULT_SERVER = "default"
 DEFAULT_TTL = 300
 ROOT = "."
@@ -31,7 +45,8 @@ _IDNA = dns.name.IDNA_2008_Practical
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$")
 _WORLD_KEYS = {"description", "register", "names"}
 _SERVER_KEYS = {"behaviour"}
-_ZONE_KEYS = {"origin", "server", "ns", "serve", "records", "ttl"}
+_ZONE_KEYS = {"origin", "server", "ns", "serve", "records", "ttl", "transfer"}
+_TSIG_KEYS = {"name", "algorithm", "secret"}
 
 
 class ScenarioError(ValueError):
@@ -40,10 +55,32 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class ServerGroup:
-    """One authoritative server (one knotd or blackhole) on its own address."""
+    """One authoritative server (knotd, blackhole or broken-AXFR server) on its own address."""
 
     name: str
     behaviour: str = "normal"
+
+    @property
+    def runs_knot(self) -> bool:
+        return self.behaviour in KNOT_BEHAVIOURS
+
+
+@dataclass(frozen=True)
+class TsigKey:
+    """The world's TSIG key for zone transfers; `name` is ASCII without final dot."""
+
+    name: str
+    algorithm: str
+    secret: str
+
+    def dns_key(self) -> dns.tsig.Key:
+        # dnspython knows HMAC-MD5 only by its old name HMAC-MD5.SIG-ALG.REG.INT.
+        algorithm = dns.tsig.HMAC_MD5 if self.algorithm == "hmac-md5" else self.algorithm
+        return dns.tsig.Key(fqdn(self.name), self.secret, algorithm)
+
+    def keyring(self) -> dict[dns.name.Name, dns.tsig.Key]:
+        key = self.dns_key()
+        return {key.name: key}
 
 
 @dataclass
@@ -61,6 +98,7 @@ class Zone:
     records: list[str] = field(default_factory=list)
     ttl: int = DEFAULT_TTL
     parent: str | None = None
+    transfer: str | None = None
 
     @property
     def fqdn(self) -> str:
@@ -78,6 +116,7 @@ class Scenario:
     register: Path | None = None
     expected: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
+    tsig: TsigKey | None = None
 
     def zone(self, origin: str) -> Zone:
         wanted = to_ascii(origin)
@@ -174,7 +213,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Scenario:
     """Build and validate a Scenario from parsed TOML data."""
-    _check_keys(data, {"world", "server", "zone"}, "scenario")
+    _check_keys(data, {"world", "server", "zone", "tsig"}, "scenario")
     world = data.get("world", {})
     _check_keys(world, _WORLD_KEYS, "[world]")
 
@@ -203,6 +242,7 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
         zones=zones,
         names=names,
         register=register,
+        tsig=_tsig_from_table(data["tsig"]) if "tsig" in data else None,
     )
     validate(scenario)
     if not scenario.names:
@@ -233,6 +273,11 @@ def _zone_from_table(index: int, table: Any) -> Zone:
     records = table.get("records", "")
     if not isinstance(records, str):
         raise ScenarioError(f"zone {origin}: records must be a string")
+    transfer = table.get("transfer")
+    if transfer is not None and transfer not in TRANSFER_MODES:
+        raise ScenarioError(
+            f"zone {origin}: transfer {transfer!r} is not one of {TRANSFER_MODES}"
+        )
     return Zone(
         origin=origin,
         server=str(table.get("server", DEFAULT_SERVER)),
@@ -240,7 +285,37 @@ def _zone_from_table(index: int, table: Any) -> Zone:
         serve=serve,
         records=parse_records(origin, records, ttl),
         ttl=ttl,
+        transfer=transfer,
     )
+
+
+def _tsig_from_table(table: Any) -> TsigKey:
+    if not isinstance(table, dict):
+        raise ScenarioError("[tsig] must be a table")
+    _check_keys(table, _TSIG_KEYS, "[tsig]")
+    missing = sorted(_TSIG_KEYS - set(table))
+    if missing:
+        raise ScenarioError(f"[tsig]: missing {', '.join(missing)}")
+    name, algorithm, secret = (table[key] for key in ("name", "algorithm", "secret"))
+    if not all(isinstance(value, str) for value in (name, algorithm, secret)):
+        raise ScenarioError("[tsig]: name, algorithm and secret must be strings")
+    try:
+        ascii_name = to_ascii(name)
+    except ScenarioError as exc:
+        raise ScenarioError(f"[tsig]: {exc}") from exc
+    if ascii_name == ROOT:
+        raise ScenarioError("[tsig]: name must not be empty")
+    if algorithm.lower() not in TSIG_ALGORITHMS:
+        raise ScenarioError(
+            f"[tsig]: algorithm {algorithm!r} is not one of {', '.join(TSIG_ALGORITHMS)}"
+        )
+    try:
+        decoded = base64.b64decode(secret, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ScenarioError(f"[tsig]: secret is not valid base64: {exc}") from exc
+    if not decoded:
+        raise ScenarioError("[tsig]: secret must not be empty")
+    return TsigKey(ascii_name, algorithm.lower(), secret)
 
 
 def validate(scenario: Scenario) -> None:
@@ -261,6 +336,15 @@ def validate(scenario: Scenario) -> None:
             if zone.server != DEFAULT_SERVER:
                 raise ScenarioError(f"zone {zone.origin}: unknown server group {zone.server!r}")
             scenario.servers[DEFAULT_SERVER] = ServerGroup(DEFAULT_SERVER)
+        if zone.transfer is not None:
+            if scenario.servers[zone.server].behaviour != "normal" or not zone.serve:
+                raise ScenarioError(
+                    f"zone {zone.origin}: transfer needs a zone served by a normal server"
+                )
+            if zone.transfer == "tsig" and scenario.tsig is None:
+                raise ScenarioError(
+                    f'zone {zone.origin}: transfer = "tsig" needs a [tsig] table'
+                )
     for zone in scenario.zones:
         zone.parent = _nearest_parent(zone.origin, origins)
         if zone.origin == ROOT:
