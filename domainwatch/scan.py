@@ -119,19 +119,30 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
 async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: list[str],
                 config: ResolverConfig, summary: ScanSummary,
                 progress: ProgressCallback | None, already_done: int) -> None:
+    # The wildcard checks run alongside the names. A discovered name under a domain whose
+    # wildcard answer is not in yet is held back until it is: that answer decides whether
+    # the name is really live.
+    wildcard_probes = {f"{WILDCARD_LABEL}{secrets.token_hex(4)}.{domain}": domain
+                       for domain in wildcard_domains}
+    waiting_domains = set(wildcard_domains)
     async with DNSProbe(config) as probe:
         await probe.check_resolvers()
-        if wildcard_domains:
-            await _check_wildcards(store, world, probe, wildcard_domains, summary)
         batch: list[DNSObservation] = []
+        wildcards: list[tuple[str, DNSObservation]] = []
+        held: list[DNSObservation] = []
         retry: list[str] = []
         last_flush = time.monotonic()
         completed = already_done
 
         def flush() -> None:
             nonlocal last_flush
-            _record(store, world, batch, summary)
+            ready: list[DNSObservation] = []
+            for observation in batch:
+                waits = _waits_for_wildcard(observation.name, world, waiting_domains)
+                (held if waits else ready).append(observation)
+            _record(store, world, wildcards, ready, summary)
             batch.clear()
+            wildcards.clear()
             last_flush = time.monotonic()
 
         async def flush_periodically() -> None:
@@ -142,7 +153,15 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
 
         flusher = asyncio.create_task(flush_periodically())
         try:
-            async for observation in probe.probe_many(todo):
+            async for observation in probe.probe_many([*wildcard_probes, *todo]):
+                domain = wildcard_probes.get(observation.name)
+                if domain is not None:
+                    world.wildcards[domain] = observation.fingerprint()
+                    waiting_domains.discard(domain)
+                    wildcards.append((domain, observation))
+                    batch.extend(held)
+                    held.clear()
+                    continue
                 completed += 1
                 if observation.failures():
                     retry.append(observation.name)
@@ -164,28 +183,23 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
         flush()
 
 
-async def _check_wildcards(store: Store, world: _World, probe: DNSProbe, domains: list[str],
-                           summary: ScanSummary) -> None:
-    """Ask for a random name under each managed domain; an answer means a wildcard record."""
-    probes = {f"{WILDCARD_LABEL}{secrets.token_hex(4)}.{domain}": domain for domain in domains}
-    at = utcnow()
-    observations = [observation async for observation in probe.probe_many(probes)]
-    with store.transaction():
-        for observation in observations:
-            domain = probes[observation.name]
-            fingerprint = observation.fingerprint()
-            world.wildcards[domain] = fingerprint
-            result = check_wildcard(domain, observation.name, fingerprint, world.zones)
-            summary.changes.add(store.reconcile_findings(
-                domain, result.evaluated, result.findings, summary.run_id, at))
+def _waits_for_wildcard(name: str, world: _World, waiting_domains: set[str]) -> bool:
+    if not waiting_domains or name in world.entries:
+        return False
+    return managing_domain(name, world.managed) in waiting_domains
 
 
-def _record(store: Store, world: _World, observations: list[DNSObservation],
-            summary: ScanSummary) -> None:
-    if not observations:
+def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservation]],
+            observations: list[DNSObservation], summary: ScanSummary) -> None:
+    if not observations and not wildcards:
         return
     at = utcnow()
     with store.transaction():
+        for domain, observation in wildcards:
+            result = check_wildcard(domain, observation.name, observation.fingerprint(),
+                                    world.zones)
+            summary.changes.add(store.reconcile_findings(
+                domain, result.evaluated, result.findings, summary.run_id, at))
         for observation in observations:
             name = observation.name
             fingerprint = observation.fingerprint()

@@ -10,28 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import DEMO_ENTRIES, DEMO_REGISTER, FAST, dw, findings
 
 from domainwatch.store import RunLock
-
-DEMO_REGISTER = Path(str(files("domainwatch.testnet") / "worlds" / "demo-register.csv"))
-FAST = ("--timeout", "1", "--retries", "1")
-
-
-def dw(db: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "domainwatch", "--db", str(db), *args],
-                          capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
-
-
-def findings(db: Path, *args: str) -> list[dict[str, Any]]:
-    result = dw(db, "findings", "--format", "json", *args)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def by_rule(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
@@ -59,8 +44,9 @@ def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any])
                                                        "old.jiuquan.gov.cn"}
     assert rules["dangling.cname"] == {"cdn.jiuquan.gov.cn", "loop1.jiuquan.gov.cn"}
     assert rules["register.naming"] == {"www.jqtz.com", "nyj.zhangye.gov.cn"}
+    assert rules["register.wildcard"] == {"tianshui.gov.cn"}
     assert set(rules) == {"unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
-                          "register.naming"}
+                          "register.naming", "register.wildcard"}
 
 
 def test_findings_json_has_the_contract_fields(scanned: dict[str, Any]) -> None:
@@ -259,7 +245,8 @@ def test_a_second_scan_on_a_busy_database_is_refused(local_internet: Any,
 @pytest.mark.parametrize(("args", "code", "message"), [
     (("findings", "--status", "bogus"), 2, "Invalid value for '--status'"),
     (("register", "import", "/nonexistent/register.csv"), 3, "file not found"),
-    (("scan", "www.not-registered.gov.cn", "--resolver", "127.0.0.1"), 3, "not in the register"),
+    (("scan", "www.not-registered.gov.cn", "--resolver", "127.0.0.1"), 3,
+     "neither in the register nor discovered"),
     (("scan", "--resolver", "not-an-address"), 2, "--resolver"),
     (("show", "www.not-registered.gov.cn"), 3, "not in the register"),
     (("ack", "999", "--note", "x"), 3, "no finding 999"),
@@ -300,7 +287,7 @@ def test_a_scan_on_a_terminal_shows_progress_and_from_cron_prints_only_results(
     dw(db, "register", "import", str(DEMO_REGISTER))
     quiet = dw(db, "scan", "--resolver", local_internet.resolver, *FAST)
     assert quiet.returncode == 0 and quiet.stderr == ""
-    assert quiet.stdout.startswith("run 1: scanned 19 of 19 names")
+    assert quiet.stdout.startswith(f"run 1: scanned {DEMO_ENTRIES} of {DEMO_ENTRIES} names")
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(sys.executable, [sys.executable, "-m", "domainwatch", "--db", str(db), "scan",
@@ -317,8 +304,9 @@ def test_a_scan_on_a_terminal_shows_progress_and_from_cron_prints_only_results(
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     text = screen.decode()
-    assert "scan: " in text and "/19 names" in text and "/s" in text and "left" in text
-    assert "run 2: scanned 19 of 19 names" in text
+    assert "scan: " in text and f"/{DEMO_ENTRIES} names" in text
+    assert "/s" in text and "left" in text
+    assert f"run 2: scanned {DEMO_ENTRIES} of {DEMO_ENTRIES} names" in text
 
 
 def test_the_configuration_file_supplies_resolver_and_timeouts(local_internet: Any,
@@ -330,7 +318,7 @@ def test_the_configuration_file_supplies_resolver_and_timeouts(local_internet: A
                       "retries = 1\nconcurrency = 50\n")
     result = dw(db, "--config", str(config), "scan")
     assert result.returncode == 0, result.stderr
-    assert "scanned 19 of 19" in result.stdout
+    assert f"scanned {DEMO_ENTRIES} of {DEMO_ENTRIES}" in result.stdout
     config.write_text('[scan]\nresolver = "127.0.0.1"\n')
     result = dw(db, "--config", str(config), "findings")
     assert result.returncode == 3

@@ -10,10 +10,14 @@ from pathlib import Path
 import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
+import dns.tsig
+import dns.xfr
+import dns.zone
 import pytest
 
 from domainwatch.names import site_code_problem
@@ -27,7 +31,7 @@ from domainwatch.testnet import (
     synthetic_register_rows,
     synthetic_scenario,
 )
-from domainwatch.testnet.scenario import scenario_from_dict
+from domainwatch.testnet.scenario import TsigKey, scenario_from_dict
 from domainwatch.testnet.synthetic import (
     KIND_ABSENT,
     KIND_ADDRESS,
@@ -76,6 +80,18 @@ def cname_chain(response: dns.message.Message) -> list[tuple[str, str]]:
 
 def pids_alive(pids: list[int]) -> list[int]:
     return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def axfr(
+    server: str, origin: str, keyring: dict[dns.name.Name, dns.tsig.Key] | None = None
+) -> dns.zone.Zone:
+    return dns.zone.from_xfr(
+        dns.query.xfr(server, origin, keyring=keyring, timeout=3, lifetime=5)
+    )
+
+
+def owners(zone: dns.zone.Zone) -> set[str]:
+    return {name.to_unicode() for name in zone.nodes}
 
 
 # -- the demo world --------------------------------------------------------------------
@@ -233,6 +249,107 @@ def test_demo_scenario_names_are_the_register() -> None:
     assert scenario.zone("政务").origin == "xn--zfr164b"
     assert not scenario.zone("zhangye.gov.cn").serve
     assert scenario.servers["dead"].behaviour == "silent"
+    assert not {"tzcj.jiuquan.gov.cn", "bak.jiuquan.gov.cn", "xn--5rtw95l.xn--zfr164b"} & set(
+        scenario.names
+    )
+    assert scenario.zone("lanzhou.gov.cn").transfer == "tsig"
+    assert scenario.zone("gansu.gov.cn").transfer is None
+    assert scenario.tsig is not None and scenario.tsig.name == "dw-transfer"
+
+
+# -- zone transfers ------------------------------------------------------------------
+
+
+def test_open_zone_transfer_shows_names_missing_from_the_register(
+    local_internet: LocalInternet,
+) -> None:
+    zone = axfr(local_internet.server_address("city"), "jiuquan.gov.cn")
+    assert {"tzcj", "bak", "www", "gsj", "old", "@"} <= owners(zone)
+    assert zone.find_rdataset("tzcj", "A").to_text().endswith("127.20.1.30")
+    assert zone.find_rdataset("bak", "CNAME")[0].target.to_text() == "www"
+    zhengwu = axfr(local_internet.server_address("cnnic"), "政务")
+    assert owners(zhengwu) == {"@", "ns1", "酒泉", "甘肃"}
+    spider = axfr(local_internet.server_address("city"), "tianshui.gov.cn")
+    assert {"*", "www"} <= owners(spider)
+
+
+def test_closed_zone_transfer_is_notauth(local_internet: LocalInternet) -> None:
+    gansu = local_internet.server_address("gansu")
+    with pytest.raises(dns.xfr.TransferError, match="NOTAUTH") as info:
+        axfr(gansu, "gansu.gov.cn")
+    assert info.value.rcode == dns.rcode.NOTAUTH
+    query = dns.message.make_query("gansu.gov.cn", "AXFR")
+    response = dns.query.tcp(query, gansu, timeout=3)
+    assert response.rcode() == dns.rcode.NOTAUTH and not response.answer
+    # a zone the server does not load: NOTAUTH too (a plain query gets REFUSED)
+    with pytest.raises(dns.xfr.TransferError, match="NOTAUTH"):
+        axfr(local_internet.server_address("city"), "zhangye.gov.cn")
+
+
+def test_tsig_zone_transfers_only_with_the_key(local_internet: LocalInternet) -> None:
+    city = local_internet.server_address("city")
+    key = load_scenario(DEMO_WORLD).tsig
+    assert key is not None
+    with pytest.raises(dns.xfr.TransferError) as info:
+        axfr(city, "lanzhou.gov.cn")
+    assert info.value.rcode == dns.rcode.NOTAUTH
+    assert {"www", "jyj", "rsj"} <= owners(axfr(city, "lanzhou.gov.cn", key.keyring()))
+    wrong = TsigKey(key.name, key.algorithm, "c2VjcmV0LWJ1dC1ub3QtdGhlLXJpZ2h0LW9uZQ==")
+    with pytest.raises(dns.tsig.PeerBadSignature):
+        axfr(city, "lanzhou.gov.cn", wrong.keyring())
+    unknown = TsigKey("other-key", key.algorithm, key.secret)
+    with pytest.raises(dns.tsig.PeerBadKey):
+        axfr(city, "lanzhou.gov.cn", unknown.keyring())
+    # Knot: an ACL without a key matches unsigned requests only
+    with pytest.raises(dns.tsig.PeerBadKey):
+        axfr(city, "jiuquan.gov.cn", key.keyring())
+
+
+def test_broken_transfer_ends_with_eof_at_once(local_internet: LocalInternet) -> None:
+    broken = local_internet.server_address("broken")
+    began = time.monotonic()
+    with pytest.raises(EOFError):
+        axfr(broken, "broken.gov.cn")
+    with pytest.raises(EOFError):
+        dns.query.inbound_xfr(broken, dns.zone.Zone("broken.gov.cn"), timeout=3, lifetime=5)
+    assert time.monotonic() - began < 1.0
+    query = dns.message.make_query("broken.gov.cn", "AXFR")
+    first = dns.query.tcp(query, broken, timeout=3)
+    assert first.id == query.id and first.question == query.question
+    assert first.rcode() == dns.rcode.NOERROR and first.flags & dns.flags.AA
+    assert first.answer[0].rdtype == dns.rdatatype.SOA
+    assert [rrset.rdtype for rrset in first.answer].count(dns.rdatatype.SOA) == 1
+    assert len(first.answer) > 1
+    with pytest.raises(dns.xfr.TransferError, match="REFUSED"):
+        axfr(broken, "gansu.gov.cn")
+    with pytest.raises(dns.exception.Timeout):
+        ask((broken, 53), "www.broken.gov.cn", timeout=0.3)
+    assert ask(local_internet.resolver_address, "www.broken.gov.cn").rcode() == dns.rcode.NXDOMAIN
+
+
+def test_wildcard_answers_any_name(local_internet: LocalInternet) -> None:
+    resolver = local_internet.resolver_address
+    random_name = f"x{os.urandom(6).hex()}.tianshui.gov.cn"
+    assert addresses(ask(resolver, random_name)) == {"127.20.6.66"}
+    assert addresses(ask(resolver, "www.tianshui.gov.cn")) == {"127.20.6.10"}
+
+
+def test_unregistered_unicode_name_resolves(local_internet: LocalInternet) -> None:
+    assert addresses(ask(local_internet.resolver_address, "甘肃.政务")) == {"127.20.0.10"}
+
+
+def test_tsig_table_is_normalised() -> None:
+    world = scenario_from_dict(_tsig_world(algorithm="HMAC-SHA512", name="DW-Transfer."))
+    assert world.tsig == TsigKey("dw-transfer", "hmac-sha512", "c2VjcmV0")
+    assert world.zone("lanzhou.gov.cn").transfer == "tsig"
+
+
+def test_tsig_key_builds_a_dnspython_keyring() -> None:
+    key = TsigKey("dw-transfer", "hmac-md5", "c2VjcmV0")
+    [(name, built)] = key.keyring().items()
+    assert name == dns.name.from_text("dw-transfer") == built.name
+    assert built.algorithm == dns.tsig.HMAC_MD5
+    assert TsigKey("k", "hmac-sha256", "c2VjcmV0").dns_key().algorithm == dns.tsig.HMAC_SHA256
 
 
 # -- other worlds --------------------------------------------------------------------
@@ -350,6 +467,13 @@ def _world(**zone: object) -> dict[str, object]:
     }
 
 
+_TSIG = {"name": "dw-transfer", "algorithm": "hmac-sha256", "secret": "c2VjcmV0"}
+
+
+def _tsig_world(**tsig: object) -> dict[str, object]:
+    return {**_world(origin="lanzhou.gov.cn", transfer="tsig"), "tsig": {**_TSIG, **tsig}}
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -362,6 +486,25 @@ def _world(**zone: object) -> dict[str, object]:
         ({"zone": [{"origin": "gov.cn"}]}, "zone gov.cn: no parent zone"),
         ({"world": {"description": "empty"}}, "no root zone"),
         ({"server": {"s": {"behaviour": "sleepy"}}, "zone": [{"origin": "."}]}, "sleepy"),
+        (_world(origin="lanzhou.gov.cn", transfer="tsig"), r"needs a \[tsig\] table"),
+        (_world(origin="lanzhou.gov.cn", transfer="yes"), "transfer 'yes' is not one of"),
+        (_tsig_world(algorithm="hmac-sha3"), r"\[tsig\]: algorithm 'hmac-sha3' is not one"),
+        (_tsig_world(secret="not base64!"), r"\[tsig\]: secret is not valid base64"),
+        (_tsig_world(secret=""), r"\[tsig\]: secret must not be empty"),
+        (_tsig_world(secret=42), r"\[tsig\]: name, algorithm and secret must be strings"),
+        (_tsig_world(colour="red"), r"\[tsig\]: unknown keys colour"),
+        ({**_world(origin="cn"), "tsig": {"name": "k"}}, r"\[tsig\]: missing algorithm, secret"),
+        ({**_world(origin="cn"), "tsig": "key"}, r"\[tsig\] must be a table"),
+        (
+            {
+                "server": {"main": {}, "dead": {"behaviour": "silent"}},
+                "zone": [
+                    {"origin": ".", "server": "main"},
+                    {"origin": "cn", "server": "dead", "transfer": "allow"},
+                ],
+            },
+            "zone cn: transfer needs a zone served by a normal server",
+        ),
     ],
 )
 def test_bad_scenarios_are_rejected(data: dict[str, object], message: str) -> None:
