@@ -239,18 +239,21 @@ def register_import(state: _State, file: Path, file_format: str | None, origin: 
               help="The authoritative server to transfer it from (your own primary).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
               show_default=True, help="Seconds to wait for each part of the transfer.")
+@click.option("--no-tsig", is_flag=True,
+              help="Ask unsigned even when the configuration file has a [tsig] key.")
 @click.option("--accept", is_flag=True,
               help="Also add the zone's host names that are not in the register to it.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @_by_option
 @pass_state
-def register_sync(state: _State, zone: str, server: str, timeout: float, accept: bool,
-                  dry_run: bool, by: str) -> None:
+def register_sync(state: _State, zone: str, server: str, timeout: float, no_tsig: bool,
+                  accept: bool, dry_run: bool, by: str) -> None:
     """Transfer ZONE (AXFR) and compare it with the register.
 
-    Uses the TSIG key of the configuration file's [tsig] section when there is one. The
-    transfer is read whole before anything is written: a refused or broken transfer changes
-    nothing. Names the zone no longer contains stay on record as gone.
+    Signs the request with the TSIG key of the configuration file's [tsig] section when there
+    is one (--no-tsig: don't). The transfer is read whole before anything is written: a
+    refused or broken transfer changes nothing. Names the zone no longer contains stay on
+    record as gone.
     """
     from domainwatch.probes.dns import parse_resolver
 
@@ -258,7 +261,8 @@ def register_sync(state: _State, zone: str, server: str, timeout: float, accept:
         address = parse_resolver(server)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--server") from None
-    snapshot = transfer_zone(zone, address, timeout=timeout, tsig=state.config.tsig)
+    snapshot = transfer_zone(zone, address, timeout=timeout,
+                             tsig=None if no_tsig else state.config.tsig)
     _record_discovery(state, snapshot, accept=accept, dry_run=dry_run, by=by,
                       note=f"discovered in zone {display_name(snapshot.label)} ({snapshot.via})")
 
@@ -604,37 +608,52 @@ def ack(state: _State, finding_id: int, note: str, by: str) -> None:
 @_format_option("text", "json")
 @pass_state
 def show(state: _State, name: str, output_format: str) -> None:
-    """Everything about NAME: register entry and history, DNS fingerprint, findings."""
+    """Everything about NAME: register entry and history, where it was discovered, DNS
+    fingerprint, findings. NAME may also be a discovered name that is not in the register."""
     store = state.store
     stored = normalize_name(name)
     entry = store.entry(stored)
-    if entry is None:
-        _fail(f"{name} is not in the register", EXIT_INPUT)
+    discovered = store.discovered().get(stored, [])
+    found = [_finding_record(f) for f in store.findings(status="all", name=stored)]
+    if entry is None and not discovered and not found:
+        _fail(f"{name} is neither in the register nor discovered", EXIT_INPUT)
     dns = store.observations(stored, "dns", limit=10)
     last_scan = store.last_scan(stored)
-    found = [_finding_record(f) for f in store.findings(status="all", name=stored)]
     history = store.entry_history(stored)
     if output_format == "json":
-        click.echo(render_json({"entry": entry, "history": history, "last_scan": last_scan,
+        click.echo(render_json({"name": stored, "entry": entry, "history": history,
+                                "discovered": discovered, "last_scan": last_scan,
                                 "dns": dns, "findings": found}))
         return
-    _print_show(entry, history, dns, last_scan, found)
+    _print_show(stored, entry, history, discovered, dns, last_scan, found)
 
 
-def _print_show(entry: dict[str, Any], history: list[dict[str, Any]],
-                dns: list[dict[str, Any]], last_scan: dict[str, Any] | None,
-                found: list[dict[str, Any]]) -> None:
+def _print_show(name: str, entry: dict[str, Any] | None, history: list[dict[str, Any]],
+                discovered: list[dict[str, Any]], dns: list[dict[str, Any]],
+                last_scan: dict[str, Any] | None, found: list[dict[str, Any]]) -> None:
     echo = click.echo
-    name = entry["name"]
     echo(display_name(name) + (f"  ({name})" if display_name(name) != name else ""))
-    for label, key in (("owner", "owner"), ("parent", "parent"), ("state", "state"),
-                       ("site code", "site_code"), ("contact", "contact"),
-                       ("networks", "networks"), ("nameservers", "nameservers"),
-                       ("note", "note")):
-        value = _short(entry[key])
-        if key == "parent" and entry[key]:
-            value = display_name(entry[key])
-        echo(f"  {label:<12}{terminal_safe(value)}")
+    if entry is None:
+        echo("  not in the register")
+    else:
+        for label, key in (("owner", "owner"), ("parent", "parent"), ("state", "state"),
+                           ("site code", "site_code"), ("contact", "contact"),
+                           ("networks", "networks"), ("nameservers", "nameservers"),
+                           ("note", "note")):
+            value = _short(entry[key])
+            if key == "parent" and entry[key]:
+                value = display_name(entry[key])
+            echo(f"  {label:<12}{terminal_safe(value)}")
+    if discovered:
+        echo("\ndiscovered")
+        for row in discovered:
+            what = " ".join(row["detail"].get("types", [])) or (
+                f"certificate {row['detail'].get('not_before')} – "
+                f"{row['detail'].get('not_after')}, {row['detail'].get('issuer')}")
+            state = "" if row["present"] else "  (no longer listed)"
+            echo(terminal_safe(f"  {row['kind']} {display_name(row['label'])}: {what}; "
+                               f"seen {row['first_seen']} – {row['last_seen']}{state}",
+                               limit=None))
     echo("\nhistory")
     for item in history:
         changes = item["changes"]

@@ -21,6 +21,7 @@ import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.tsig
 import dns.tsigkeyring
 import dns.xfr
 import dns.zone
@@ -123,6 +124,13 @@ def transfer_zone(origin: str, server: tuple[str, int], *, timeout: float = 10.0
         hint = "" if tsig else "; if the server wants a TSIG key, set [tsig] in the config file"
         raise TransferFailed(f"zone transfer of {zone_name} from {where} refused ({rcode})"
                              f"{hint}") from None
+    except dns.tsig.PeerBadKey:
+        raise TransferFailed(f"zone transfer of {zone_name} from {where}: the server does not "
+                             f"know the TSIG key {tsig.name if tsig else ''!r} (BADKEY); for "
+                             "a zone open to unsigned transfers use --no-tsig") from None
+    except dns.tsig.PeerBadSignature:
+        raise TransferFailed(f"zone transfer of {zone_name} from {where}: the TSIG secret does "
+                             "not match the server's (BADSIG)") from None
     except dns.exception.Timeout:
         raise TransferFailed(f"zone transfer of {zone_name} from {where}: no answer within "
                              f"{timeout:g}s") from None

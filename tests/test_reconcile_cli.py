@@ -174,6 +174,16 @@ def test_tsig_protected_transfer(db: Path, local_internet: Any, tmp_path: Path) 
     result = sync(db, local_internet, "lanzhou.gov.cn", "city", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "zone lanzhou.gov.cn" in result.stdout
+    # Knot matches an unsigned-only ACL to unsigned requests alone.
+    signed = sync(db, local_internet, "jiuquan.gov.cn", "city", "--config", str(config))
+    assert signed.returncode == 6 and "BADKEY" in signed.stderr and "--no-tsig" in signed.stderr
+    unsigned = dw(db, "--config", str(config), "register", "sync", "--axfr", "jiuquan.gov.cn",
+                  "--server", f"{local_internet.server_address('city')}:53", "--no-tsig")
+    assert unsigned.returncode == 0, unsigned.stderr
+    config.write_text(f'[tsig]\nname = "{key.name}"\nalgorithm = "{key.algorithm}"\n'
+                      'secret = "c2VjcmV0IHRoYXQgZG9lcyBub3QgbWF0Y2g="\n')
+    mismatch = sync(db, local_internet, "lanzhou.gov.cn", "city", "--config", str(config))
+    assert mismatch.returncode == 6 and "BADSIG" in mismatch.stderr
     config.write_text('[tsig]\nname = "dw-transfer"\nsecret = "not base64!"\n')
     bad = sync(db, local_internet, "lanzhou.gov.cn", "city", "--config", str(config))
     assert bad.returncode == 3 and "base64" in bad.stderr
@@ -209,6 +219,10 @@ def test_certificate_log_export(db: Path, local_internet: Any) -> None:
     assert set(unlisted_findings) == {"oa.jiuquan.gov.cn", "tzcj.jiuquan.gov.cn",
                                       "jiuquan.gov.cn"}
     assert "valid certificate" in unlisted_findings["oa.jiuquan.gov.cn"]["summary"]
+    shown = dw(db, "show", "oa.jiuquan.gov.cn").stdout
+    assert "not in the register" in shown
+    assert "ct certificate transparency: certificate 2026-11-10T00:00:00Z" in shown
+    assert "register.unlisted" in shown
     assert "resolves to 127.20.1.30" in unlisted_findings["tzcj.jiuquan.gov.cn"]["summary"]
 
 

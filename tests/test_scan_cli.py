@@ -248,7 +248,7 @@ def test_a_second_scan_on_a_busy_database_is_refused(local_internet: Any,
     (("scan", "www.not-registered.gov.cn", "--resolver", "127.0.0.1"), 3,
      "neither in the register nor discovered"),
     (("scan", "--resolver", "not-an-address"), 2, "--resolver"),
-    (("show", "www.not-registered.gov.cn"), 3, "not in the register"),
+    (("show", "www.not-registered.gov.cn"), 3, "neither in the register nor discovered"),
     (("ack", "999", "--note", "x"), 3, "no finding 999"),
 ])
 def test_user_errors_are_one_clear_line(tmp_path: Path, args: tuple[str, ...], code: int,
