@@ -709,7 +709,8 @@ def _print_show(name: str, entry: dict[str, Any] | None, history: list[dict[str,
               help="Write the demo database here (default: a new temporary file).")
 @pass_state
 def demo(state: _State, keep_db: Path | None) -> None:
-    """Start the local test internet, import the demo register, scan it, print findings.
+    """Start the local test internet, import the demo register, sync the zones that allow
+    a transfer, scan, print findings.
 
     Everything runs on loopback (127.0.0.0/8): real Knot DNS servers for a small
     gov.cn hierarchy and a real Unbound resolver. Needs root (servers listen on port 53).
@@ -731,6 +732,14 @@ def demo(state: _State, keep_db: Path | None) -> None:
                            {e["name"]: e for e in store.entries()})
         apply_plan(store, plan, by="demo", reason="demo register")
         click.echo(f"imported the demo register: {len(plan.added)} entries")
+        for zone in scenario.zones:
+            if zone.transfer == "allow":
+                address = (net.server_address(zone.server), 53)
+                snapshot = transfer_zone(zone.origin, address, timeout=3.0)
+                with store.transaction():
+                    store.record_source(snapshot)
+                click.echo(f"synced zone {display_name(snapshot.label)} ({snapshot.via}): "
+                           f"{len(snapshot.names)} names")
         config = ResolverConfig(resolvers=[parse_resolver(net.resolver)], timeout=1.0,
                                 retries=1)
         progress = Progress()

@@ -275,8 +275,10 @@ def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
                             timeout=180, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     for rule in ("unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
-                 "register.naming"):
+                 "register.naming", "register.unlisted", "register.not_in_zone",
+                 "register.wildcard"):
         assert rule in result.stdout
+    assert "synced zone jiuquan.gov.cn (AXFR from" in result.stdout
 
 
 def test_a_scan_on_a_terminal_shows_progress_and_from_cron_prints_only_results(

@@ -64,7 +64,7 @@ def check_unlisted(name: str, managed_by: str | None, sources: list[dict[str, An
     live = (resolves and not through_wildcard) or certificate is not None
     if not live:
         return result
-    seen_in = sorted({f"{row['kind']} {row['label']}" for row in listed})
+    seen_in = sorted({f"{row['kind']} {display_name(row['label'])}" for row in listed})
     reason = ("resolves" + (f" to {', '.join(answer_of(dns or {})[0])}"
                             if dns and answer_of(dns)[0] else "")
               if resolves and not through_wildcard else "has a valid certificate")
