@@ -33,7 +33,12 @@ from domainwatch.output import (
     render_table,
     terminal_safe,
 )
-from domainwatch.reconcile import managed_domains, managing_domain, register_diff
+from domainwatch.reconcile import (
+    managed_domains,
+    managing_domain,
+    recent_certificate,
+    register_diff,
+)
 from domainwatch.register import (
     COLUMNS,
     FORMATS,
@@ -276,9 +281,7 @@ def _record_discovery(state: _State, snapshot: SourceSnapshot, *, accept: bool, 
         managed.add(snapshot.origin)
     unlisted = [name for name in sorted(snapshot.names)
                 if name not in entries and managing_domain(name, managed) is not None]
-    acceptable = [name for name in unlisted
-                  if snapshot.kind == "ct" or (HOST_TYPES & set(snapshot.names[name]["types"])
-                                               and "role" not in snapshot.names[name])]
+    acceptable = [name for name in unlisted if _acceptable(snapshot, name)]
     plan = plan_accept(acceptable, entries, note) if accept else ImportPlan()
     what = (f"zone {display_name(snapshot.label)}, serial {snapshot.serial}"
             if snapshot.kind == "zone" else "certificate log")
@@ -309,6 +312,14 @@ def _record_discovery(state: _State, snapshot: SourceSnapshot, *, accept: bool, 
     elif unlisted:
         click.echo("  reconcile with 'domainwatch register diff'; add with --accept or "
                    "'domainwatch register add'")
+
+
+def _acceptable(snapshot: SourceSnapshot, name: str) -> bool:
+    """A zone's host names (not its infrastructure); a certificate log's live names."""
+    detail = snapshot.names[name]
+    if snapshot.kind == "ct":
+        return recent_certificate([{"kind": "ct", "detail": detail}]) is not None
+    return bool(HOST_TYPES & set(detail["types"])) and "role" not in detail
 
 
 @register.command("add")

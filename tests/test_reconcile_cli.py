@@ -202,6 +202,12 @@ def test_certificate_log_export(db: Path, local_internet: Any) -> None:
     assert result.returncode == 0, result.stderr
     assert "6 names, wildcards *.jiuquan.gov.cn" in result.stdout
     assert "bad name.jiuquan.gov.cn" in result.stdout
+    again = dw(db, "register", "import", "--format", "ct", str(CT_EXPORT), "--accept",
+               "--dry-run")
+    assert "0 new" not in again.stdout and "nothing written" in again.stdout
+    assert "add      oa.jiuquan.gov.cn" in again.stdout
+    assert "old-oa" not in again.stdout.split("not in the register")[0], \
+        "an expired certificate is no reason to add a name"
     again = dw(db, "register", "import", "--format", "ct", str(CT_EXPORT))
     assert "0 new" in again.stdout, "a second import of the same export adds nothing"
     report = diff(db)
