@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
+import shlex
 import shutil
 import sqlite3
 import sys
@@ -43,6 +45,7 @@ from domainwatch.register import (
     COLUMNS,
     FORMATS,
     HOST_TYPES,
+    PRIORITIES,
     STATES,
     ImportPlan,
     RawRow,
@@ -54,7 +57,7 @@ from domainwatch.register import (
     read_rows,
     write_plan,
 )
-from domainwatch.store import FINDING_STATUSES, SEVERITIES, Store, StoreError
+from domainwatch.store import FINDING_STATUSES, SEVERITIES, RunInProgress, Store, StoreError
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -63,6 +66,7 @@ EXIT_INPUT = 3
 EXIT_DATABASE = 4
 EXIT_RESOLVER = 5
 EXIT_TRANSFER = 6
+EXIT_BUSY = 7
 
 NAMING_PROBLEMS_SHOWN = 20
 CATEGORIES = ("unused", "unregistered", "dangling", "hijacked", "link", "register", "tls")
@@ -96,6 +100,8 @@ class _Group(click.Group):
             _fail(str(error), EXIT_TRANSFER)
         except DiscoveryError as error:
             _fail(str(error), EXIT_INPUT)
+        except RunInProgress as error:
+            _fail(str(error), EXIT_BUSY)
         except StoreError as error:
             _fail(str(error), EXIT_DATABASE)
         except sqlite3.OperationalError as error:
@@ -442,42 +448,58 @@ def register_list(state: _State, state_filter: str | None, output_format: str) -
 
 @register.command("set")
 @click.argument("name")
-@click.option("--state", "new_state", type=click.Choice(STATES), required=True,
-              help="The new lifecycle state.")
+@click.option("--state", "new_state", type=click.Choice(STATES), help="The new lifecycle state.")
+@click.option("--priority", type=click.Choice(PRIORITIES),
+              help="high: the nightly run rechecks the entry more often.")
 @click.option("--note", default="", help="Why, for the history.")
 @_by_option
 @pass_state
-def register_set(state: _State, name: str, new_state: str, note: str, by: str) -> None:
-    """Change the state of the entry NAME (the change is kept in its history)."""
+def register_set(state: _State, name: str, new_state: str | None, priority: str | None,
+                 note: str, by: str) -> None:
+    """Change the state or priority of the entry NAME (kept in its history)."""
+    if new_state is None and priority is None:
+        raise click.UsageError("give --state or --priority")
     store = state.store
     stored = normalize_name(name)
     with store.transaction():
         entry = store.entry(stored)
         if entry is None:
             _fail(f"{name} is not in the register", EXIT_INPUT)
-        if entry["state"] == new_state:
-            click.echo(f"{display_name(stored)} is already {new_state}")
+        wanted = {"state": new_state, "priority": priority}
+        changes = {key: {"from": entry[key], "to": value} for key, value in wanted.items()
+                   if value is not None and entry[key] != value}
+        if not changes:
+            click.echo(f"{display_name(stored)} is already so; nothing changed")
             return
-        old = entry["state"]
-        entry["state"] = new_state
-        store.save_entry(entry, by=by, reason=note, action="changed",
-                         changes={"state": {"from": old, "to": new_state}})
-    click.echo(f"{display_name(stored)}: {old} → {new_state}")
+        for key, change in changes.items():
+            entry[key] = change["to"]
+        store.save_entry(entry, by=by, reason=note, action="changed", changes=changes)
+    click.echo(f"{display_name(stored)}: " + ", ".join(
+        f"{key} {change['from']} → {change['to']}" for key, change in changes.items()))
 
 
 # -- scan -------------------------------------------------------------------------------------
 
 
+def _resolver_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed((
+        click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]",
+                     help="Recursive resolver to ask (repeatable; default: the configuration "
+                          "file's, else the system's)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+                     help="Seconds to wait for each DNS answer (default 2)."),
+        click.option("--retries", type=click.IntRange(min=0),
+                     help="Retries after a timeout (default 2)."),
+        click.option("--concurrency", type=click.IntRange(min=1),
+                     help="DNS queries in flight at once (default 500)."),
+    )):
+        function = option(function)
+    return function
+
+
 @cli.command()
 @click.argument("names", nargs=-1)
-@click.option("--resolver", "resolvers", multiple=True, metavar="IP[:PORT]",
-              help="Recursive resolver to ask (repeatable; default: the configuration file's, "
-                   "else the system's).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
-              help="Seconds to wait for each DNS answer (default 2).")
-@click.option("--retries", type=click.IntRange(min=0), help="Retries after a timeout (default 2).")
-@click.option("--concurrency", type=click.IntRange(min=1),
-              help="DNS queries in flight at once (default 500).")
+@_resolver_options
 @pass_state
 def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
          timeout: float | None, retries: int | None, concurrency: int | None) -> None:
@@ -537,6 +559,136 @@ def _print_scan_summary(summary: Any) -> None:
                 reasons = ", ".join(f"{qtype} {status}"
                                     for qtype, status in sorted(failures.items()))
             click.echo(f"  {display_name(name)}: {reasons}")
+
+
+# -- the nightly job --------------------------------------------------------------------------
+
+
+@cli.command("run")
+@_resolver_options
+@click.option("--all", "everything", is_flag=True,
+              help="Scan every name now, due or not.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Say what was done even when nothing is new.")
+@pass_state
+def run_command(state: _State, resolvers: tuple[str, ...], timeout: float | None,
+                retries: int | None, concurrency: int | None, everything: bool,
+                verbose: bool) -> None:
+    """The nightly job: scan what is due, evaluate, alert, exit by the worst new severity.
+
+    Quiet unless something is new, so that cron's own mail is worth reading. Exit codes: 0
+    nothing new; 10 info, 11 low, 12 medium, 13 high, 14 critical (the worst newly opened,
+    reopened or escalated finding); 8 an alert channel failed (its alerts are sent next
+    time); 7 another run holds the database; 5 no resolver answered.
+    """
+    from domainwatch.nightly import run_nightly
+
+    config = _resolver_config(state.config, resolvers, timeout, retries, concurrency)
+    progress = Progress(label="run")
+    try:
+        result = run_nightly(state.store, config, state.config.run, state.config.alerts,
+                             everything=everything,
+                             configured_domains=state.config.managed_domains,
+                             progress=progress if verbose else None)
+    finally:
+        progress.close()
+    if verbose:
+        if result.scanned is None:
+            click.echo("nothing due")
+        else:
+            _print_scan_summary(result.scanned)
+    for title, items in (("new", result.new), ("resolved", result.resolved)):
+        if items:
+            click.echo(f"{len(items)} {title}:")
+            for item in items:
+                click.echo(terminal_safe(
+                    f"  {item.transition:<9} {item.severity:<8} {item.rule:<32} "
+                    f"{item.display_name}  {item.summary}", limit=300))
+    if verbose and not result.new and not result.resolved:
+        click.echo("nothing new")
+    for delivery in result.deliveries:
+        if delivery.error:
+            click.echo(f"domainwatch: alert not delivered, kept for the next run: "
+                       f"{terminal_safe(delivery.error, limit=None)}", err=True)
+        elif verbose:
+            click.echo(f"sent {delivery.items} alert(s) to {delivery.target}")
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.option("--at", "at_time", default="02:17", show_default=True, metavar="HH:MM",
+              help="When the nightly run starts (local time).")
+@click.option("--mailto", default="root", show_default=True,
+              help="Who gets cron's mail (the run's output: only what is new).")
+@pass_state
+def cron(state: _State, at_time: str, mailto: str) -> None:
+    """Print a crontab line and a systemd timer for this configuration."""
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at_time)
+    if not match:
+        raise click.BadParameter("expected HH:MM, e.g. 02:17", param_hint="--at")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    program = shutil.which("domainwatch") or str(Path(sys.executable).with_name("domainwatch"))
+    command = [program, "--db", str(state.db_path.resolve())]
+    if state.config.source:
+        command += ["--config", str(Path(state.config.source).resolve())]
+    command.append("run")
+    line = " ".join(shlex.quote(part) for part in command)
+    click.echo(f"""# crontab -e  (cron mails what the run prints: only what is new)
+MAILTO={mailto}
+{minute} {hour} * * * {line}
+
+# or systemd: /etc/systemd/system/domainwatch.service
+[Unit]
+Description=domainwatch nightly run
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart={line}
+# exit codes 10-14 mean new findings (by severity), 8 an alert channel failed
+SuccessExitStatus=8 10 11 12 13 14
+
+# /etc/systemd/system/domainwatch.timer
+[Unit]
+Description=domainwatch nightly run
+
+[Timer]
+OnCalendar=*-*-* {hour:02d}:{minute:02d}:00
+RandomizedDelaySec=10min
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+
+# then: systemctl daemon-reload && systemctl enable --now domainwatch.timer""")
+
+
+@cli.command()
+@click.option("--format", "output_format", type=click.Choice(("html", "md", "csv", "json")),
+              default="html", show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file (default: standard output).")
+@pass_state
+def report(state: _State, output_format: str, output: Path | None) -> None:
+    """Audit report: summary, annex tables per city and owning unit, the deregistration
+    follow-up list, open findings with evidence, trends over runs.
+
+    The HTML report is one self-contained file that opens from an e-mail attachment.
+    """
+    from domainwatch.report import build_report, render
+
+    text = render(build_report(state.store), output_format)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    partial = output.with_name(output.name + ".part")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, output)
+    except OSError as error:
+        _fail(f"cannot write {output}: {error.strerror or error}", EXIT_INPUT)
+    click.echo(f"wrote {output} ({output_format}, {len(text.encode()):,} bytes)")
 
 
 # -- findings ---------------------------------------------------------------------------------

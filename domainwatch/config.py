@@ -15,6 +15,9 @@ Command-line options override it. Example::
     name = "dw-transfer"
     algorithm = "hmac-sha256"
     secret = "base64…"
+
+    [run]                                  # the nightly job: see domainwatch.nightly
+    [alerts]                               # its channels: see domainwatch.alerts
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ import binascii
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domainwatch.discovery import TsigKey
 from domainwatch.names import InvalidName, normalize_name
+
+if TYPE_CHECKING:
+    from domainwatch.alerts import AlertConfig
+    from domainwatch.nightly import RunConfig
 
 _SECTIONS: dict[str, dict[str, Any]] = {
     "scan": {"resolvers": list, "timeout": (int, float), "retries": int, "concurrency": int},
@@ -42,6 +49,12 @@ class ConfigError(Exception):
     """A configuration file that cannot be used."""
 
 
+def _default_run_config() -> RunConfig:
+    from domainwatch.nightly import RunConfig
+
+    return RunConfig()
+
+
 @dataclass
 class Config:
     resolvers: list[str] = field(default_factory=list)
@@ -50,6 +63,8 @@ class Config:
     concurrency: int = 500
     managed_domains: list[str] = field(default_factory=list)
     tsig: TsigKey | None = None
+    run: RunConfig = field(default_factory=_default_run_config)
+    alerts: AlertConfig | None = None
     source: str | None = None
 
 
@@ -64,10 +79,10 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"cannot read configuration file {path}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    unknown = sorted(set(document) - set(_SECTIONS))
+    unknown = sorted(set(document) - set(_SECTIONS) - {"run", "alerts"})
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)} "
-                          f"(known: {', '.join(_SECTIONS)})")
+                          f"(known: {', '.join([*_SECTIONS, 'run', 'alerts'])})")
     values: dict[str, dict[str, Any]] = {}
     for section, keys in _SECTIONS.items():
         table = document.get(section, {})
@@ -93,7 +108,32 @@ def load_config(path: Path | None) -> Config:
             raise ConfigError(f"{path}: [register] managed_domains: {domain!r}: {error}") from None
     if values["tsig"]:
         config.tsig = _tsig(path, values["tsig"])
+    config.run = _parse_run(document.get("run", {}), str(path))
+    if "alerts" in document:
+        config.alerts = _parse_alerts(document["alerts"], str(path))
     return config
+
+
+def _parse_run(table: object, source: str) -> RunConfig:
+    from domainwatch.nightly import RunConfigError, parse_run_config
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [run] must be a table")
+    try:
+        return parse_run_config(table, source)
+    except RunConfigError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _parse_alerts(table: object, source: str) -> AlertConfig:
+    from domainwatch.alerts import AlertConfigError, parse_alert_config
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [alerts] must be a table")
+    try:
+        return parse_alert_config(table, source)
+    except AlertConfigError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _tsig(path: Path, table: dict[str, str]) -> TsigKey:

@@ -24,8 +24,9 @@ from domainwatch.names import (
 from domainwatch.store import Store
 
 STATES = ("active", "offline", "deregistered")
+PRIORITIES = ("normal", "high")
 COLUMNS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
-           "nameservers", "note")
+           "nameservers", "note", "priority")
 LIST_COLUMNS = ("networks", "nameservers")
 FORMATS = ("csv", "json", "zone", "ct")
 _SEPARATORS = re.compile(r"[\s;,]+")
@@ -170,7 +171,7 @@ class ImportPlan:
 
 def blank_entry(name: str) -> dict[str, Any]:
     return {"name": name, "owner": "", "parent": None, "state": "active", "site_code": "",
-            "contact": "", "networks": [], "nameservers": [], "note": ""}
+            "contact": "", "networks": [], "nameservers": [], "note": "", "priority": "normal"}
 
 
 def plan_import(source: str, rows: list[RawRow],
@@ -255,6 +256,12 @@ def _parse_row(raw: RawRow) -> tuple[dict[str, Any], list[RowError]]:
             values["state"] = state
         else:
             fail(f"state {cells['state']!r} is not one of {', '.join(STATES)}")
+    if "priority" in cells:
+        priority = cells["priority"].lower()
+        if priority in PRIORITIES:
+            values["priority"] = priority
+        else:
+            fail(f"priority {cells['priority']!r} is not one of {', '.join(PRIORITIES)}")
     if "site_code" in cells:
         problem = site_code_problem(cells["site_code"])
         if problem:

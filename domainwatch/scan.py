@@ -12,6 +12,7 @@ scan of the same names resumes the interrupted run instead of starting over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import secrets
 import time
@@ -23,7 +24,7 @@ from domainwatch.checks.dns import check_dns
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
 from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig, ResolverUnreachable
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
-from domainwatch.store import FindingChanges, RunLock, Store, utcnow
+from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
 
 FLUSH_EVERY = 500
 FLUSH_SECONDS = 1.0
@@ -62,9 +63,11 @@ ProgressCallback = Callable[[int, int], None]
 
 def scan(store: Store, names: list[str] | None, config: ResolverConfig,
          progress: ProgressCallback | None = None,
-         configured_domains: Iterable[str] = ()) -> ScanSummary:
-    """Scan ``names`` (when None: the register, the unlisted discovered names and the
-    managed domains' wildcard checks) and record what was found."""
+         configured_domains: Iterable[str] = (), *, confirm: Confirmation | None = None,
+         check_wildcards: bool | None = None, lock: bool = True) -> ScanSummary:
+    """Scan ``names`` (when None: the register and the unlisted discovered names) and record
+    what was found. The managed domains' wildcard checks run with a full scan, or when
+    ``check_wildcards`` says so; ``lock`` False when the caller holds the run lock."""
     entries = {entry["name"]: entry for entry in store.entries()}
     sources = store.sources()
     discovered = store.discovered()
@@ -85,10 +88,11 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
         candidates |= {f["name"] for f in store.findings(status="acknowledged",
                                                          rule="register.unlisted")}
         targets = sorted(set(entries) | candidates)
+    if check_wildcards if check_wildcards is not None else names is None:
         wildcard_domains = sorted(world.managed)
     if not targets:
         raise ScanError("the register is empty; import one with 'domainwatch register import'")
-    with RunLock(store.path):
+    with RunLock(store.path) if lock else contextlib.nullcontext():
         store.mark_abandoned_runs()
         targets_hash = hashlib.sha256("\n".join(targets).encode()).hexdigest()
         previous = store.resumable_run(targets_hash)
@@ -104,7 +108,7 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
         started = time.monotonic()
         try:
             asyncio.run(_scan(store, world, todo, wildcard_domains, config, summary, progress,
-                              len(done)))
+                              len(done), confirm))
         except ResolverUnreachable:
             store.finish_run(run_id, "failed")
             raise
@@ -118,7 +122,8 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
 
 async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: list[str],
                 config: ResolverConfig, summary: ScanSummary,
-                progress: ProgressCallback | None, already_done: int) -> None:
+                progress: ProgressCallback | None, already_done: int,
+                confirm: Confirmation | None) -> None:
     # The wildcard checks run alongside the names. A discovered name under a domain whose
     # wildcard answer is not in yet is held back until it is: that answer decides whether
     # the name is really live.
@@ -140,7 +145,7 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
             for observation in batch:
                 waits = _waits_for_wildcard(observation.name, world, waiting_domains)
                 (held if waits else ready).append(observation)
-            _record(store, world, wildcards, ready, summary)
+            _record(store, world, wildcards, ready, summary, confirm)
             batch.clear()
             wildcards.clear()
             last_flush = time.monotonic()
@@ -190,7 +195,8 @@ def _waits_for_wildcard(name: str, world: _World, waiting_domains: set[str]) -> 
 
 
 def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservation]],
-            observations: list[DNSObservation], summary: ScanSummary) -> None:
+            observations: list[DNSObservation], summary: ScanSummary,
+            confirm: Confirmation | None) -> None:
     if not observations and not wildcards:
         return
     at = utcnow()
@@ -199,7 +205,7 @@ def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservati
             result = check_wildcard(domain, observation.name, observation.fingerprint(),
                                     world.zones)
             summary.changes.add(store.reconcile_findings(
-                domain, result.evaluated, result.findings, summary.run_id, at))
+                domain, result.evaluated, result.findings, summary.run_id, at, confirm))
         for observation in observations:
             name = observation.name
             fingerprint = observation.fingerprint()
@@ -225,7 +231,7 @@ def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservati
                     fingerprint if resolved else None, world.zones,
                     world.wildcards.get(domain) if domain else None)
             summary.changes.add(store.reconcile_findings(
-                name, result.evaluated, result.findings, summary.run_id, at))
+                name, result.evaluated, result.findings, summary.run_id, at, confirm))
             store.mark_name_done(summary.run_id, name, outcome)
             summary.names_scanned += 1
 

@@ -25,7 +25,7 @@ import sqlite_utils
 if TYPE_CHECKING:
     from domainwatch.discovery import SourceSnapshot
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class StoreError(Exception):
@@ -169,8 +169,36 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_4(db: sqlite_utils.Database) -> None:
+    """Confirmations before opening and resolving, the alert queue, high-value entries."""
+    db.executescript(
+        """
+        ALTER TABLE findings ADD COLUMN holds INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE findings ADD COLUMN clears INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE entries ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER NOT NULL,
+            run_id INTEGER,
+            transition TEXT NOT NULL,
+            created TEXT NOT NULL
+        );
+        CREATE TABLE deliveries (
+            alert_id INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            delivered_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (alert_id, target)
+        ) WITHOUT ROWID;
+        CREATE INDEX deliveries_pending ON deliveries (delivered_at);
+        """
+    )
+
+
 #: MIGRATIONS[i] upgrades a database at version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2, _migrate_3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -469,55 +497,85 @@ class Store:
 
     def reconcile_findings(self, name: str, evaluated_rules: Iterable[str],
                            holding: Iterable[FindingDraft], run_id: int | None,
-                           at: str) -> FindingChanges:
+                           at: str, confirm: Confirmation | None = None) -> FindingChanges:
         """Bring ``name``'s findings in line with one evaluation; call inside a transaction.
 
         ``holding`` are the findings that hold now. Findings of rules in ``evaluated_rules``
         that no longer hold are resolved; rules that could not be evaluated (a DNS failure,
-        say) are left as they were.
+        say) are left as they were. With ``confirm``, a finding opens only after holding that
+        many evaluations in a row (``pending`` until then) and resolves only after as many
+        clean ones. Every transition is queued for alerting in the same transaction.
         """
+        confirm = confirm or Confirmation()
         changes = FindingChanges()
         evaluated = set(evaluated_rules)
         seen: set[tuple[str, str]] = set()
         existing = {(row["rule"], row["subject"]): row for row in self.query(
-            "SELECT id, rule, subject, status, severity FROM findings WHERE name = ?", (name,))}
+            "SELECT id, rule, subject, status, severity, holds, resolved_at FROM findings "
+            "WHERE name = ?", (name,))}
         for draft in holding:
             key = (draft.rule, draft.subject)
             seen.add(key)
             evidence = json.dumps(draft.evidence, ensure_ascii=False, sort_keys=True)
+            needed = confirm.open_after(draft.rule)
             row = existing.get(key)
             if row is None:
+                status = "open" if needed <= 1 else "pending"
                 cursor = self.conn.execute(
                     "INSERT INTO findings (name, rule, subject, category, severity, status, "
-                    "first_seen, last_seen, summary, evidence) "
-                    "VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
-                    (name, draft.rule, draft.subject, draft.category, draft.severity, at, at,
-                     draft.summary, evidence))
+                    "first_seen, last_seen, summary, evidence, holds, clears) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0)",
+                    (name, draft.rule, draft.subject, draft.category, draft.severity, status,
+                     at, at, draft.summary, evidence))
                 assert cursor.lastrowid is not None
-                self._event(cursor.lastrowid, at, run_id, "opened")
-                changes.opened.append(cursor.lastrowid)
+                if status == "open":
+                    self._transition(cursor.lastrowid, at, run_id, "opened", changes.opened)
                 continue
-            status = row["status"]
+            status, holds = row["status"], row["holds"] + 1
             if status == "resolved":
+                status, holds = "pending", 1
+            if status == "pending" and holds >= needed:
                 status = "open"
-                self._event(row["id"], at, run_id, "reopened")
-                changes.reopened.append(row["id"])
-            elif SEVERITY_RANK[draft.severity] < SEVERITY_RANK[row["severity"]]:
-                self._event(row["id"], at, run_id, "escalated",
-                            note=f"{row['severity']} → {draft.severity}")
-                changes.escalated.append(row["id"])
+                if row["resolved_at"] is not None:
+                    self._transition(row["id"], at, run_id, "reopened", changes.reopened)
+                else:
+                    self._transition(row["id"], at, run_id, "opened", changes.opened)
+            elif (status in ("open", "acknowledged")
+                  and SEVERITY_RANK[draft.severity] < SEVERITY_RANK[row["severity"]]):
+                self._transition(row["id"], at, run_id, "escalated", changes.escalated,
+                                 note=f"{row['severity']} → {draft.severity}")
             self.conn.execute(
                 "UPDATE findings SET status = ?, severity = ?, last_seen = ?, summary = ?, "
-                "evidence = ?, resolved_at = NULL WHERE id = ?",
-                (status, draft.severity, at, draft.summary, evidence, row["id"]))
+                "evidence = ?, holds = ?, clears = 0, resolved_at = CASE WHEN ? = 'pending' "
+                "THEN resolved_at END WHERE id = ?",
+                (status, draft.severity, at, draft.summary, evidence, holds, status, row["id"]))
         for key, row in existing.items():
             if key in seen or row["rule"] not in evaluated or row["status"] == "resolved":
                 continue
-            self.conn.execute("UPDATE findings SET status = 'resolved', resolved_at = ? "
-                              "WHERE id = ?", (at, row["id"]))
-            self._event(row["id"], at, run_id, "resolved")
-            changes.resolved.append(row["id"])
+            if row["status"] == "pending":
+                if row["resolved_at"] is None:
+                    self.conn.execute("DELETE FROM finding_events WHERE finding_id = ?",
+                                      (row["id"],))
+                    self.conn.execute("DELETE FROM findings WHERE id = ?", (row["id"],))
+                else:
+                    self.conn.execute("UPDATE findings SET status = 'resolved', holds = 0 "
+                                      "WHERE id = ?", (row["id"],))
+                continue
+            clears = self.conn.execute(
+                "UPDATE findings SET clears = clears + 1 WHERE id = ? RETURNING clears",
+                (row["id"],)).fetchone()[0]
+            if clears >= confirm.resolve_after(row["rule"]):
+                self.conn.execute("UPDATE findings SET status = 'resolved', resolved_at = ?, "
+                                  "holds = 0 WHERE id = ?", (at, row["id"]))
+                self._transition(row["id"], at, run_id, "resolved", changes.resolved)
         return changes
+
+    def _transition(self, finding_id: int, at: str, run_id: int | None, event: str,
+                    bucket: list[int], note: str = "") -> None:
+        self._event(finding_id, at, run_id, event, note=note)
+        self.conn.execute("INSERT INTO alerts (finding_id, run_id, transition, created) "
+                          "VALUES (?, ?, ?, ?)", (finding_id, run_id, event, at))
+        bucket.append(finding_id)
 
     def acknowledge(self, finding_id: int, note: str, by: str) -> None:
         at = utcnow()
@@ -535,7 +593,7 @@ class Store:
 
 
 ENTRY_FIELDS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
-                "nameservers", "note")
+                "nameservers", "note", "priority")
 _UPSERT_ENTRY = (
     f"INSERT INTO entries ({', '.join(ENTRY_FIELDS)}, created, updated) "
     f"VALUES ({', '.join('?' * (len(ENTRY_FIELDS) + 2))}) "
@@ -545,7 +603,7 @@ _UPSERT_ENTRY = (
 )
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
-FINDING_STATUSES = ("open", "acknowledged", "resolved")
+FINDING_STATUSES = ("open", "acknowledged", "resolved", "pending")
 
 
 @dataclass(frozen=True)
@@ -561,6 +619,27 @@ class FindingDraft:
     @property
     def category(self) -> str:
         return self.rule.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """How many evaluations in a row open or resolve a finding, by category or by rule.
+
+    ``open_by`` and ``resolve_by`` map a category (``unused``) or a rule id
+    (``unused.no_web``) to a count; a rule id wins over its category.
+    """
+
+    open_default: int = 1
+    resolve_default: int = 1
+    open_by: dict[str, int] = field(default_factory=dict)
+    resolve_by: dict[str, int] = field(default_factory=dict)
+
+    def open_after(self, rule: str) -> int:
+        return self.open_by.get(rule, self.open_by.get(rule.split(".")[0], self.open_default))
+
+    def resolve_after(self, rule: str) -> int:
+        return self.resolve_by.get(rule, self.resolve_by.get(rule.split(".")[0],
+                                                             self.resolve_default))
 
 
 @dataclass
@@ -613,6 +692,10 @@ def _locked_message(path: Path, error: sqlite3.Error) -> str:
     return f"database {path}: {error}"
 
 
+class RunInProgress(StoreError):
+    """Another scan or nightly run holds the database."""
+
+
 class RunLock:
     """An exclusive lock beside the database, so that two scans never overlap."""
 
@@ -628,8 +711,8 @@ class RunLock:
             self._file.seek(0)
             holder = self._file.read().strip() or "another process"
             self._file.close()
-            raise StoreError(f"another scan is running on {self.path.with_suffix('')} "
-                             f"({holder}); wait for it to finish") from None
+            raise RunInProgress(f"another scan is running on {self.path.with_suffix('')} "
+                                f"({holder}); wait for it to finish") from None
         self._file.seek(0)
         self._file.truncate()
         self._file.write(f"pid {os.getpid()}, since {utcnow()}")

@@ -158,7 +158,7 @@ def test_set_state_keeps_history_with_who_and_why(tmp_path: Path) -> None:
     result = run(db, "register", "set", "fgw.jiuquan.gov.cn", "--state", "offline",
                  "--note", "site closed 2026-11", "--by", "li")
     assert result.exit_code == 0, result.output
-    assert "active → offline" in result.output
+    assert "state active → offline" in result.output
     shown = json.loads(run(db, "show", "fgw.jiuquan.gov.cn", "--format", "json").output)
     history = shown["history"]
     assert [h["by"] for h in history] == ["zhang", "li"]
@@ -198,3 +198,17 @@ def test_import_points_out_naming_problems(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 naming problem(s)" in result.output
     assert "nyj.zhangye.gov.cn is not under jiuquan.gov.cn" in result.output
+
+
+def test_priority_column_and_set(tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    text = "name,priority\nwww.jiuquan.gov.cn,HIGH\nfgw.jiuquan.gov.cn,\nx.jiuquan.gov.cn,urgent\n"
+    result = run(db, "register", "import", str(write(tmp_path, text)))
+    assert result.exit_code == EXIT_INPUT
+    assert "row 4: priority 'urgent' is not one of normal, high" in result.output
+    run(db, "register", "import", str(write(tmp_path, text.rsplit("x.", 1)[0])))
+    assert {e["name"]: e["priority"] for e in listed(db)} == {
+        "www.jiuquan.gov.cn": "high", "fgw.jiuquan.gov.cn": "normal"}
+    result = run(db, "register", "set", "fgw.jiuquan.gov.cn", "--priority", "high")
+    assert "priority normal → high" in result.output
+    assert run(db, "register", "set", "fgw.jiuquan.gov.cn").exit_code == 2

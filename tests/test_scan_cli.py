@@ -238,7 +238,7 @@ def test_a_second_scan_on_a_busy_database_is_refused(local_internet: Any,
     dw(db, "register", "import", str(DEMO_REGISTER))
     with RunLock(db):
         result = dw(db, "scan", "--resolver", local_internet.resolver)
-    assert result.returncode == 4
+    assert result.returncode == 7
     assert "another scan is running" in result.stderr
 
 

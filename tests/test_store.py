@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from domainwatch.store import SCHEMA_VERSION, FindingDraft, RunLock, Store, StoreError
+from domainwatch.store import (
+    SCHEMA_VERSION,
+    Confirmation,
+    FindingDraft,
+    RunLock,
+    Store,
+    StoreError,
+)
 
 OLD_DUMP = Path(__file__).parent / "data" / "domainwatch-schema1.sql"
 
@@ -136,3 +143,38 @@ def test_a_second_scan_on_the_same_database_is_refused(tmp_path: Path) -> None:
         pass
     with RunLock(path):
         pass
+
+
+def test_confirmations_smooth_one_night_blips(tmp_path: Path) -> None:
+    confirm = Confirmation(open_default=2, resolve_default=2)
+    with Store(tmp_path / "dw.db") as store:
+        def evaluate(drafts: list[FindingDraft], at: str):
+            with store.transaction():
+                return store.reconcile_findings("www.x.gov.cn", ("dangling.cname",), drafts,
+                                                None, at, confirm)
+
+        assert not evaluate([draft()], "T1").opened
+        assert store.findings(status="pending")[0]["first_seen"] == "T1"
+        assert evaluate([], "T2").resolved == []
+        assert store.findings(status="all") == [], "an unconfirmed blip leaves nothing behind"
+        evaluate([draft()], "T3")
+        [opened] = evaluate([draft()], "T4").opened
+        assert store.finding(opened)["status"] == "open"
+        assert evaluate([], "T5").resolved == [], "one clean night does not resolve"
+        evaluate([draft()], "T6")
+        assert evaluate([], "T7").resolved == []
+        assert evaluate([], "T8").resolved == [opened]
+        assert not evaluate([draft()], "T9").reopened
+        assert evaluate([draft()], "T10").reopened == [opened]
+        alerts = store.query("SELECT finding_id, transition, created FROM alerts ORDER BY id")
+        assert alerts == [{"finding_id": opened, "transition": t, "created": at}
+                          for t, at in (("opened", "T4"), ("resolved", "T8"),
+                                        ("reopened", "T10"))]
+
+
+def test_confirmation_by_category_and_rule() -> None:
+    confirm = Confirmation(open_by={"unused": 3, "unused.no_dns": 2}, resolve_default=2)
+    assert confirm.open_after("unused.no_web") == 3
+    assert confirm.open_after("unused.no_dns") == 2
+    assert confirm.open_after("hijacked.content") == 1
+    assert confirm.resolve_after("hijacked.content") == 2
