@@ -171,6 +171,7 @@ def build_report(store: Store, now: datetime | None = None) -> dict[str, Any]:
 
     summary = {
         "entries_total": len(entries),
+        "checked_within_days": CHECKED_WITHIN.days,
         "entries_by_state": {state: sum(e["state"] == state for e in entries.values())
                              for state in STATES},
         "last_run": _run_record(last_run[0] if last_run else None),
@@ -461,7 +462,8 @@ def render_markdown(report: dict[str, Any]) -> str:
 
     out += ["## 2. 检查情况 Sites by government and owning unit", "",
             "Compliance rate = 1 − with problems / checked. Checked: scanned in the last "
-            f"{CHECKED_WITHIN.days} days; with problems: an open or acknowledged finding.", "",
+            f"{s['checked_within_days']} days; with problems: an open or acknowledged "
+            "finding.", "",
             "### By government domain", ""]
     out += _md_table(["Government domain", "Portal owner", *headers],
                      [[c["display_domain"], c["label"], *numbers(c)] for c in annex["cities"]]
