@@ -9,11 +9,13 @@ departments at ``<dept>.<name>.gov.cn`` under their own government's domain.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import idna
+from publicsuffixlist import PublicSuffixList
 
 MAX_NAME_OCTETS = 253
 MAX_LABEL_OCTETS = 63
@@ -21,12 +23,6 @@ MAX_LABEL_OCTETS = 63
 #: The ``.政务`` top-level domain in IDNA form.
 ZHENGWU = "xn--zfr164b"
 GOVERNMENT_SUFFIXES = ("gov.cn", ZHENGWU)
-
-#: Public suffixes that matter before the Public Suffix List arrives with the registration
-#: checks: one level below these is a registrable domain.
-_TWO_LABEL_SUFFIXES = frozenset(
-    {"gov.cn", "com.cn", "net.cn", "org.cn", "edu.cn", "ac.cn", "mil.cn"}
-)
 
 _LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -116,15 +112,20 @@ def government_suffix(name: str) -> str | None:
     return None
 
 
-def registrable_domain(name: str) -> str | None:
-    """The name one level below its public suffix (``x.jiuquan.gov.cn`` → ``jiuquan.gov.cn``).
+@functools.cache
+def _suffix_list() -> PublicSuffixList:
+    # Registration is about the ICANN section only: x.github.io is GitHub's github.io.
+    return PublicSuffixList(only_icann=True)
 
-    None when the name is itself a public suffix.
+
+def registrable_domain(name: str) -> str | None:
+    """The name one level below its public suffix (``x.jiuquan.gov.cn`` → ``jiuquan.gov.cn``),
+    from the Public Suffix List the ``publicsuffixlist`` package ships (never downloaded).
+
+    None when the name is itself a public suffix (``gov.cn``, ``com.cn``, ``政务``).
     """
-    labels = name.split(".")
-    if len(labels) >= 2 and ".".join(labels[-2:]) in _TWO_LABEL_SUFFIXES:
-        return ".".join(labels[-3:]) if len(labels) >= 3 else None
-    return ".".join(labels[-2:]) if len(labels) >= 2 else None
+    result: str | None = _suffix_list().privatesuffix(name)
+    return result
 
 
 def site_code_problem(code: str) -> str | None:

@@ -44,6 +44,12 @@ def test_registrable_domain_treats_gov_cn_as_a_public_suffix() -> None:
     assert registrable_domain("x.fgw.jiuquan.gov.cn") == "jiuquan.gov.cn"
     assert registrable_domain("www.jqtz.com") == "jqtz.com"
     assert registrable_domain("gov.cn") is None
+    assert registrable_domain("www.example.com.cn") == "example.com.cn"
+    assert registrable_domain("com.cn") is None
+    assert registrable_domain("xn--bww729e.xn--zfr164b") == "xn--bww729e.xn--zfr164b"
+    assert registrable_domain("xn--zfr164b") is None
+    assert registrable_domain("site.cdn.example-cloud.com") == "example-cloud.com"
+    assert registrable_domain("gov-portal.github.io") == "github.io", "ICANN section only"
 
 
 @pytest.mark.parametrize("code", ["6209000001", "bm12345678", "1100000042"])
