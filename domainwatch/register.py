@@ -250,18 +250,12 @@ def _parse_row(raw: RawRow) -> tuple[dict[str, Any], list[RowError]]:
             values["parent"] = normalize_name(cells["parent"])
         except InvalidName as error:
             fail(f"parent {cells['parent']!r}: {error}")
-    if "state" in cells:
-        state = cells["state"].lower()
-        if state in STATES:
-            values["state"] = state
-        else:
-            fail(f"state {cells['state']!r} is not one of {', '.join(STATES)}")
-    if "priority" in cells:
-        priority = cells["priority"].lower()
-        if priority in PRIORITIES:
-            values["priority"] = priority
-        else:
-            fail(f"priority {cells['priority']!r} is not one of {', '.join(PRIORITIES)}")
+    for key, allowed in (("state", STATES), ("priority", PRIORITIES)):
+        if key in cells:
+            if cells[key].lower() in allowed:
+                values[key] = cells[key].lower()
+            else:
+                fail(f"{key} {cells[key]!r} is not one of {', '.join(allowed)}")
     if "site_code" in cells:
         problem = site_code_problem(cells["site_code"])
         if problem:
