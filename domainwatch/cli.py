@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import os
@@ -27,7 +28,13 @@ from domainwatch.discovery import (
     read_zone_file,
     transfer_zone,
 )
-from domainwatch.names import InvalidName, display_name, naming_problems, normalize_name
+from domainwatch.names import (
+    InvalidName,
+    display_name,
+    naming_problems,
+    normalize_name,
+    registrable_domain,
+)
 from domainwatch.output import (
     Progress,
     render_csv,
@@ -689,6 +696,62 @@ def report(state: _State, output_format: str, output: Path | None) -> None:
     except OSError as error:
         _fail(f"cannot write {output}: {error.strerror or error}", EXIT_INPUT)
     click.echo(f"wrote {output} ({output_format}, {len(text.encode()):,} bytes)")
+
+
+@cli.command()
+@click.argument("domains", nargs=-1, required=True)
+@click.option("--whois-server", "servers", multiple=True, metavar="[TLD=]HOST[:PORT]",
+              help="The WHOIS server to ask, for one suffix (cn=whois.cnnic.cn) or for all "
+                   "(repeatable; default: each registry's own).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, help="Seconds to wait for an answer.")
+@_format_option("table", "json")
+def whois(domains: tuple[str, ...], servers: tuple[str, ...], timeout: float,
+          output_format: str) -> None:
+    """Ask the registries whether each DOMAIN's registrable domain is registered.
+
+    Prints registered, unregistered, reserved, rate_limited or error with the registrar,
+    registrant, name servers and expiry. Only a registry's own "no such domain" answer counts
+    as unregistered; a rate-limit answer, a timeout or an unknown text never does. Exit code 0
+    when every answer was conclusive, 5 when some could not be had.
+    """
+    import asyncio
+
+    from domainwatch.probes.whois import WhoisClient, parse_whois_server
+
+    overrides: dict[str, tuple[str, int]] = {}
+    for text in servers:
+        try:
+            suffix, address = parse_whois_server(text)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--whois-server") from None
+        overrides[suffix] = address
+    targets: list[str] = []
+    for text in domains:
+        name = normalize_name(text)
+        domain = registrable_domain(name)
+        if domain is None:
+            _fail(f"{display_name(name)} is a public suffix, not a registrable domain",
+                  EXIT_INPUT)
+        if domain not in targets:
+            targets.append(domain)
+
+    async def ask() -> list[Any]:
+        client = WhoisClient(overrides or None, timeout=timeout)
+        return list(await asyncio.gather(*(client.lookup(domain) for domain in targets)))
+
+    records = asyncio.run(ask())
+    if output_format == "json":
+        click.echo(render_json([dataclasses.asdict(record) for record in records]))
+    else:
+        click.echo(render_table(
+            ("domain", "status", "registrar", "registrant", "expires", "name servers",
+             "detail"),
+            [[display_name(r.domain), r.status, r.registrar or "", r.registrant or "",
+              (r.expires or "")[:10], " ".join(r.name_servers), r.detail] for r in records],
+            fit_width=_terminal_width()))
+    if any(r.status in ("rate_limited", "error") for r in records):
+        sys.exit(EXIT_RESOLVER)
 
 
 # -- findings ---------------------------------------------------------------------------------

@@ -1,0 +1,666 @@
+"""WHOIS probe: is a registrable domain registered?
+
+Port 43, asyncio. An answer is classified from the registry table in
+``domainwatch/data/whois-registries.json`` into ``registered``, ``unregistered``,
+``reserved``, ``rate_limited`` or ``error``. Only a registry's own positive "no such
+domain" text makes ``unregistered``: silence, a closed connection, a timeout, a
+rate-limit notice, an oversized or unrecognised answer are ``rate_limited`` or
+``error``, never ``unregistered``.
+
+Registered answers are parsed with python-whois's per-registry parsers, with a line
+parser as fallback; times without a zone are the registry's local time (CNNIC's are
+Beijing time) and are reported in UTC.
+
+Cache contract (:class:`WhoisCache`): ``get`` returns a stored record still within its
+lifetime (:func:`cache_lifetime` of its status, counted from ``asked``), ``put`` stores
+one. A database-backed cache stores every :class:`WhoisRecord` field (``name_servers``
+as a JSON list) keyed by ``domain``; :meth:`WhoisRecord.as_dict` and
+:meth:`WhoisRecord.from_dict` convert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Literal, Protocol, get_args
+
+from domainwatch.names import InvalidName, display_name, normalize_name, registrable_domain
+
+WhoisStatus = Literal["registered", "unregistered", "reserved", "rate_limited", "error"]
+STATUSES: tuple[str, ...] = get_args(WhoisStatus)
+
+WHOIS_PORT = 43
+MAX_ANSWER_BYTES = 64 * 1024
+MAX_FIELD_CHARS = 256
+MAX_DETAIL_CHARS = 300
+MAX_NAME_SERVERS = 32
+MAX_NOT_FOUND_CHARS = 16 * 1024
+REGISTRIES_FILE = Path(__file__).resolve().parent.parent / "data" / "whois-registries.json"
+
+# Seconds a record stays fresh in a cache, by status.
+CACHE_LIFETIME: dict[str, float] = {
+    "registered": 86400.0,
+    "reserved": 7 * 86400.0,
+    "unregistered": 3600.0,
+    "rate_limited": 0.0,
+    "error": 0.0,
+}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ZONE_SUFFIX = re.compile(r"(?:z|[+-]\d{2}:?\d{2}|\b(?:utc|gmt)\b[^\n]*)\s*\)?\s*$", re.IGNORECASE)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_LABEL_LINE = re.compile(r"^\s*([^:\n]{1,64}?)\s*:[ \t]*(.*?)\s*$")
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _bounded(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean_value(value: object, limit: int = MAX_FIELD_CHARS) -> str | None:
+    """A field value fit to store and print: no control or format characters, single
+    spaces, at most ``limit`` characters; None when nothing is left."""
+    if value is None:
+        return None
+    text = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in str(value)
+    )
+    text = " ".join(text.split())
+    return _bounded(text, limit) or None
+
+
+# --- the registry table -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registry:
+    name: str
+    suffixes: tuple[str, ...]
+    server: tuple[str, int]
+    naive_time_zone: timezone
+    python_whois: str | None
+    answer_format: str
+    registered: tuple[str, ...]
+    unregistered: tuple[str, ...]
+    reserved: tuple[str, ...]
+    rate_limited: tuple[str, ...]
+    fields: Mapping[str, tuple[str, ...]]
+
+
+def _is_under(domain: str, suffix: str) -> bool:
+    return suffix == "" or domain == suffix or domain.endswith("." + suffix)
+
+
+@dataclass(frozen=True)
+class RegistryTable:
+    registries: tuple[Registry, ...]
+    common_rate_limited: tuple[str, ...]
+
+    def for_domain(self, domain: str) -> Registry | None:
+        """The registry of the longest suffix ``domain`` sits under."""
+        best: Registry | None = None
+        best_length = -1
+        for registry in self.registries:
+            for suffix in registry.suffixes:
+                if _is_under(domain, suffix) and len(suffix) > best_length:
+                    best, best_length = registry, len(suffix)
+        return best
+
+
+def _time_zone(text: str) -> timezone:
+    match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", text)
+    if not match:
+        raise ValueError(f"bad naive_time_zone {text!r} (want ±HH:MM)")
+    sign = 1 if match.group(1) == "+" else -1
+    return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
+
+
+def load_registries(path: Path | None = None) -> RegistryTable:
+    """Read the registry table (default: the packaged ``whois-registries.json``)."""
+    document = json.loads((path or REGISTRIES_FILE).read_text(encoding="utf-8"))
+    registries = []
+    for item in document["registries"]:
+        patterns = {key: tuple(item.get(key, [])) for key in
+                    ("registered", "unregistered", "reserved", "rate_limited")}
+        for key, texts in patterns.items():
+            for text in texts:
+                try:
+                    re.compile(text.replace("{domain}", "x"))
+                except re.error as error:
+                    raise ValueError(
+                        f"{item['name']}: bad {key} pattern {text!r}: {error}") from None
+        registries.append(Registry(
+            name=item["name"],
+            suffixes=tuple(normalize_name(s) for s in item["suffixes"]),
+            server=(item["server"], int(item.get("port", WHOIS_PORT))),
+            naive_time_zone=_time_zone(item.get("naive_time_zone", "+00:00")),
+            python_whois=item.get("python_whois"),
+            answer_format=item.get("answer_format", "cnnic"),
+            fields={key: tuple(labels) for key, labels in item.get("fields", {}).items()},
+            **patterns,
+        ))
+    common = tuple(document.get("common", {}).get("rate_limited", []))
+    return RegistryTable(tuple(registries), common)
+
+
+_default_table: RegistryTable | None = None
+
+
+def default_registries() -> RegistryTable:
+    global _default_table
+    if _default_table is None:
+        _default_table = load_registries()
+    return _default_table
+
+
+# --- classification -----------------------------------------------------------------------
+
+
+def _domain_alternation(domain: str) -> str:
+    forms = {domain, display_name(domain)}
+    return "(?:" + "|".join(re.escape(form) for form in sorted(forms)) + ")"
+
+
+def _search(patterns: Iterable[str], text: str, domain: str) -> re.Match[str] | None:
+    alternation = _domain_alternation(domain)
+    for pattern in patterns:
+        match = re.search(pattern.replace("{domain}", alternation), text,
+                          re.IGNORECASE | re.MULTILINE)
+        if match:
+            return match
+    return None
+
+
+def _matched_line(text: str, match: re.Match[str]) -> str:
+    start = text.rfind("\n", 0, match.start()) + 1
+    end = text.find("\n", match.end())
+    line = text[start:] if end < 0 else text[start:end]
+    return clean_value(line, 160) or match.group(0)
+
+
+def classify(domain: str, text: str, registry: Registry | None,
+             common_rate_limited: Iterable[str] = ()) -> tuple[WhoisStatus, str]:
+    """Classify one complete answer for ``domain`` (IDNA); returns (status, why)."""
+    if len(text.encode("utf-8", "replace")) > MAX_ANSWER_BYTES:
+        return "error", f"answer larger than {MAX_ANSWER_BYTES} bytes"
+    if _CONTROL.search(text):
+        return "error", "answer contains control characters"
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not body.strip():
+        return "error", "empty answer"
+    if registry is None:
+        return "error", "no registry texts known for this suffix"
+    registered = all(_search([p], body, domain) for p in registry.registered) \
+        if registry.registered else False
+    not_found = _search(registry.unregistered, body, domain)
+    if registered and not_found:
+        return "error", "contradictory answer: " + _matched_line(body, not_found)
+    if registered:
+        return "registered", "registry record for " + domain
+    limited = _search(list(registry.rate_limited) + list(common_rate_limited), body, domain)
+    if limited:
+        return "rate_limited", _matched_line(body, limited)
+    reserved = _search(registry.reserved, body, domain)
+    if reserved:
+        return "reserved", _matched_line(body, reserved)
+    if not_found and len(body) > MAX_NOT_FOUND_CHARS:
+        return "error", "'no such domain' text in an answer too long to be one"
+    if not_found:
+        return "unregistered", _matched_line(body, not_found)
+    first = next((line for line in body.split("\n") if line.strip()), "")
+    return "error", "unrecognised answer: " + (clean_value(first, 120) or "")
+
+
+# --- parsing registered answers -----------------------------------------------------------
+
+
+def _line_fields(text: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in text.split("\n"):
+        match = _LABEL_LINE.match(line)
+        if match and match.group(2):
+            found.setdefault(match.group(1).lower(), []).append(match.group(2))
+    return found
+
+
+def _first(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value
+
+
+def _first_text(values: list[str]) -> str | None:
+    return values[0] if values else None
+
+
+def _to_utc_iso(value: object, raw: str | None, naive_zone: timezone) -> str | None:
+    moment: datetime | None = None
+    value = _first(value)
+    if isinstance(value, datetime):
+        moment = value
+        if moment.tzinfo is None or (raw is not None and not _ZONE_SUFFIX.search(raw)):
+            moment = moment.replace(tzinfo=naive_zone)
+    elif raw:
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(raw.strip().replace("/", "-"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=naive_zone)
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):
+        return None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _name_servers(values: Iterable[object]) -> list[str]:
+    result: set[str] = set()
+    for value in values:
+        text = clean_value(value)
+        if not text:
+            continue
+        name, *glue = text.lower().split()
+        name = name.rstrip(".")
+        if "." in name and len(name) <= 253 and _HOSTNAME.match(name) and all(map(_is_ip, glue)):
+            result.add(name)
+    return sorted(result)[:MAX_NAME_SERVERS]
+
+
+def _python_whois_entry(registry: Registry, domain: str, text: str) -> Mapping[str, Any]:
+    if not registry.python_whois:
+        return {}
+    try:
+        from whois import parser as whois_parser
+
+        cls = getattr(whois_parser, registry.python_whois)
+        parser_domain = display_name(domain) if registry.python_whois == "WhoisZhongGuo" else domain
+        return dict(cls(parser_domain, text))
+    except Exception:
+        return {}
+
+
+def parse_registered(domain: str, text: str, registry: Registry) -> dict[str, Any]:
+    """registrar, registrant, name_servers, created, expires of a registered answer."""
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    entry = _python_whois_entry(registry, domain, body)
+    lines = _line_fields(body)
+
+    def raw(key: str) -> list[str]:
+        for label in registry.fields.get(key, ()):
+            if lines.get(label.lower()):
+                return lines[label.lower()]
+        return []
+
+    registrar = clean_value(_first(entry.get("registrar"))) or clean_value(_first(raw("registrar")))
+    registrant = next((clean_value(_first(entry[key])) for key in ("org", "name", "registrant_name")
+                       if clean_value(_first(entry.get(key)))), None)
+    registrant = registrant or clean_value(_first(raw("registrant")))
+    servers = entry.get("name_servers")
+    server_values = servers if isinstance(servers, list) else ([servers] if servers else [])
+    name_servers = _name_servers(server_values) or _name_servers(raw("name_servers"))
+    zone = registry.naive_time_zone
+    return {
+        "registrar": registrar,
+        "registrant": registrant,
+        "name_servers": name_servers,
+        "created": _to_utc_iso(entry.get("creation_date"), _first_text(raw("created")), zone),
+        "expires": _to_utc_iso(entry.get("expiration_date"), _first_text(raw("expires")), zone),
+    }
+
+
+# --- records and cache --------------------------------------------------------------------
+
+
+@dataclass
+class WhoisRecord:
+    domain: str
+    status: WhoisStatus
+    server: str
+    registrar: str | None = None
+    registrant: str | None = None
+    name_servers: list[str] = field(default_factory=list)
+    created: str | None = None
+    expires: str | None = None
+    detail: str = ""
+    raw: str = ""
+    asked: str = field(default_factory=utc_now_iso)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WhoisRecord:
+        status = data["status"]
+        if status not in STATUSES:
+            raise ValueError(f"unknown WHOIS status {status!r}")
+        servers = data.get("name_servers") or []
+        if isinstance(servers, str):
+            servers = json.loads(servers)
+        return cls(
+            domain=data["domain"], status=status, server=data.get("server", ""),
+            registrar=data.get("registrar"), registrant=data.get("registrant"),
+            name_servers=list(servers), created=data.get("created"),
+            expires=data.get("expires"), detail=data.get("detail", ""),
+            raw=data.get("raw", ""), asked=data["asked"],
+        )
+
+
+def cache_lifetime(status: str) -> float:
+    return CACHE_LIFETIME.get(status, 0.0)
+
+
+def is_fresh(record: WhoisRecord, now: float | None = None) -> bool:
+    """True while ``record`` is within its status's lifetime since it was asked."""
+    lifetime = cache_lifetime(record.status)
+    if lifetime <= 0:
+        return False
+    try:
+        asked = datetime.fromisoformat(record.asked).timestamp()
+    except ValueError:
+        return False
+    return (time.time() if now is None else now) < asked + lifetime
+
+
+class WhoisCache(Protocol):
+    def get(self, domain: str) -> WhoisRecord | None: ...
+
+    def put(self, record: WhoisRecord) -> None: ...
+
+
+class MemoryWhoisCache:
+    """In-memory :class:`WhoisCache`; ``clock`` returns Unix seconds."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._records: dict[str, WhoisRecord] = {}
+        self._clock = clock
+
+    def get(self, domain: str) -> WhoisRecord | None:
+        record = self._records.get(domain)
+        if record is not None and is_fresh(record, self._clock()):
+            return record
+        return None
+
+    def put(self, record: WhoisRecord) -> None:
+        if cache_lifetime(record.status) > 0:
+            self._records[record.domain] = record
+
+
+# --- port 43 ------------------------------------------------------------------------------
+
+
+class WhoisQueryError(Exception):
+    """A query that produced no complete answer."""
+
+
+class AnswerTooLarge(WhoisQueryError):
+    def __init__(self, limit: int, partial: str) -> None:
+        super().__init__(f"answer larger than {limit} bytes")
+        self.partial = partial
+
+
+def _idna(domain: str) -> str:
+    return domain if domain.isascii() else normalize_name(domain)
+
+
+async def query(domain: str, server: tuple[str, int], timeout: float = 10.0,
+                *, max_bytes: int = MAX_ANSWER_BYTES) -> str:
+    """Ask ``server`` about ``domain`` (sent in IDNA form) and return the answer, decoded
+    as UTF-8 with replacement. Raises TimeoutError, OSError or :class:`WhoisQueryError`."""
+    host, port = server
+    request = (_idna(domain) + "\r\n").encode("ascii")
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(request)
+            await writer.drain()
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                chunk = await reader.read(16384)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > max_bytes:
+                    partial = b"".join(chunks)[:max_bytes].decode("utf-8", "replace")
+                    raise AnswerTooLarge(max_bytes, partial)
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+# --- the client ---------------------------------------------------------------------------
+
+
+def parse_whois_server(text: str) -> tuple[str, tuple[str, int]]:
+    """``[TLD=]HOST[:PORT]`` (``cn=127.0.0.1:4343``, ``whois.example:43``,
+    ``[::1]:43``) → (suffix, (host, port)); the suffix is ``""`` without ``TLD=``."""
+    value = text.strip()
+    if not value:
+        raise ValueError("empty WHOIS server; expected [TLD=]HOST[:PORT]")
+    suffix = ""
+    if "=" in value:
+        suffix_text, value = (part.strip() for part in value.split("=", 1))
+        suffix_text = suffix_text.strip(".")
+        if not suffix_text:
+            raise ValueError(f"{text!r}: empty TLD before '='; expected [TLD=]HOST[:PORT]")
+        try:
+            suffix = normalize_name(suffix_text)
+        except InvalidName as error:
+            raise ValueError(f"{text!r}: bad TLD {suffix_text!r}: {error}") from None
+    port = WHOIS_PORT
+    if value.startswith("["):
+        host, sep, rest = value[1:].partition("]")
+        if not sep or not host:
+            raise ValueError(f"{text!r}: unclosed '[' in IPv6 address")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"{text!r}: unexpected {rest!r} after ']'")
+            port_text = rest[1:]
+        else:
+            port_text = ""
+    elif value.count(":") == 1:
+        host, port_text = value.split(":")
+    else:
+        host, port_text = value, ""
+    if ":" in host and not value.startswith("["):
+        raise ValueError(f"{text!r}: write an IPv6 address as [ADDRESS]:PORT")
+    if port_text:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ValueError(f"{text!r}: port {port_text!r} is not a number from 1 to 65535")
+        port = int(port_text)
+    elif value.endswith(":"):
+        raise ValueError(f"{text!r}: empty port after ':'")
+    if not host:
+        raise ValueError(f"{text!r}: empty host; expected [TLD=]HOST[:PORT]")
+    if ":" not in host:
+        try:
+            host = normalize_name(host)
+        except InvalidName as error:
+            raise ValueError(f"{text!r}: bad host {host!r}: {error}") from None
+    return suffix, (host, port)
+
+
+class WhoisClient:
+    """Asks WHOIS servers, one client per scan.
+
+    ``servers`` overrides the table's server per suffix (``{"cn": ("127.0.0.1", 4343)}``);
+    the ``""`` key is one server for every suffix. Each domain is asked at most once per
+    client; queries to one server start at least ``min_interval`` seconds apart, queries
+    to different servers run in parallel. Errors and rate limits are retried ``retries``
+    times, waiting ``backoff`` seconds, doubled each time.
+    """
+
+    def __init__(self, servers: Mapping[str, tuple[str, int]] | None = None, *,
+                 timeout: float = 10.0, retries: int = 2, min_interval: float = 1.0,
+                 cache: WhoisCache | None = None, backoff: float = 2.0,
+                 registries: RegistryTable | None = None,
+                 max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
+        self.servers = {(normalize_name(k) if k else ""): v for k, v in (servers or {}).items()}
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.min_interval = max(0.0, min_interval)
+        self.backoff = max(0.0, backoff)
+        self.cache = cache
+        self.registries = registries or default_registries()
+        self.max_answer_bytes = max_answer_bytes
+        self.queries_sent = 0
+        self._lookups: dict[str, asyncio.Future[WhoisRecord]] = {}
+        self._turn_locks: dict[tuple[str, int], asyncio.Lock] = {}
+        self._last_start: dict[tuple[str, int], float] = {}
+
+    def server_for(self, domain: str) -> tuple[str, int] | None:
+        best: tuple[str, int] | None = None
+        best_length = -1
+        for suffix, server in self.servers.items():
+            if _is_under(domain, suffix) and len(suffix) > best_length:
+                best, best_length = server, len(suffix)
+        if best is not None:
+            return best
+        registry = self.registries.for_domain(domain)
+        return registry.server if registry else None
+
+    async def lookup(self, domain: str) -> WhoisRecord:
+        """The WHOIS record of ``domain``'s registrable domain; never raises for bad
+        names or network trouble (those are ``error`` records)."""
+        try:
+            name = normalize_name(domain)
+        except InvalidName as error:
+            return WhoisRecord(domain=clean_value(domain, 253) or "", status="error",
+                               server="", detail=_bounded(f"invalid name: {error}"))
+        registrable = registrable_domain(name) or name
+        future = self._lookups.get(registrable)
+        if future is None:
+            future = asyncio.ensure_future(self._lookup(registrable))
+            self._lookups[registrable] = future
+        return await asyncio.shield(future)
+
+    async def _lookup(self, domain: str) -> WhoisRecord:
+        if self.cache is not None:
+            cached = self.cache.get(domain)
+            if cached is not None:
+                return cached
+        record = await self._ask(domain)
+        if self.cache is not None:
+            self.cache.put(record)
+        return record
+
+    async def _ask(self, domain: str) -> WhoisRecord:
+        if registrable_domain(domain) != domain:
+            return WhoisRecord(domain=domain, status="error", server="",
+                               detail=f"{domain} is a public suffix, not a registrable domain")
+        server = self.server_for(domain)
+        if server is None:
+            suffix = domain.rsplit(".", 1)[-1]
+            return WhoisRecord(domain=domain, status="error", server="",
+                               detail=f"no WHOIS server known for .{suffix}")
+        registry = self.registries.for_domain(domain)
+        attempts: list[str] = []
+        record = WhoisRecord(domain=domain, status="error", server=_server_text(server))
+        for attempt in range(self.retries + 1):
+            if attempt:
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+            record = await self._ask_once(domain, server, registry)
+            if record.status not in ("error", "rate_limited"):
+                return record
+            attempts.append(f"{record.status}: {record.detail}")
+        if len(attempts) > 1:
+            record.detail = _bounded(f"after {len(attempts)} attempts: " + "; ".join(
+                dict.fromkeys(attempts)))
+        return record
+
+    async def _wait_turn(self, server: tuple[str, int]) -> None:
+        lock = self._turn_locks.setdefault(server, asyncio.Lock())
+        loop = asyncio.get_running_loop()
+        async with lock:
+            last = self._last_start.get(server)
+            if last is not None:
+                wait = last + self.min_interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self._last_start[server] = loop.time()
+
+    async def _ask_once(self, domain: str, server: tuple[str, int],
+                        registry: Registry | None) -> WhoisRecord:
+        await self._wait_turn(server)
+        asked = utc_now_iso()
+        record = WhoisRecord(domain=domain, status="error", server=_server_text(server),
+                             asked=asked)
+        self.queries_sent += 1
+        try:
+            text = await query(domain, server, self.timeout, max_bytes=self.max_answer_bytes)
+        except AnswerTooLarge as error:
+            record.detail = str(error)
+            record.raw = error.partial
+            return record
+        except TimeoutError:
+            record.detail = f"no complete answer within {self.timeout:g}s"
+            return record
+        except (OSError, WhoisQueryError, UnicodeError) as error:
+            record.detail = _bounded(f"{type(error).__name__}: {error}")
+            return record
+        record.raw = text
+        try:
+            status, why = classify(domain, text, registry, self.registries.common_rate_limited)
+            fields = parse_registered(domain, text, registry) \
+                if status == "registered" and registry is not None else {}
+        except Exception as error:  # a hostile answer must not end the scan
+            record.detail = _bounded(f"unreadable answer: {type(error).__name__}: {error}")
+            return record
+        record.status, record.detail = status, _bounded(why)
+        for key, value in fields.items():
+            setattr(record, key, value)
+        return record
+
+
+def _server_text(server: tuple[str, int]) -> str:
+    host, port = server
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+__all__ = [
+    "CACHE_LIFETIME",
+    "MAX_ANSWER_BYTES",
+    "AnswerTooLarge",
+    "MemoryWhoisCache",
+    "Registry",
+    "RegistryTable",
+    "WhoisCache",
+    "WhoisClient",
+    "WhoisQueryError",
+    "WhoisRecord",
+    "WhoisStatus",
+    "cache_lifetime",
+    "classify",
+    "default_registries",
+    "is_fresh",
+    "load_registries",
+    "parse_registered",
+    "parse_whois_server",
+    "query",
+]
