@@ -504,12 +504,45 @@ def _resolver_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def _whois_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option(
+        "--whois/--no-whois", "whois_flag", default=None,
+        help="Check registration (WHOIS) of the domains names depend on (default: as the "
+             "configuration file's [whois] says; off without it).")(function)
+    return click.option(
+        "--whois-server", "whois_servers", multiple=True, metavar="[TLD=]HOST[:PORT]",
+        help="WHOIS server for one suffix or for all (repeatable); implies --whois.")(function)
+
+
+def _whois_settings(config: Config, servers: tuple[str, ...], flag: bool | None) -> Any:
+    from domainwatch.probes.whois import parse_whois_server
+    from domainwatch.scan import WhoisSettings
+
+    if flag is False:
+        return None
+    settings = config.whois
+    if servers or flag:
+        settings = dataclasses.replace(settings) if settings else WhoisSettings()
+    if servers:
+        overrides = dict(settings.servers or {})
+        for text in servers:
+            try:
+                suffix, address = parse_whois_server(text)
+            except ValueError as error:
+                raise click.BadParameter(str(error), param_hint="--whois-server") from None
+            overrides[suffix] = address
+        settings.servers = overrides
+    return settings
+
+
 @cli.command()
 @click.argument("names", nargs=-1)
 @_resolver_options
+@_whois_options
 @pass_state
 def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
-         timeout: float | None, retries: int | None, concurrency: int | None) -> None:
+         timeout: float | None, retries: int | None, concurrency: int | None,
+         whois_servers: tuple[str, ...], whois_flag: bool | None) -> None:
     """Resolve register names and update findings (all names when none are given).
 
     A timeout or SERVFAIL is never taken for "does not exist": such names are asked again,
@@ -522,7 +555,8 @@ def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
     progress = Progress()
     try:
         summary = run_scan(state.store, targets or None, config, progress,
-                           configured_domains=state.config.managed_domains)
+                           configured_domains=state.config.managed_domains,
+                           whois=_whois_settings(state.config, whois_servers, whois_flag))
     finally:
         progress.close()
     _print_scan_summary(summary)
@@ -555,6 +589,12 @@ def _print_scan_summary(summary: Any) -> None:
                f"{summary.observations_changed} fingerprints new or changed")
     click.echo(f"findings: {len(changes.opened)} opened, {len(changes.reopened)} reopened, "
                f"{len(changes.escalated)} escalated, {len(changes.resolved)} resolved")
+    if summary.whois_checked or summary.whois_unknown:
+        click.echo(f"registration (WHOIS): {summary.whois_checked} domains checked"
+                   + (f"; {len(summary.whois_unknown)} could not be (not judged, asked again "
+                      "next scan):" if summary.whois_unknown else ""))
+        for domain, why in sorted(summary.whois_unknown.items()):
+            click.echo(f"  {display_name(domain)}: {terminal_safe(why)}")
     if summary.unresolved:
         click.echo(f"{len(summary.unresolved)} name(s) unresolved (DNS failure, not judged; "
                    "asked again next scan):")
@@ -573,14 +613,15 @@ def _print_scan_summary(summary: Any) -> None:
 
 @cli.command("run")
 @_resolver_options
+@_whois_options
 @click.option("--all", "everything", is_flag=True,
               help="Scan every name now, due or not.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Say what was done even when nothing is new.")
 @pass_state
 def run_command(state: _State, resolvers: tuple[str, ...], timeout: float | None,
-                retries: int | None, concurrency: int | None, everything: bool,
-                verbose: bool) -> None:
+                retries: int | None, concurrency: int | None, whois_servers: tuple[str, ...],
+                whois_flag: bool | None, everything: bool, verbose: bool) -> None:
     """The nightly job: scan what is due, evaluate, alert, exit by the worst new severity.
 
     Quiet unless something is new, so that cron's own mail is worth reading. Exit codes: 0
@@ -596,6 +637,7 @@ def run_command(state: _State, resolvers: tuple[str, ...], timeout: float | None
         result = run_nightly(state.store, config, state.config.run, state.config.alerts,
                              everything=everything,
                              configured_domains=state.config.managed_domains,
+                             whois=_whois_settings(state.config, whois_servers, whois_flag),
                              progress=progress if verbose else None)
     finally:
         progress.close()
@@ -944,6 +986,8 @@ def demo(state: _State, keep_db: Path | None) -> None:
     from importlib.resources import files
 
     from domainwatch.probes.dns import ResolverConfig, parse_resolver
+    from domainwatch.probes.whois import parse_whois_server
+    from domainwatch.scan import WhoisSettings
     from domainwatch.scan import scan as run_scan
     from domainwatch.testnet import LocalInternet, load_scenario
 
@@ -968,9 +1012,11 @@ def demo(state: _State, keep_db: Path | None) -> None:
                            f"{len(snapshot.names)} names")
         config = ResolverConfig(resolvers=[parse_resolver(net.resolver)], timeout=1.0,
                                 retries=1)
+        whois = WhoisSettings(servers={"": parse_whois_server(net.whois)[1]}, timeout=2.0,
+                              retries=1, min_interval=0.05)
         progress = Progress()
         try:
-            summary = run_scan(store, None, config, progress)
+            summary = run_scan(store, None, config, progress, whois=whois)
         finally:
             progress.close()
         _print_scan_summary(summary)

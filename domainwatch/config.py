@@ -35,11 +35,14 @@ from domainwatch.names import InvalidName, normalize_name
 if TYPE_CHECKING:
     from domainwatch.alerts import AlertConfig
     from domainwatch.nightly import RunConfig
+    from domainwatch.scan import WhoisSettings
 
 _SECTIONS: dict[str, dict[str, Any]] = {
     "scan": {"resolvers": list, "timeout": (int, float), "retries": int, "concurrency": int},
     "register": {"managed_domains": list},
     "tsig": {"name": str, "algorithm": str, "secret": str},
+    "whois": {"enabled": bool, "servers": list, "timeout": (int, float), "retries": int,
+              "min_interval": (int, float), "expiry_window": str},
 }
 TSIG_ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
                    "hmac-sha512")
@@ -65,6 +68,7 @@ class Config:
     tsig: TsigKey | None = None
     run: RunConfig = field(default_factory=_default_run_config)
     alerts: AlertConfig | None = None
+    whois: WhoisSettings | None = None
     source: str | None = None
 
 
@@ -93,7 +97,8 @@ def load_config(path: Path | None) -> Config:
             if expected is None:
                 raise ConfigError(f"{path}: [{section}] has no setting {key!r} "
                                   f"(known: {', '.join(keys)})")
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not isinstance(value, expected) or (isinstance(value, bool)
+                                                   and expected is not bool):
                 raise ConfigError(f"{path}: [{section}] {key} has the wrong type")
         values[section] = table
     config = Config(source=str(path), **values["scan"])
@@ -109,6 +114,7 @@ def load_config(path: Path | None) -> Config:
     if values["tsig"]:
         config.tsig = _tsig(path, values["tsig"])
     config.run = _parse_run(document.get("run", {}), str(path))
+    config.whois = _parse_whois(values["whois"], str(path))
     if "alerts" in document:
         config.alerts = _parse_alerts(document["alerts"], str(path))
     return config
@@ -123,6 +129,40 @@ def _parse_run(table: object, source: str) -> RunConfig:
         return parse_run_config(table, source)
     except RunConfigError as error:
         raise ConfigError(str(error)) from None
+
+
+def _parse_whois(table: dict[str, Any], source: str) -> WhoisSettings | None:
+    """[whois]: registration checks in scans and runs, off unless enabled or servers given."""
+    from domainwatch.nightly import RunConfigError, parse_duration
+    from domainwatch.probes.whois import parse_whois_server
+    from domainwatch.scan import WhoisSettings
+
+    if not table.get("enabled", bool(table.get("servers"))):
+        return None
+    settings = WhoisSettings()
+    servers: dict[str, tuple[str, int]] = {}
+    for text in table.get("servers", []):
+        try:
+            suffix, address = parse_whois_server(str(text))
+        except ValueError as error:
+            raise ConfigError(f"{source}: [whois] servers: {error}") from None
+        servers[suffix] = address
+    settings.servers = servers or None
+    if table.get("timeout", 1) <= 0 or table.get("min_interval", 0) < 0:
+        raise ConfigError(f"{source}: [whois] timeout must be > 0 and min_interval >= 0")
+    for key in ("timeout", "min_interval"):
+        if key in table:
+            setattr(settings, key, float(table[key]))
+    if "retries" in table:
+        if table["retries"] < 0:
+            raise ConfigError(f"{source}: [whois] retries must be 0 or more")
+        settings.retries = table["retries"]
+    if "expiry_window" in table:
+        try:
+            settings.expiry_window = parse_duration(table["expiry_window"])
+        except RunConfigError as error:
+            raise ConfigError(f"{source}: [whois] expiry_window: {error}") from None
+    return settings
 
 
 def _parse_alerts(table: object, source: str) -> AlertConfig:

@@ -18,17 +18,27 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from domainwatch.checks.dns import check_dns
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
+from domainwatch.checks.registration import (
+    CONCLUSIVE,
+    DEFAULT_EXPIRY_WINDOW,
+    Dependency,
+    check_registration,
+    dependencies,
+)
 from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig, ResolverUnreachable
+from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
 from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
 
 FLUSH_EVERY = 500
 FLUSH_SECONDS = 1.0
 WILDCARD_LABEL = "dw-wildcard-check-"
+WHOIS_FINGERPRINT = ("status", "registrar", "registrant", "name_servers", "created", "expires")
 
 
 class ScanError(Exception):
@@ -43,8 +53,39 @@ class ScanSummary:
     resumed_after: int = 0
     observations_changed: int = 0
     unresolved: dict[str, dict[str, str]] = field(default_factory=dict)
+    whois_checked: int = 0
+    whois_unknown: dict[str, str] = field(default_factory=dict)
     changes: FindingChanges = field(default_factory=FindingChanges)
     seconds: float = 0.0
+
+
+@dataclass
+class WhoisSettings:
+    """Registration checks in the scan: which WHOIS servers to ask, and how politely."""
+
+    servers: dict[str, tuple[str, int]] | None = None
+    timeout: float = 10.0
+    retries: int = 2
+    min_interval: float = 1.0
+    expiry_window: timedelta = DEFAULT_EXPIRY_WINDOW
+
+
+class _StoreWhoisCache:
+    """Answers recorded by earlier scans, while their lifetime lasts."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, domain: str) -> WhoisRecord | None:
+        latest = self.store.latest_whois(domain)
+        if latest is None:
+            return None
+        data, confirmed = latest
+        record = WhoisRecord.from_dict({**data, "asked": confirmed})
+        return record if is_fresh(record) else None
+
+    def put(self, record: WhoisRecord) -> None:
+        """The scan records every answer itself, with its run."""
 
 
 @dataclass
@@ -56,6 +97,7 @@ class _World:
     zones: ZoneIndex
     managed: set[str]
     wildcards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dependencies: dict[str, list[Dependency]] = field(default_factory=dict)
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -64,10 +106,12 @@ ProgressCallback = Callable[[int, int], None]
 def scan(store: Store, names: list[str] | None, config: ResolverConfig,
          progress: ProgressCallback | None = None,
          configured_domains: Iterable[str] = (), *, confirm: Confirmation | None = None,
-         check_wildcards: bool | None = None, lock: bool = True) -> ScanSummary:
+         check_wildcards: bool | None = None, lock: bool = True,
+         whois: WhoisSettings | None = None) -> ScanSummary:
     """Scan ``names`` (when None: the register and the unlisted discovered names) and record
     what was found. The managed domains' wildcard checks run with a full scan, or when
-    ``check_wildcards`` says so; ``lock`` False when the caller holds the run lock."""
+    ``check_wildcards`` says so; the registration checks when ``whois`` is given; ``lock``
+    False when the caller holds the run lock."""
     entries = {entry["name"]: entry for entry in store.entries()}
     sources = store.sources()
     discovered = store.discovered()
@@ -108,7 +152,7 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
         started = time.monotonic()
         try:
             asyncio.run(_scan(store, world, todo, wildcard_domains, config, summary, progress,
-                              len(done), confirm))
+                              len(done), confirm, whois))
         except ResolverUnreachable:
             store.finish_run(run_id, "failed")
             raise
@@ -123,7 +167,7 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
 async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: list[str],
                 config: ResolverConfig, summary: ScanSummary,
                 progress: ProgressCallback | None, already_done: int,
-                confirm: Confirmation | None) -> None:
+                confirm: Confirmation | None, whois: WhoisSettings | None) -> None:
     # The wildcard checks run alongside the names. A discovered name under a domain whose
     # wildcard answer is not in yet is held back until it is: that answer decides whether
     # the name is really live.
@@ -186,6 +230,33 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
         async for observation in probe.probe_many(retry):
             batch.append(observation)
         flush()
+    if whois is not None and world.dependencies:
+        await _check_registration(store, world, whois, summary, confirm)
+
+
+async def _check_registration(store: Store, world: _World, settings: WhoisSettings,
+                              summary: ScanSummary, confirm: Confirmation | None) -> None:
+    """Ask about every registrable domain the scanned names depend on, once each."""
+    domains = sorted({need.domain for needs in world.dependencies.values() for need in needs})
+    client = WhoisClient(settings.servers, timeout=settings.timeout, retries=settings.retries,
+                         min_interval=settings.min_interval, cache=_StoreWhoisCache(store))
+    answers = await asyncio.gather(*(client.lookup(domain) for domain in domains))
+    records = {domain: record.as_dict() for domain, record in zip(domains, answers, strict=True)}
+    at = utcnow()
+    with store.transaction():
+        for domain, record in records.items():
+            if record["status"] not in CONCLUSIVE:
+                summary.whois_unknown[domain] = f"{record['status']}: {record['detail']}"
+                continue
+            summary.whois_checked += 1
+            fingerprint = {key: record[key] for key in WHOIS_FINGERPRINT}
+            store.record_observation(domain, "whois", fingerprint, record, summary.run_id, at)
+        first = {domain: store.first_registered_whois(domain) for domain in records}
+        for name, needs in world.dependencies.items():
+            result = check_registration(name, needs, records, first,
+                                        expiry_window=settings.expiry_window)
+            summary.changes.add(store.reconcile_findings(
+                name, result.evaluated, result.findings, summary.run_id, at, confirm))
 
 
 def _waits_for_wildcard(name: str, world: _World, waiting_domains: set[str]) -> bool:
@@ -224,6 +295,7 @@ def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservati
                 result = check_register_entry(entry, world.zones)
                 if resolved:
                     result.add(check_dns(entry, fingerprint))
+                    world.dependencies[name] = dependencies(name, fingerprint)
             else:
                 domain = managing_domain(name, world.managed)
                 result = check_unlisted(

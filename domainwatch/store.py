@@ -461,6 +461,24 @@ class Store:
             row["data"] = json.loads(row["data"])
         return rows
 
+    def first_registered_whois(self, domain: str) -> dict[str, Any] | None:
+        """The first WHOIS record that showed ``domain`` registered: the owner it had when
+        monitoring began."""
+        row = self.conn.execute(
+            "SELECT data, first_seen FROM observations WHERE name = ? AND probe = 'whois' "
+            "AND json_extract(data, '$.status') = 'registered' ORDER BY id LIMIT 1",
+            (domain,)).fetchone()
+        if row is None:
+            return None
+        return {**json.loads(row[0]), "asked": row[1]}
+
+    def latest_whois(self, domain: str) -> tuple[dict[str, Any], str] | None:
+        """The latest WHOIS record of ``domain`` and when it was last confirmed."""
+        row = self.conn.execute(
+            "SELECT data, last_seen FROM observations WHERE name = ? AND probe = 'whois' "
+            "ORDER BY id DESC LIMIT 1", (domain,)).fetchone()
+        return (json.loads(row[0]), row[1]) if row else None
+
     # -- findings ---------------------------------------------------------------------------
 
     def findings(self, *, status: str | None = None, category: str | None = None,

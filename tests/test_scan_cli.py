@@ -42,7 +42,8 @@ def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any])
     assert rules["unused.no_dns"] == {"jyj.jiuquan.gov.cn", "wsj.jiuquan.gov.cn"}
     assert rules["unused.offline_still_resolving"] == {"gsj.jiuquan.gov.cn",
                                                        "old.jiuquan.gov.cn"}
-    assert rules["dangling.cname"] == {"cdn.jiuquan.gov.cn", "loop1.jiuquan.gov.cn"}
+    assert rules["dangling.cname"] == {"cdn.jiuquan.gov.cn", "loop1.jiuquan.gov.cn",
+                                       "news.jiuquan.gov.cn"}
     assert rules["register.naming"] == {"www.jqtz.com", "nyj.zhangye.gov.cn"}
     assert rules["register.wildcard"] == {"tianshui.gov.cn"}
     assert set(rules) == {"unused.no_dns", "unused.offline_still_resolving", "dangling.cname",

@@ -1,7 +1,8 @@
 """Start a scenario as real Knot DNS authoritative servers plus an Unbound resolver.
 
 Everything listens on one random /24 inside 127.0.0.0/8:
-.1 Unbound, .2 an extra blackhole, .3 nothing (dead address), .10 onwards one
+.1 Unbound, .2 an extra blackhole, .3 nothing (dead address), .4 the WHOIS server (port
+43, when the scenario has [whois]), .10 onwards one
 address per server group (knotd or blackhole), all on port 53.
 """
 
@@ -41,8 +42,10 @@ from domainwatch.testnet.scenario import (
     fqdn,
     is_subdomain,
 )
+from domainwatch.testnet.whois_server import WhoisServer
 
 DNS_PORT = 53
+WHOIS_PORT = 43
 INSTALL_HINT = "install them with `apt-get install knot unbound` (Debian packages knot, unbound)"
 _FIRST_GROUP_HOST = 10
 _WEB_SECOND_OCTET = 20
@@ -94,6 +97,7 @@ class LocalInternet:
         self._extras: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self.started_in: float | None = None
+        self._whois_server: WhoisServer | None = None
 
     def __enter__(self) -> LocalInternet:
         self.start()
@@ -130,6 +134,14 @@ class LocalInternet:
     @property
     def dead_address(self) -> str:
         return f"{self._ip(3)}:{DNS_PORT}"
+
+    @property
+    def whois(self) -> str:
+        """``host:port`` of the world's WHOIS server (a ``--whois-server`` value)."""
+        if self._whois_server is None:
+            raise TestnetError("this scenario has no [whois] server")
+        host, port = self._whois_server.address
+        return f"{host}:{port}"
 
     @property
     def workdir(self) -> Path:
@@ -206,6 +218,10 @@ class LocalInternet:
             elif group.behaviour == BROKEN_AXFR:
                 self._start_broken_axfr(group.name)
         self._start_blackhole(self._ip(2))
+        if self.scenario.whois is not None:
+            self._whois_server = WhoisServer(self.scenario.whois.answers, host=self._ip(4),
+                                             port=WHOIS_PORT,
+                                             default=self.scenario.whois.default).start()
         for group_name, conf in knot_confs.items():
             self._spawn(f"knotd[{group_name}]", [knotd, "-c", str(conf)], conf.parent / "out")
         self._wait_for_knot()
@@ -265,6 +281,9 @@ class LocalInternet:
         for hole in self._blackholes:
             hole.stop()
         self._blackholes = []
+        if self._whois_server is not None:
+            self._whois_server.stop()
+            self._whois_server = None
         for handle in self._outputs:
             handle.close()
         self._outputs = []

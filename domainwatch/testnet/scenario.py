@@ -117,6 +117,7 @@ class Scenario:
     expected: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
     tsig: TsigKey | None = None
+    whois: WhoisWorld | None = None
 
     def zone(self, origin: str) -> Zone:
         wanted = to_ascii(origin)
@@ -197,6 +198,29 @@ def parse_records(origin: str, text: str, ttl: int = DEFAULT_TTL) -> list[str]:
     return lines
 
 
+@dataclass
+class WhoisWorld:
+    """The world's WHOIS server: ``answers`` per registrable domain (a ``WhoisServer``
+    spec: status registered / unregistered / reserved / rate_limited / hang / empty /
+    expiring, and fields to override), ``default`` for every other domain."""
+
+    answers: dict[str, dict[str, Any]]
+    default: str = "registered"
+
+
+def _whois_from_table(table: object) -> WhoisWorld | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ScenarioError("[whois] must be a table")
+    _check_keys(table, {"default", "answers"}, "[whois]")
+    answers = table.get("answers", {})
+    if not isinstance(answers, dict) or not all(isinstance(v, dict) for v in answers.values()):
+        raise ScenarioError("[whois.answers] must hold one table per domain")
+    return WhoisWorld({to_ascii(domain): dict(spec) for domain, spec in answers.items()},
+                      str(table.get("default", "registered")))
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario TOML file."""
     source = Path(path)
@@ -213,7 +237,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Scenario:
     """Build and validate a Scenario from parsed TOML data."""
-    _check_keys(data, {"world", "server", "zone", "tsig"}, "scenario")
+    _check_keys(data, {"world", "server", "zone", "tsig", "whois"}, "scenario")
     world = data.get("world", {})
     _check_keys(world, _WORLD_KEYS, "[world]")
 
@@ -243,6 +267,7 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
         names=names,
         register=register,
         tsig=_tsig_from_table(data["tsig"]) if "tsig" in data else None,
+        whois=_whois_from_table(data.get("whois")),
     )
     validate(scenario)
     if not scenario.names:

@@ -1,0 +1,125 @@
+"""Checks on registration: the registrable domains an entry depends on, and whether anyone
+could register them.
+
+An entry depends on the registrable domain of every CNAME target, NS host and MX host its
+DNS observation shows, and on its own name when that lies outside ``gov.cn`` and ``.政务``
+(legacy ``.com``/``.cn`` bureau domains are exactly the ones that lapse).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domainwatch.checks import CheckResult
+from domainwatch.names import display_name, government_suffix, registrable_domain
+from domainwatch.store import FindingDraft
+
+RULES = ("unregistered.domain", "unregistered.expiring", "unregistered.owner_changed")
+CONCLUSIVE = ("registered", "unregistered", "reserved")
+DEFAULT_EXPIRY_WINDOW = timedelta(days=30)
+#: How a dependency makes a takeover possible, worst first.
+SEVERITY_BY_ROLE = {"own name": "critical", "CNAME target": "critical",
+                    "name server": "critical", "mail server": "high"}
+OWNER_FIELDS = ("registrar", "registrant", "name_servers")
+
+
+@dataclass(frozen=True)
+class Dependency:
+    domain: str       # the registrable domain
+    host: str         # the name that lies in it
+    role: str         # "own name", "CNAME target", "name server", "mail server"
+
+
+def dependencies(name: str, dns: dict[str, Any] | None) -> list[Dependency]:
+    """The registrable domains ``name`` depends on, with how."""
+    found: list[Dependency] = []
+    if government_suffix(name) is None:
+        domain = registrable_domain(name)
+        if domain is not None:
+            found.append(Dependency(domain, name, "own name"))
+    if dns is not None:
+        hosts = [(target, "CNAME target") for target in dns.get("cname_chain", [])]
+        hosts += [(host, "name server") for host in dns.get("ns", [])]
+        hosts += [(record.split()[-1], "mail server") for record in dns.get("mx", [])
+                  if record.split()]
+        for host, role in hosts:
+            domain = registrable_domain(host)
+            if domain is not None:
+                found.append(Dependency(domain, host, role))
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for dependency in found:
+        if (dependency.domain, dependency.role) not in seen:
+            seen.add((dependency.domain, dependency.role))
+            unique.append(dependency)
+    return unique
+
+
+def check_registration(name: str, needs: list[Dependency], records: dict[str, dict[str, Any]],
+                       previous: dict[str, dict[str, Any] | None], *,
+                       now: datetime | None = None,
+                       expiry_window: timedelta = DEFAULT_EXPIRY_WINDOW) -> CheckResult:
+    """Evaluate the ``unregistered.*`` rules for one name.
+
+    ``records`` maps each needed domain to its WHOIS record (as a dict) from this run;
+    ``previous`` to the first registered record domainwatch saw of it (the owner it had when
+    monitoring began), if any. When any needed
+    domain's answer was inconclusive (rate limit, error), nothing is evaluated: an unknown is
+    never "unregistered", and a finding is never resolved on a guess.
+    """
+    if any(records.get(need.domain, {}).get("status") not in CONCLUSIVE for need in needs):
+        return CheckResult()
+    now = now or datetime.now(UTC)
+    result = CheckResult(evaluated=set(RULES))
+    shown = display_name(name)
+    for domain in dict.fromkeys(need.domain for need in needs):
+        record = records[domain]
+        how = [need for need in needs if need.domain == domain]
+        roles = ", ".join(f"{need.role} {display_name(need.host)}" for need in how)
+        severity = min((SEVERITY_BY_ROLE[need.role] for need in how),
+                       key=("critical", "high").index)
+        evidence = {"domain": domain, "depends_via": [
+            {"role": need.role, "host": need.host} for need in how], "whois": _whois_evidence(
+                record)}
+        if record["status"] == "unregistered":
+            result.findings.append(FindingDraft(
+                "unregistered.domain", severity,
+                f"{shown} depends on {display_name(domain)} ({roles}), which is not "
+                "registered: anyone can register it and take over", evidence, subject=domain))
+            continue
+        if record["status"] != "registered":
+            continue
+        expires = record.get("expires")
+        if expires and _parse(expires) - now <= expiry_window:
+            days = (_parse(expires) - now).days
+            result.findings.append(FindingDraft(
+                "unregistered.expiring", "high" if days <= 7 else "medium",
+                f"{shown} depends on {display_name(domain)} ({roles}), whose registration "
+                + (f"expires in {days} days ({expires[:10]})" if days >= 0
+                   else f"expired on {expires[:10]}"),
+                {**evidence, "expires": expires, "days_left": days}, subject=domain))
+        before = previous.get(domain)
+        if before is not None:
+            changed = {field: {"from": before.get(field), "to": record.get(field)}
+                       for field in OWNER_FIELDS if before.get(field) != record.get(field)}
+            if changed:
+                result.findings.append(FindingDraft(
+                    "unregistered.owner_changed", "high",
+                    f"{shown} depends on {display_name(domain)} ({roles}), whose "
+                    f"{', '.join(changed)} changed since {before.get('asked', '?')[:10]}",
+                    {**evidence, "changed": changed, "since": before.get("asked")},
+                    subject=domain))
+    return result
+
+
+def _whois_evidence(record: dict[str, Any]) -> dict[str, Any]:
+    keep = ("status", "server", "registrar", "registrant", "name_servers", "created",
+            "expires", "detail", "asked")
+    return {key: record.get(key) for key in keep}
+
+
+def _parse(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
