@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import secrets
 import time
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from domainwatch.checks.delegation import check_mx, check_ns
 from domainwatch.checks.dns import check_dns
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
 from domainwatch.checks.registration import (
@@ -30,6 +32,8 @@ from domainwatch.checks.registration import (
     check_registration,
     dependencies,
 )
+from domainwatch.names import registrable_domain
+from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
 from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig, ResolverUnreachable
 from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
@@ -98,6 +102,7 @@ class _World:
     managed: set[str]
     wildcards: dict[str, dict[str, Any]] = field(default_factory=dict)
     dependencies: dict[str, list[Dependency]] = field(default_factory=dict)
+    processed: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -148,6 +153,7 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
             run_id = store.start_run(len(targets), targets_hash, _options(config))
             done = set()
         summary = ScanSummary(run_id=run_id, names_total=len(targets), resumed_after=len(done))
+        _recall(store, world, done)
         todo = [name for name in targets if name not in done]
         started = time.monotonic()
         try:
@@ -162,6 +168,20 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
         store.finish_run(run_id, "complete")
         summary.seconds = time.monotonic() - started
         return summary
+
+
+def _recall(store: Store, world: _World, done: set[str]) -> None:
+    """Names an interrupted run already recorded still take part in the checks that look
+    across names (servers, registration): from what that run observed."""
+    for name in done & set(world.entries):
+        latest = store.observations(name, "dns", limit=1)
+        last = store.last_scan(name)
+        resolved = bool(latest) and last is not None and not last["outcome"].startswith(
+            "unresolved")
+        fingerprint = latest[0]["data"] if resolved else None
+        world.processed[name] = fingerprint
+        if fingerprint is not None:
+            world.dependencies[name] = dependencies(name, fingerprint)
 
 
 async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: list[str],
@@ -230,8 +250,78 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
         async for observation in probe.probe_many(retry):
             batch.append(observation)
         flush()
+        if world.processed:
+            await _check_servers(store, world, probe, config, summary, confirm)
     if whois is not None and world.dependencies:
         await _check_registration(store, world, whois, summary, confirm)
+
+
+async def _check_servers(store: Store, world: _World, probe: DNSProbe, config: ResolverConfig,
+                         summary: ScanSummary, confirm: Confirmation | None) -> None:
+    """The mail servers and the delegations of the names this run scanned."""
+    hosts_config = dataclasses.replace(config, record_types=("A", "AAAA"))
+    async with DNSProbe(hosts_config) as host_probe:
+        lookups: dict[str, asyncio.Task[DNSObservation]] = {}
+
+        async def resolve(host: str) -> HostAnswer:
+            if host not in lookups:
+                lookups[host] = asyncio.ensure_future(host_probe.probe(host))
+            return _host_answer(await lookups[host])
+
+        zones_of = {name: _zones(name, fingerprint)
+                    for name, fingerprint in world.processed.items()}
+        zones = sorted({zone for found in zones_of.values() for zone in found})
+        delegations = dict(zip(zones, await asyncio.gather(
+            *(_delegation(zone, probe, resolve, config.timeout) for zone in zones)),
+            strict=True))
+        mail_hosts = {name: [record.split()[-1] for record in (fingerprint or {}).get("mx", [])
+                             if record.split()]
+                      for name, fingerprint in world.processed.items()}
+        resolved = {host: await resolve(host)
+                    for host in sorted({h for hosts in mail_hosts.values() for h in hosts})}
+    at = utcnow()
+    with store.transaction():
+        for name, fingerprint in world.processed.items():
+            result = check_ns(name, [delegations[zone].as_dict() for zone in zones_of[name]])
+            if fingerprint is not None:
+                result.add(check_mx(name, fingerprint.get("mx", []), resolved))
+            summary.changes.add(store.reconcile_findings(
+                name, result.evaluated, result.findings, summary.run_id, at, confirm))
+
+
+def _zones(name: str, fingerprint: dict[str, Any] | None) -> list[str]:
+    """The delegated zones a name depends on: its government's domain, and the name itself
+    when it is a delegation of its own."""
+    zones = []
+    domain = registrable_domain(name)
+    if domain is not None:
+        zones.append(domain)
+    if fingerprint and fingerprint.get("ns_owner") == name and name != domain:
+        zones.append(name)
+    return zones
+
+
+async def _delegation(zone: str, probe: DNSProbe, resolve: Resolve,
+                      timeout: float) -> Delegation:
+    parent = zone.split(".", 1)[1] if "." in zone else "."
+    above = await probe.probe(parent)
+    addresses = [address for host in above.ns for address in (await resolve(host))[0]]
+    if not addresses:
+        return Delegation(zone=zone, parent=above.ns_owner or parent, status="unknown",
+                          detail=f"the servers of {parent} could not be found")
+    return await check_delegation(zone, above.ns_owner or parent, addresses, resolve,
+                                  timeout=timeout)
+
+
+def _host_answer(observation: DNSObservation) -> HostAnswer:
+    addresses = observation.a + observation.aaaa
+    if addresses:
+        return addresses, "ok"
+    if observation.status == "unresolved":
+        return [], next(iter(observation.failures().values()), "error")
+    if observation.status == "nxdomain" or observation.chain_end == "nxdomain":
+        return [], "nxdomain"
+    return [], "no_address"
 
 
 async def _check_registration(store: Store, world: _World, settings: WhoisSettings,
@@ -293,6 +383,7 @@ def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservati
             entry = world.entries.get(name)
             if entry is not None:
                 result = check_register_entry(entry, world.zones)
+                world.processed[name] = fingerprint if resolved else None
                 if resolved:
                     result.add(check_dns(entry, fingerprint))
                     world.dependencies[name] = dependencies(name, fingerprint)

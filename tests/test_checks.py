@@ -69,3 +69,31 @@ def test_register_naming_finding_per_problem() -> None:
                                                          "not_under_parent"]
     assert all(f.rule == "register.naming" for f in result.findings)
     assert check_register_entry(entry(name="fgw.x.gov.cn", parent="www.x.gov.cn")).findings == []
+
+
+def test_dangling_mx_only_when_the_host_is_known_to_be_gone() -> None:
+    from domainwatch.checks.delegation import check_mx
+
+    hosts = {"mail.x.gov.cn": (["127.0.0.25"], "ok"), "old.x.gov.cn": ([], "nxdomain"),
+             "slow.x.gov.cn": ([], "timeout")}
+    result = check_mx("www.x.gov.cn", ["10 mail.x.gov.cn", "20 old.x.gov.cn"], hosts)
+    assert [f.subject for f in result.findings] == ["old.x.gov.cn"]
+    unknown = check_mx("www.x.gov.cn", ["10 old.x.gov.cn", "20 slow.x.gov.cn"], hosts)
+    assert unknown.evaluated == set() and unknown.findings == []
+
+
+def test_lame_delegation_to_a_sitting_duck_provider_is_critical() -> None:
+    from domainwatch.checks.delegation import check_ns, sitting_duck
+
+    assert sitting_duck("ns1.digitalocean.com") == "DigitalOcean"
+    assert sitting_duck("ns1.notdigitalocean.com") is None
+    delegation = {"zone": "x.gov.cn", "parent": "gov.cn", "status": "lame",
+                  "ns": ["ns1.digitalocean.com"], "detail": "",
+                  "servers": [{"host": "ns1.digitalocean.com", "address": "127.0.0.9",
+                               "outcome": "refused"}]}
+    [finding] = check_ns("www.x.gov.cn", [delegation]).findings
+    assert finding.severity == "critical" and "DigitalOcean" in finding.summary
+    fine = {**delegation, "status": "ok", "servers": [{**delegation["servers"][0],
+                                                       "outcome": "authoritative"}]}
+    assert check_ns("www.x.gov.cn", [fine]).findings == []
+    assert check_ns("www.x.gov.cn", [{**delegation, "status": "unknown"}]).evaluated == set()

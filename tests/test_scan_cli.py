@@ -46,8 +46,23 @@ def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any])
                                        "news.jiuquan.gov.cn"}
     assert rules["register.naming"] == {"www.jqtz.com", "nyj.zhangye.gov.cn"}
     assert rules["register.wildcard"] == {"tianshui.gov.cn"}
+    assert rules["dangling.ns"] == {"www.zhangye.gov.cn", "nyj.zhangye.gov.cn",
+                                    "www.jiayuguan.gov.cn"}
+    assert rules["dangling.mx"] == {"fgw.jiuquan.gov.cn"}
     assert set(rules) == {"unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
-                          "register.naming", "register.wildcard"}
+                          "register.naming", "register.wildcard", "dangling.ns", "dangling.mx"}
+
+
+def test_lame_delegations_say_what_each_server_did(scanned: dict[str, Any]) -> None:
+    lame = {f["name"]: f for f in scanned["findings"] if f["rule"] == "dangling.ns"}
+    zhangye = lame["www.zhangye.gov.cn"]
+    assert zhangye["subject"] == "zhangye.gov.cn" and zhangye["severity"] == "high"
+    assert [s["outcome"] for s in zhangye["evidence"]["servers"]] == ["refused"]
+    assert zhangye["evidence"]["parent"] == "gov.cn"
+    silent = lame["www.jiayuguan.gov.cn"]["evidence"]["servers"]
+    assert [s["outcome"] for s in silent] == ["timeout"]
+    [mx] = [f for f in scanned["findings"] if f["rule"] == "dangling.mx"]
+    assert mx["subject"] == "oldmail.jiuquan.gov.cn" and mx["evidence"]["lookup"] == "nxdomain"
 
 
 def test_findings_json_has_the_contract_fields(scanned: dict[str, Any]) -> None:
@@ -75,9 +90,9 @@ def test_a_cname_loop_is_reported_as_such(scanned: dict[str, Any]) -> None:
 
 
 def test_dns_failures_are_unresolved_never_findings(scanned: dict[str, Any]) -> None:
-    names = {f["name"] for f in scanned["findings"]}
-    assert "www.zhangye.gov.cn" not in names
-    assert "www.jiayuguan.gov.cn" not in names
+    for name in ("www.zhangye.gov.cn", "www.jiayuguan.gov.cn"):
+        rules = {f["rule"] for f in scanned["findings"] if f["name"] == name}
+        assert rules == {"dangling.ns"}, "the broken delegation, never 'does not exist'"
     output = scanned["scan"].stdout
     assert "www.zhangye.gov.cn: " in output and "servfail" in output.lower()
     assert "www.jiayuguan.gov.cn: " in output
@@ -120,7 +135,8 @@ def test_show_prints_entry_history_fingerprint_and_findings(scanned: dict[str, A
 
 def test_filters_and_formats(scanned: dict[str, Any]) -> None:
     db = scanned["db"]
-    assert by_rule(findings(db, "--category", "dangling")).keys() == {"dangling.cname"}
+    assert by_rule(findings(db, "--category", "dangling")).keys() == {
+        "dangling.cname", "dangling.ns", "dangling.mx"}
     assert by_rule(findings(db, "--rule", "unused.no_dns")).keys() == {"unused.no_dns"}
     assert all(f["severity"] == "high" for f in findings(db, "--severity", "high"))
     assert findings(db, "--status", "resolved") == []
@@ -276,8 +292,9 @@ def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
                             timeout=180, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     for rule in ("unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
-                 "register.naming", "register.unlisted", "register.not_in_zone",
-                 "register.wildcard"):
+                 "dangling.ns", "dangling.mx", "register.naming", "register.unlisted",
+                 "register.not_in_zone", "register.wildcard", "unregistered.domain",
+                 "unregistered.expiring"):
         assert rule in result.stdout
     assert "synced zone jiuquan.gov.cn (AXFR from" in result.stdout
 
