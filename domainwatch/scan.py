@@ -17,7 +17,7 @@ import dataclasses
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -268,11 +268,19 @@ async def _check_servers(store: Store, world: _World, probe: DNSProbe, config: R
                 lookups[host] = asyncio.ensure_future(host_probe.probe(host))
             return _host_answer(await lookups[host])
 
+        parents: dict[str, asyncio.Task[DNSObservation]] = {}
+
+        async def parent_of(zone: str) -> DNSObservation:
+            parent = zone.split(".", 1)[1] if "." in zone else "."
+            if parent not in parents:
+                parents[parent] = asyncio.ensure_future(probe.probe(parent))
+            return await parents[parent]
+
         zones_of = {name: _zones(name, fingerprint)
                     for name, fingerprint in world.processed.items()}
         zones = sorted({zone for found in zones_of.values() for zone in found})
         delegations = dict(zip(zones, await asyncio.gather(
-            *(_delegation(zone, probe, resolve, config.timeout) for zone in zones)),
+            *(_delegation(zone, parent_of, resolve, config.timeout) for zone in zones)),
             strict=True))
         mail_hosts = {name: [record.split()[-1] for record in (fingerprint or {}).get("mx", [])
                              if record.split()]
@@ -301,16 +309,16 @@ def _zones(name: str, fingerprint: dict[str, Any] | None) -> list[str]:
     return zones
 
 
-async def _delegation(zone: str, probe: DNSProbe, resolve: Resolve,
-                      timeout: float) -> Delegation:
-    parent = zone.split(".", 1)[1] if "." in zone else "."
-    above = await probe.probe(parent)
+async def _delegation(zone: str, parent_of: Callable[[str], Awaitable[DNSObservation]],
+                      resolve: Resolve, timeout: float) -> Delegation:
+    """The NS set of the zone's parent name is the one that holds the delegation."""
+    above = await parent_of(zone)
     addresses = [address for host in above.ns for address in (await resolve(host))[0]]
+    parent = above.ns_owner or above.name
     if not addresses:
-        return Delegation(zone=zone, parent=above.ns_owner or parent, status="unknown",
+        return Delegation(zone=zone, parent=parent, status="unknown",
                           detail=f"the servers of {parent} could not be found")
-    return await check_delegation(zone, above.ns_owner or parent, addresses, resolve,
-                                  timeout=timeout)
+    return await check_delegation(zone, parent, addresses, resolve, timeout=timeout)
 
 
 def _host_answer(observation: DNSObservation) -> HostAnswer:
