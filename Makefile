@@ -5,8 +5,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := knot knot-dnsutils unbound iproute2 python3-venv chromium
-SERVER_BINARIES := /usr/sbin/knotd /usr/sbin/unbound /usr/sbin/ip /usr/bin/chromium
+DEBIAN_PACKAGES := knot knot-dnsutils unbound nginx iproute2 python3-venv chromium
+SERVER_BINARIES := /usr/sbin/knotd /usr/sbin/unbound /usr/sbin/nginx /usr/sbin/ip /usr/bin/chromium
 
 # Run the local test internet in a network namespace of its own when the kernel allows it:
 # only loopback exists there, so nothing collides with the machine's services and no packet

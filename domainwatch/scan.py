@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from domainwatch.checks.delegation import check_mx, check_ns
+from domainwatch.checks.delegation import check_mx, check_ns, check_service
 from domainwatch.checks.dns import check_dns
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
 from domainwatch.checks.registration import (
@@ -38,6 +38,7 @@ from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig, Res
 from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
 from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
+from domainwatch.takeover import Service, fetch, load_services, match, services_for
 
 FLUSH_EVERY = 500
 FLUSH_SECONDS = 1.0
@@ -287,14 +288,37 @@ async def _check_servers(store: Store, world: _World, probe: DNSProbe, config: R
                       for name, fingerprint in world.processed.items()}
         resolved = {host: await resolve(host)
                     for host in sorted({h for hosts in mail_hosts.values() for h in hosts})}
+    services = load_services()
+    claimable = {name: await _service_match(name, fingerprint, services, config.timeout)
+                 for name, fingerprint in world.processed.items() if fingerprint is not None}
     at = utcnow()
     with store.transaction():
         for name, fingerprint in world.processed.items():
             result = check_ns(name, [delegations[zone].as_dict() for zone in zones_of[name]])
             if fingerprint is not None:
                 result.add(check_mx(name, fingerprint.get("mx", []), resolved))
+                matched = claimable[name]
+                if matched is not UNKNOWN:
+                    result.add(check_service(name, matched))
             summary.changes.add(store.reconcile_findings(
                 name, result.evaluated, result.findings, summary.run_id, at, confirm))
+
+
+UNKNOWN = object()
+
+
+async def _service_match(name: str, fingerprint: dict[str, Any], services: list[Service],
+                         timeout: float) -> Any:
+    """The claimable service the name's CNAME chain enters, None, or UNKNOWN when its page
+    could not be fetched (a fetch that failed proves nothing)."""
+    chain = fingerprint.get("cname_chain", [])
+    if not services_for(chain, services):
+        return None
+    addresses = fingerprint.get("a", []) + fingerprint.get("aaaa", [])
+    answer = await fetch(name, addresses[0], timeout=timeout) if addresses else None
+    if answer is not None and answer.error:
+        return UNKNOWN
+    return match(chain, fingerprint.get("chain_end", "ok"), answer, services)
 
 
 def _zones(name: str, fingerprint: dict[str, Any] | None) -> list[str]:

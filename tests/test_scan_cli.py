@@ -49,8 +49,18 @@ def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any])
     assert rules["dangling.ns"] == {"www.zhangye.gov.cn", "nyj.zhangye.gov.cn",
                                     "www.jiayuguan.gov.cn"}
     assert rules["dangling.mx"] == {"fgw.jiuquan.gov.cn"}
+    assert rules["dangling.service"] == {"static.jiuquan.gov.cn"}, \
+        "the claimed bucket and the merely 'Not Found' service are not flagged"
     assert set(rules) == {"unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
-                          "register.naming", "register.wildcard", "dangling.ns", "dangling.mx"}
+                          "register.naming", "register.wildcard", "dangling.ns", "dangling.mx",
+                          "dangling.service"}
+
+
+def test_an_unclaimed_bucket_is_a_dangling_service(scanned: dict[str, Any]) -> None:
+    [bucket] = [f for f in scanned["findings"] if f["rule"] == "dangling.service"]
+    assert bucket["subject"] == "jq-static.oss-cn-lanzhou.aliyuncs.com"
+    assert bucket["evidence"]["service"] == "Alibaba Cloud OSS"
+    assert bucket["evidence"]["status"] == 404 and bucket["evidence"]["matched"]
 
 
 def test_lame_delegations_say_what_each_server_did(scanned: dict[str, Any]) -> None:
@@ -136,7 +146,7 @@ def test_show_prints_entry_history_fingerprint_and_findings(scanned: dict[str, A
 def test_filters_and_formats(scanned: dict[str, Any]) -> None:
     db = scanned["db"]
     assert by_rule(findings(db, "--category", "dangling")).keys() == {
-        "dangling.cname", "dangling.ns", "dangling.mx"}
+        "dangling.cname", "dangling.ns", "dangling.mx", "dangling.service"}
     assert by_rule(findings(db, "--rule", "unused.no_dns")).keys() == {"unused.no_dns"}
     assert all(f["severity"] == "high" for f in findings(db, "--severity", "high"))
     assert findings(db, "--status", "resolved") == []
@@ -292,7 +302,8 @@ def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
                             timeout=180, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     for rule in ("unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
-                 "dangling.ns", "dangling.mx", "register.naming", "register.unlisted",
+                 "dangling.ns", "dangling.mx", "dangling.service", "register.naming",
+                 "register.unlisted",
                  "register.not_in_zone", "register.wildcard", "unregistered.domain",
                  "unregistered.expiring"):
         assert rule in result.stdout

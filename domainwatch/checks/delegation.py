@@ -1,5 +1,6 @@
-"""Checks on what a name's mail and name servers are: MX hosts that do not resolve, and lame
-delegations (``dangling.ns``, ``dangling.mx``). Whether their domains are registered is the
+"""Checks on what a name points at: lame delegations, MX hosts that do not resolve, and CNAMEs
+into hosting services that would let anyone claim the name (``dangling.ns``, ``dangling.mx``,
+``dangling.service``). Whether their domains are registered is the
 registration checks' part (``unregistered.domain`` with the role "name server" or "mail
 server")."""
 
@@ -13,6 +14,7 @@ from typing import Any
 from domainwatch.checks import CheckResult
 from domainwatch.names import display_name, is_under
 from domainwatch.store import FindingDraft
+from domainwatch.takeover import ServiceMatch
 
 #: A host lookup that settled the question; anything else (servfail, timeout) is unknown.
 HOST_GONE = ("nxdomain", "no_address")
@@ -89,3 +91,24 @@ _OUTCOMES = {
     "nxdomain": "does not exist",
     "no_address": "has no address",
 }
+
+
+#: How sure a service signature is, as the severity of a match.
+SEVERITY_BY_CONFIDENCE = {"high": "critical", "medium": "high", "low": "medium"}
+
+
+def check_service(name: str, matched: ServiceMatch | None) -> CheckResult:
+    """``dangling.service``: the name's CNAME chain enters a hosting service that answers
+    "no such site / bucket", so anyone could claim it there."""
+    result = CheckResult(evaluated={"dangling.service"})
+    if matched is not None:
+        service = matched.service
+        result.findings.append(FindingDraft(
+            "dangling.service", SEVERITY_BY_CONFIDENCE[service.confidence],
+            f"{display_name(name)} points at {service.name} ({service.provider}), which "
+            f"answers that there is no such site or bucket: anyone can claim "
+            f"{display_name(matched.evidence.get('target', ''))} there and serve this name",
+            {"name": name, "service": service.name, "provider": service.provider,
+             "confidence": service.confidence, "reference": service.reference,
+             **matched.evidence}, subject=str(matched.evidence.get("target", ""))))
+    return result

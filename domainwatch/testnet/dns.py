@@ -3,7 +3,8 @@
 Everything listens on one random /24 inside 127.0.0.0/8:
 .1 Unbound, .2 an extra blackhole, .3 nothing (dead address), .4 the WHOIS server (port
 43, when the scenario has [whois]), .10 onwards one
-address per server group (knotd or blackhole), all on port 53.
+address per server group (knotd or blackhole), all on port 53. The scenario's web
+sites (``[[site]]``) are served by one nginx on their own addresses, port 80.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ from domainwatch.testnet.scenario import (
     Zone,
     fqdn,
     is_subdomain,
+)
+from domainwatch.testnet.web import (
+    HTTP_PORT,
+    NGINX_DIR,
+    find_nginx,
+    listening,
+    nginx_argv,
+    write_nginx_files,
 )
 from domainwatch.testnet.whois_server import WhoisServer
 
@@ -186,9 +195,10 @@ class LocalInternet:
             began = time.monotonic()
             knotd = find_binary("DOMAINWATCH_KNOTD", "knotd")
             unbound = find_binary("DOMAINWATCH_UNBOUND", "unbound")
+            nginx = find_nginx() if self.scenario.sites else None
             _LIVE.add(self)
             try:
-                self._start(knotd, unbound)
+                self._start(knotd, unbound, nginx)
             except BaseException:
                 self._stop()
                 raise
@@ -198,7 +208,7 @@ class LocalInternet:
         with self._lock:
             self._stop()
 
-    def _start(self, knotd: str, unbound: str) -> None:
+    def _start(self, knotd: str, unbound: str, nginx: str | None = None) -> None:
         groups = list(self.scenario.servers.values())
         if len(groups) > 255 - _FIRST_GROUP_HOST:
             raise TestnetError(f"too many server groups ({len(groups)}) for one /24")
@@ -228,6 +238,29 @@ class LocalInternet:
         conf = self.workdir / "unbound.conf"
         self._spawn("unbound", [unbound, "-d", "-c", str(conf)], self.workdir / "out")
         self._wait_for_resolver()
+        if nginx is not None:
+            self._start_web(nginx)
+
+    def _start_web(self, nginx: str) -> None:
+        """nginx for the scenario's sites; returns once it listens on every site address."""
+        directory = self.workdir / NGINX_DIR
+        write_nginx_files(self.scenario.sites, directory)
+        pid_file = directory / "nginx.pid"
+        pid_file.unlink(missing_ok=True)
+        self._spawn("nginx", nginx_argv(nginx, directory), directory / "out")
+        addresses = list(dict.fromkeys(site.address for site in self.scenario.sites))
+        deadline = time.monotonic() + 10
+        while True:
+            self._check_alive()
+            # nginx writes its pid file once its listening sockets are open.
+            if pid_file.exists() and all(listening(address) for address in addresses):
+                return
+            if time.monotonic() > deadline:
+                raise TestnetError(
+                    f"nginx did not listen on {', '.join(addresses)} port {HTTP_PORT} in "
+                    f"time; log:\n{self._log_tail(directory)}"
+                )
+            time.sleep(0.02)
 
     def _make_workdir(self) -> Path:
         if self._requested_workdir is None:
@@ -398,6 +431,8 @@ class LocalInternet:
                 where = self.workdir
                 if label.startswith("knotd["):
                     where = self.workdir / f"knot-{label[6:-1]}"
+                elif label == "nginx":
+                    where = self.workdir / NGINX_DIR
                 raise TestnetError(
                     f"{label} exited with status {process.returncode}; "
                     f"log:\n{self._log_tail(where)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -47,6 +48,11 @@ _WORLD_KEYS = {"description", "register", "names"}
 _SERVER_KEYS = {"behaviour"}
 _ZONE_KEYS = {"origin", "server", "ns", "serve", "records", "ttl", "transfer"}
 _TSIG_KEYS = {"name", "algorithm", "secret"}
+_SITE_KEYS = {"address", "names", "status", "body", "body_file", "content_type", "headers"}
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#%&'*+.^_`|~-]+$")
+_LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class ScenarioError(ValueError):
@@ -81,6 +87,19 @@ class TsigKey:
     def keyring(self) -> dict[dns.name.Name, dns.tsig.Key]:
         key = self.dns_key()
         return {key.name: key}
+
+
+@dataclass(frozen=True)
+class Site:
+    """A web site served by the world's nginx on ``address`` port 80 for ``names``
+    (ASCII, lower case): every path answers ``status`` with ``body``."""
+
+    address: str
+    names: tuple[str, ...]
+    status: int = 200
+    body: str = ""
+    content_type: str = DEFAULT_CONTENT_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -118,6 +137,7 @@ class Scenario:
     source: Path | None = None
     tsig: TsigKey | None = None
     whois: WhoisWorld | None = None
+    sites: list[Site] = field(default_factory=list)
 
     def zone(self, origin: str) -> Zone:
         wanted = to_ascii(origin)
@@ -237,7 +257,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Scenario:
     """Build and validate a Scenario from parsed TOML data."""
-    _check_keys(data, {"world", "server", "zone", "tsig", "whois"}, "scenario")
+    _check_keys(data, {"world", "server", "zone", "tsig", "whois", "site"}, "scenario")
     world = data.get("world", {})
     _check_keys(world, _WORLD_KEYS, "[world]")
 
@@ -268,6 +288,7 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
         register=register,
         tsig=_tsig_from_table(data["tsig"]) if "tsig" in data else None,
         whois=_whois_from_table(data.get("whois")),
+        sites=_sites_from_tables(data.get("site", []), base_dir or Path.cwd()),
     )
     validate(scenario)
     if not scenario.names:
@@ -341,6 +362,85 @@ def _tsig_from_table(table: Any) -> TsigKey:
     if not decoded:
         raise ScenarioError("[tsig]: secret must not be empty")
     return TsigKey(ascii_name, algorithm.lower(), secret)
+
+
+def _sites_from_tables(tables: object, base_dir: Path) -> list[Site]:
+    if not isinstance(tables, list):
+        raise ScenarioError("[[site]] must be an array of tables")
+    sites = [_site_from_table(index, table, base_dir) for index, table in enumerate(tables)]
+    _check_sites(sites)
+    return sites
+
+
+def _site_from_table(index: int, table: object, base_dir: Path) -> Site:
+    where = f"[[site]] #{index + 1}"
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where} must be a table")
+    _check_keys(table, _SITE_KEYS, where)
+    address = table.get("address")
+    if not isinstance(address, str):
+        raise ScenarioError(f"{where}: needs an address (127.x.y.z)")
+    names = table.get("names")
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ScenarioError(f"{where}: names must be a non-empty list of host names")
+    try:
+        ascii_names = tuple(dict.fromkeys(to_ascii(name) for name in names))
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from exc
+    where = f"site {ascii_names[0]}"
+    status = table.get("status", 200)
+    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
+        raise ScenarioError(f"{where}: status must be an HTTP status from 200 to 599")
+    if "body" in table and "body_file" in table:
+        raise ScenarioError(f"{where}: give body or body_file, not both")
+    body = table.get("body", "")
+    if "body_file" in table:
+        if not isinstance(table["body_file"], str):
+            raise ScenarioError(f"{where}: body_file must be a path")
+        path = base_dir / table["body_file"]
+        try:
+            body = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeError) as exc:
+            raise ScenarioError(f"{where}: cannot read body_file {path}: {exc}") from exc
+    if not isinstance(body, str):
+        raise ScenarioError(f"{where}: body must be a string")
+    content_type = table.get("content_type", DEFAULT_CONTENT_TYPE)
+    headers = table.get("headers", {})
+    if not isinstance(headers, dict):
+        raise ScenarioError(f"{where}: headers must be a table of name = value")
+    for key, value in [("content_type", content_type), *headers.items()]:
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise ScenarioError(f"{where}: {key} must be a one-line string")
+    for key in headers:
+        if not _HEADER_NAME.match(key) or key.lower() in ("content-type", "content-length"):
+            raise ScenarioError(f"{where}: {key!r} cannot be a header here (use content_type)")
+    if 300 <= status < 400 and (status not in REDIRECTS
+                                or not any(key.lower() == "location" for key in headers)):
+        raise ScenarioError(f"{where}: a 3xx status must be one of {REDIRECTS} with a "
+                            "Location header")
+    return Site(_site_address(address, where), ascii_names, status, body, content_type,
+                tuple((str(key), str(value)) for key, value in headers.items()))
+
+
+def _site_address(text: str, where: str) -> str:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        raise ScenarioError(f"{where}: address {text!r} is not an IPv4 address") from None
+    if address.version != 4 or address not in _LOOPBACK:
+        raise ScenarioError(f"{where}: address {text} is not in 127.0.0.0/8 (loopback only)")
+    return str(address)
+
+
+def _check_sites(sites: list[Site]) -> None:
+    served: dict[tuple[str, str], Site] = {}
+    for site in sites:
+        for name in site.names:
+            if (site.address, name) in served:
+                raise ScenarioError(f"site {name} is defined twice on {site.address}")
+            served[(site.address, name)] = site
 
 
 def validate(scenario: Scenario) -> None:

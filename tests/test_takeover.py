@@ -1,0 +1,326 @@
+"""dangling.service: the signature data, the pure matcher, the fetcher, and nginx in the
+test internet."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+from domainwatch.takeover import (
+    SERVICES_FILE,
+    HttpAnswer,
+    Service,
+    ServiceDataError,
+    fetch,
+    load_services,
+    match,
+    services_for,
+)
+from domainwatch.testnet import LocalInternet, MissingBinaryError, ScenarioError
+from domainwatch.testnet.scenario import scenario_from_dict
+
+NO_SUCH_BUCKET = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  <Code>NoSuchBucket</Code>'
+                  "\n  <Message>The specified bucket does not exist.</Message>\n</Error>\n")
+OSS_TARGET = "jq-static.oss-cn-lanzhou.aliyuncs.com"
+
+
+@pytest.fixture(scope="module")
+def services() -> list[Service]:
+    return load_services()
+
+
+def answer(status: int | None = 404, body: str = NO_SUCH_BUCKET,
+           error: str | None = None) -> HttpAnswer:
+    return HttpAnswer(url="http://static.jiuquan.gov.cn/", address="127.20.200.10",
+                      status=status, headers={}, body=body, error=error)
+
+
+# -- the data file -----------------------------------------------------------------------
+
+
+def test_packaged_data_file_loads(services: list[Service]) -> None:
+    names = {service.name for service in services}
+    assert {"Alibaba Cloud OSS", "Tencent Cloud COS", "Huawei Cloud OBS", "Baidu AI Cloud BOS",
+            "Qiniu Kodo", "AWS S3", "GitHub Pages", "Heroku"} <= names
+    assert SERVICES_FILE.parent.name == "data"
+    for service in services:
+        assert service.confidence in ("high", "medium", "low") and service.reference
+
+
+def write(tmp_path: Path, data: Any) -> Path:
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def entry(**changes: Any) -> dict[str, Any]:
+    base = {"service": "Example Bucket", "provider": "Example", "cname_suffixes": ["x.example"],
+            "conditions": [{"http_status": 404, "body": ["NoSuchBucket"]}], "negative": [],
+            "confidence": "high", "claimable": True, "reference": "test"}
+    return {**base, **changes}
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"confidence": "certain"}, "confidence 'certain'"),
+    ({"cname_suffixes": ["evil..example"]}, "cname suffix"),
+    ({"cname_suffixes": ["*.com"]}, "wildcard"),
+    ({"conditions": [{"http_status": 404}]}, "body must be a list"),
+    ({"conditions": [{"http_status": 404, "body": []}]}, "status alone"),
+    ({"conditions": [{"nxdomain": True, "body": ["x"]}]}, "NXDOMAIN condition"),
+    ({"conditions": [{"http_status": "404", "body": ["x"]}]}, "http_status"),
+    ({"claimable": "yes"}, "claimable"),
+    ({"colour": "red"}, "unknown keys colour"),
+])
+def test_a_bad_entry_is_named(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
+    path = write(tmp_path, [entry(service="Good"), entry(**changes)])
+    with pytest.raises(ServiceDataError) as caught:
+        load_services(path)
+    assert "entry 2 (Example Bucket)" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_data_file_must_be_a_list_without_duplicates(tmp_path: Path) -> None:
+    with pytest.raises(ServiceDataError, match="JSON list"):
+        load_services(write(tmp_path, {"services": []}))
+    with pytest.raises(ServiceDataError, match="already used by entry 1"):
+        load_services(write(tmp_path, [entry(), entry()]))
+
+
+# -- the pure matcher --------------------------------------------------------------------
+
+
+def test_suffixes_match_on_label_boundaries(services: list[Service]) -> None:
+    def names(*chain: str) -> list[str]:
+        return [service.name for service in services_for(list(chain), services)]
+
+    assert names(OSS_TARGET) == ["Alibaba Cloud OSS"]
+    assert names("JQ-Static.OSS-cn-lanzhou.aliyuncs.com.") == ["Alibaba Cloud OSS"]
+    assert names("jq.oss-cn-lanzhou.evilaliyuncs.com") == []
+    assert names("oss-cn-lanzhou.aliyuncs.com.evil.example") == []
+    assert names("ecs.aliyuncs.com") == []  # only the bucket endpoints, not all of aliyuncs
+    assert names("cdn.example", "team.github.io") == ["GitHub Pages"]
+    assert names("notgithub.io") == []
+    assert names("a.b.s3-website-us-east-1.amazonaws.com") == ["AWS S3"]
+
+
+def test_the_chain_must_enter_the_service(services: list[Service]) -> None:
+    found = match([OSS_TARGET], "ok", answer(), services)
+    assert found is not None and found.service.name == "Alibaba Cloud OSS"
+    assert found.evidence["target"] == OSS_TARGET and found.evidence["status"] == 404
+    assert found.evidence["suffix"] == "oss-*.aliyuncs.com"
+    assert found.evidence["address"] == "127.20.200.10"
+    # The very same page on a name that is not CNAMEd into OSS proves nothing.
+    assert match([], "ok", answer(), services) is None
+    assert match(["www.jiuquan.gov.cn.cdn.example"], "ok", answer(), services) is None
+    assert match(["bucket.oss-cn-lanzhou.evilaliyuncs.com"], "ok", answer(), services) is None
+
+
+def test_status_body_negative_and_errors(services: list[Service]) -> None:
+    chain = [OSS_TARGET]
+    assert match(chain, "ok", answer(status=200), services) is None
+    assert match(chain, "ok", answer(body="<Code>NoSuchKey</Code>"), services) is None
+    assert match(chain, "ok", answer(body=NO_SUCH_BUCKET + "AccessDenied"), services) is None
+    assert match(chain, "ok", answer(error="timeout"), services) is None
+    assert match(chain, "ok", answer(status=None, body="", error="refused"), services) is None
+    assert match(chain, "ok", None, services) is None
+
+
+def test_every_body_text_is_needed(tmp_path: Path) -> None:
+    both = load_services(write(tmp_path, [entry(conditions=[
+        {"http_status": [404, 410], "body": ["NoSuchBucket", "does not exist"]}])]))
+    chain = ["b.x.example"]
+    assert match(chain, "ok", answer(body="NoSuchBucket"), both) is None
+    assert match(chain, "ok", answer(status=410, body=NO_SUCH_BUCKET), both) is not None
+
+
+def test_nxdomain_conditions(services: list[Service]) -> None:
+    chain = ["jiuquan-gov.azurewebsites.net"]
+    found = match(chain, "nxdomain", None, services)
+    assert found is not None and found.condition == {"nxdomain": True}
+    assert found.service.confidence == "high" and found.evidence["target"] == chain[0]
+    assert match(chain, "ok", None, services) is None
+    assert match(chain, "servfail", None, services) is None
+    # The chain passed through Azure but died elsewhere.
+    assert match([chain[0], "gone.example.com"], "nxdomain", None, services) is None
+
+
+def test_non_claimable_services_never_match(services: list[Service]) -> None:
+    cos = ["site-1250000000.cos.ap-guangzhou.myqcloud.com"]
+    assert [s.name for s in services_for(cos, services)] == ["Tencent Cloud COS"]
+    assert match(cos, "ok", answer(), services) is None
+
+
+# -- against the local test internet -----------------------------------------------------
+
+
+def resolve(net: LocalInternet, name: str) -> tuple[list[str], str, list[str]]:
+    """(CNAME targets, chain end, addresses) as domainwatch's resolver sees them."""
+    ip, port = net.resolver_address
+    response = dns.query.udp(dns.message.make_query(name, "A"), ip, port=port, timeout=3)
+    chain = [rrset[0].target.to_text(omit_final_dot=True) for rrset in response.answer
+             if rrset.rdtype == dns.rdatatype.CNAME]
+    addresses = [rd.address for rrset in response.answer if rrset.rdtype == dns.rdatatype.A
+                 for rd in rrset]
+    end = "nxdomain" if response.rcode() == dns.rcode.NXDOMAIN else "ok"
+    return chain, end, addresses
+
+
+def check(net: LocalInternet, name: str, services: list[Service]) -> tuple[HttpAnswer, Any]:
+    chain, end, addresses = resolve(net, name)
+    assert addresses, f"{name} does not resolve"
+    got = asyncio.run(fetch(name, addresses[0], timeout=3))
+    return got, match(chain, end, got, services)
+
+
+def test_unclaimed_bucket_is_found(local_internet: LocalInternet,
+                                   services: list[Service]) -> None:
+    got, found = check(local_internet, "static.jiuquan.gov.cn", services)
+    assert got.error is None and got.status == 404
+    assert "<Code>NoSuchBucket</Code>" in got.body
+    assert got.headers["x-oss-ec"] == "0015-00000101"
+    assert got.address == "127.20.200.10" and got.url == "http://static.jiuquan.gov.cn/"
+    assert found is not None and found.service.name == "Alibaba Cloud OSS"
+    assert found.evidence["cname_chain"] == [OSS_TARGET]
+
+
+def test_claimed_bucket_and_non_claimable_service_are_not(local_internet: LocalInternet,
+                                                           services: list[Service]) -> None:
+    got, found = check(local_internet, "files.jiuquan.gov.cn", services)
+    assert got.status == 200 and "酒泉市政府信息公开" in got.body and found is None
+    got, found = check(local_internet, "docs.jiuquan.gov.cn", services)
+    assert got.status == 404 and "Not Found" in got.body and found is None
+
+
+def test_unknown_host_gets_the_default_site(local_internet: LocalInternet) -> None:
+    got = asyncio.run(fetch("nobody.jiuquan.gov.cn", "127.20.200.10", timeout=3))
+    assert (got.status, got.body, got.error) == (404, "no site\n", None)
+
+
+def test_nothing_listening_is_an_error_not_a_page(local_internet: LocalInternet,
+                                                   services: list[Service]) -> None:
+    got = asyncio.run(fetch("static.jiuquan.gov.cn", "127.20.200.99", timeout=2))
+    assert got.status is None and got.error == "refused"
+    assert match([OSS_TARGET], "ok", got, services) is None
+
+
+# -- the fetcher on its own ----------------------------------------------------------------
+
+
+class Server:
+    """A one-answer HTTP server on 127.0.0.1 that records the request it got."""
+
+    def __init__(self, response: bytes, hang: bool = False) -> None:
+        self.response, self.hang, self.request = response, hang, b""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.request = await reader.readuntil(b"\r\n\r\n")
+        if self.hang:
+            await asyncio.sleep(5)
+        writer.write(self.response)
+        await writer.drain()
+        writer.close()
+
+    def fetch(self, name: str, **options: Any) -> HttpAnswer:
+        async def run() -> HttpAnswer:
+            server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            async with server:
+                return await fetch(name, "127.0.0.1", port=port, **options)
+        return asyncio.run(run())
+
+
+def test_the_body_is_capped_and_the_request_is_plain() -> None:
+    body = b"x" * 1_000_000
+    server = Server(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    got = server.fetch("酒泉.政务", user_agent="dw-test")
+    assert got.error is None and got.status == 200 and got.truncated
+    assert len(got.body) == 262_144
+    request = server.request.decode()
+    assert request.startswith("GET / HTTP/1.1\r\n")
+    assert "Host: xn--bww729e.xn--zfr164b:" in request and "Connection: close" in request
+    assert "User-Agent: dw-test" in request
+
+
+def test_chunked_charset_redirect_and_timeout() -> None:
+    gbk = "页面不存在".encode("gbk")
+    chunked = (b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=GBK\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(gbk), gbk))
+    got = Server(chunked).fetch("a.example")
+    assert (got.status, got.body, got.error) == (404, "页面不存在", None)
+    capped = Server(chunked).fetch("a.example", max_bytes=4)
+    assert capped.truncated and capped.body == "页面"
+    moved = Server(b"HTTP/1.1 302 Found\r\nLocation: http://elsewhere/\r\n"
+                   b"Content-Length: 0\r\n\r\n").fetch("a.example")
+    assert moved.status == 302 and moved.headers["location"] == "http://elsewhere/"
+    slow = Server(b"HTTP/1.1 200 OK\r\n\r\n", hang=True).fetch("a.example", timeout=0.3)
+    assert slow.error == "timeout" and slow.status is None
+    junk = Server(b"SSH-2.0-OpenSSH\r\n\r\n").fetch("a.example")
+    assert junk.error is not None and junk.error.startswith("bad response")
+
+
+# -- nginx in the test internet ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_site_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalInternet]:
+    directory = tmp_path_factory.mktemp("web")
+    body = ('<p>"$host" \\ 酒泉 {}; ' * 20_000)
+    (directory / "big.html").write_text(body, encoding="utf-8")
+    world = scenario_from_dict({
+        "zone": [{"origin": "."}],
+        "site": [{"address": "127.20.201.7", "names": ["big.example", "大.example"],
+                  "body_file": "big.html", "headers": {"X-Test": "$not_a_variable"}},
+                 {"address": "127.20.201.7", "names": ["moved.example"], "status": 301,
+                  "headers": {"Location": "http://big.example/"}}],
+    }, base_dir=directory)
+    with LocalInternet(world) as net:
+        net.big_body = body  # type: ignore[attr-defined]
+        yield net
+
+
+def test_nginx_serves_long_bodies_exactly(big_site_world: LocalInternet) -> None:
+    body: str = big_site_world.big_body  # type: ignore[attr-defined]
+    whole = asyncio.run(fetch("big.example", "127.20.201.7", max_bytes=2_000_000))
+    assert whole.error is None and whole.status == 200 and not whole.truncated
+    assert whole.body == body and whole.headers["x-test"] == "$not_a_variable"
+    assert whole.headers["content-type"] == "text/html; charset=utf-8"
+    capped = asyncio.run(fetch("大.example", "127.20.201.7"))
+    assert capped.truncated and capped.status == 200
+    assert len(capped.body.encode()) <= 262_144 + 3 and body.startswith(capped.body[:1000])
+    moved = asyncio.run(fetch("moved.example", "127.20.201.7"))
+    assert moved.status == 301 and moved.headers["location"] == "http://big.example/"
+
+
+def test_site_tables_are_checked() -> None:
+    def world(**site: Any) -> Any:
+        return scenario_from_dict({"zone": [{"origin": "."}],
+                                   "site": [{"address": "127.20.201.8", "names": ["a.example"],
+                                             **site}]})
+
+    assert world().sites[0].status == 200
+    for bad, message in [({"address": "10.0.0.1"}, "127.0.0.0/8"),
+                         ({"status": 302}, "Location"),
+                         ({"body": "x", "body_file": "y"}, "not both"),
+                         ({"headers": {"X-A": "a\r\nb"}}, "one-line"),
+                         ({"names": []}, "names")]:
+        with pytest.raises(ScenarioError, match=message):
+            world(**bad)
+
+
+def test_missing_nginx_fails_naming_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOMAINWATCH_NGINX", "/nonexistent/nginx")
+    world = scenario_from_dict({"zone": [{"origin": "."}],
+                                "site": [{"address": "127.20.201.9", "names": ["a.example"]}]})
+    net = LocalInternet(world)
+    with pytest.raises(MissingBinaryError, match=r"apt-get install nginx"):
+        net.start()
+    assert not net.running
