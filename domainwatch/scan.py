@@ -288,6 +288,18 @@ async def _check_servers(store: Store, world: _World, probe: DNSProbe, config: R
                       for name, fingerprint in world.processed.items()}
         resolved = {host: await resolve(host)
                     for host in sorted({h for hosts in mail_hosts.values() for h in hosts})}
+    for name in world.processed:
+        # A name server known only from the delegation (the name itself did not resolve, or
+        # its zone's NS set was not in the answer) is a dependency all the same.
+        known = {(need.domain, need.role) for need in world.dependencies.get(name, [])}
+        for zone in zones_of[name]:
+            for host in delegations[zone].ns:
+                domain = registrable_domain(host)
+                if domain is not None and (domain, "name server") not in known:
+                    known.add((domain, "name server"))
+                    world.dependencies.setdefault(
+                        name, dependencies(name, None)).append(
+                            Dependency(domain, host, "name server"))
     services = load_services()
     claimable = {name: await _service_match(name, fingerprint, services, config.timeout)
                  for name, fingerprint in world.processed.items() if fingerprint is not None}
@@ -376,7 +388,8 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
         first = {domain: store.first_registered_whois(domain) for domain in records}
         for name, needs in world.dependencies.items():
             result = check_registration(name, needs, records, first,
-                                        expiry_window=settings.expiry_window)
+                                        expiry_window=settings.expiry_window,
+                                        complete=world.processed.get(name) is not None)
             summary.changes.add(store.reconcile_findings(
                 name, result.evaluated, result.findings, summary.run_id, at, confirm))
 

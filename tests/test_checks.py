@@ -97,3 +97,22 @@ def test_lame_delegation_to_a_sitting_duck_provider_is_critical() -> None:
                                                        "outcome": "authoritative"}]}
     assert check_ns("www.x.gov.cn", [fine]).findings == []
     assert check_ns("www.x.gov.cn", [{**delegation, "status": "unknown"}]).evaluated == set()
+
+
+def test_registration_reports_but_never_resolves_on_partial_knowledge() -> None:
+    from domainwatch.checks.registration import Dependency, check_registration, dependencies
+
+    needs = [Dependency("lapsed-dns.com", "ns1.lapsed-dns.com", "name server")]
+    records = {"lapsed-dns.com": {"status": "unregistered"}}
+    partial = check_registration("www.x.gov.cn", needs, records, {}, complete=False)
+    assert partial.evaluated == set()
+    assert [f.rule for f in partial.findings] == ["unregistered.domain"]
+    assert partial.findings[0].severity == "critical"
+    unknown = check_registration("www.x.gov.cn", needs,
+                                 {"lapsed-dns.com": {"status": "rate_limited"}}, {})
+    assert unknown.evaluated == set() and unknown.findings == []
+    found = dependencies("www.jqtz.com", {"cname_chain": ["a.cdn.example-cloud.com"],
+                                          "ns": ["ns1.hichina.com"], "mx": ["10 mx.qq.com"]})
+    assert [(d.domain, d.role) for d in found] == [
+        ("jqtz.com", "own name"), ("example-cloud.com", "CNAME target"),
+        ("hichina.com", "name server"), ("qq.com", "mail server")]

@@ -52,12 +52,18 @@ def test_unregistered_and_expiring_dependencies(db: Path, tmp_path: Path,
     assert result.returncode == 0, result.stderr
     assert "registration (WHOIS):" in result.stdout
     rules = by_rule(db)
-    [(name, lapsed)] = rules["unregistered.domain"].items()
-    assert name == "news.jiuquan.gov.cn"
+    assert set(rules["unregistered.domain"]) == {"news.jiuquan.gov.cn", "www.wuwei.gov.cn"}
+    lapsed = rules["unregistered.domain"]["news.jiuquan.gov.cn"]
     assert lapsed["severity"] == "critical" and lapsed["subject"] == "lapsed-cdn.com"
     assert lapsed["evidence"]["depends_via"] == [
         {"role": "CNAME target", "host": "jiuquan-news.lapsed-cdn.com"}]
     assert lapsed["evidence"]["whois"]["status"] == "unregistered"
+    # A zone delegated to a name server in a lapsed domain: the names in it do not resolve,
+    # and the delegation itself says who could take the zone.
+    lapsed_ns = rules["unregistered.domain"]["www.wuwei.gov.cn"]
+    assert lapsed_ns["subject"] == "lapsed-dns.com"
+    assert lapsed_ns["evidence"]["depends_via"] == [
+        {"role": "name server", "host": "ns1.lapsed-dns.com"}]
     [(name, expiring)] = rules["unregistered.expiring"].items()
     assert name == "www.jqtz.com" and expiring["subject"] == "jqtz.com"
     assert 8 <= expiring["evidence"]["days_left"] <= 10

@@ -47,7 +47,7 @@ def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any])
     assert rules["register.naming"] == {"www.jqtz.com", "nyj.zhangye.gov.cn"}
     assert rules["register.wildcard"] == {"tianshui.gov.cn"}
     assert rules["dangling.ns"] == {"www.zhangye.gov.cn", "nyj.zhangye.gov.cn",
-                                    "www.jiayuguan.gov.cn"}
+                                    "www.jiayuguan.gov.cn", "www.wuwei.gov.cn"}
     assert rules["dangling.mx"] == {"fgw.jiuquan.gov.cn"}
     assert rules["dangling.service"] == {"static.jiuquan.gov.cn"}, \
         "the claimed bucket and the merely 'Not Found' service are not flagged"
@@ -71,6 +71,8 @@ def test_lame_delegations_say_what_each_server_did(scanned: dict[str, Any]) -> N
     assert zhangye["evidence"]["parent"] == "gov.cn"
     silent = lame["www.jiayuguan.gov.cn"]["evidence"]["servers"]
     assert [s["outcome"] for s in silent] == ["timeout"]
+    lapsed = lame["www.wuwei.gov.cn"]["evidence"]["servers"]
+    assert [(s["host"], s["outcome"]) for s in lapsed] == [("ns1.lapsed-dns.com", "nxdomain")]
     [mx] = [f for f in scanned["findings"] if f["rule"] == "dangling.mx"]
     assert mx["subject"] == "oldmail.jiuquan.gov.cn" and mx["evidence"]["lookup"] == "nxdomain"
 

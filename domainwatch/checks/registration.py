@@ -60,19 +60,22 @@ def dependencies(name: str, dns: dict[str, Any] | None) -> list[Dependency]:
 def check_registration(name: str, needs: list[Dependency], records: dict[str, dict[str, Any]],
                        previous: dict[str, dict[str, Any] | None], *,
                        now: datetime | None = None,
-                       expiry_window: timedelta = DEFAULT_EXPIRY_WINDOW) -> CheckResult:
+                       expiry_window: timedelta = DEFAULT_EXPIRY_WINDOW,
+                       complete: bool = True) -> CheckResult:
     """Evaluate the ``unregistered.*`` rules for one name.
 
     ``records`` maps each needed domain to its WHOIS record (as a dict) from this run;
     ``previous`` to the first registered record domainwatch saw of it (the owner it had when
     monitoring began), if any. When any needed
     domain's answer was inconclusive (rate limit, error), nothing is evaluated: an unknown is
-    never "unregistered", and a finding is never resolved on a guess.
+    never "unregistered", and a finding is never resolved on a guess. ``complete`` False
+    (the name's own DNS failed, so only some of its dependencies are known) reports what
+    holds but resolves nothing.
     """
     if any(records.get(need.domain, {}).get("status") not in CONCLUSIVE for need in needs):
         return CheckResult()
     now = now or datetime.now(UTC)
-    result = CheckResult(evaluated=set(RULES))
+    result = CheckResult(evaluated=set(RULES) if complete else set())
     shown = display_name(name)
     for domain in dict.fromkeys(need.domain for need in needs):
         record = records[domain]
