@@ -324,3 +324,33 @@ def test_missing_nginx_fails_naming_the_package(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(MissingBinaryError, match=r"apt-get install nginx"):
         net.start()
     assert not net.running
+
+
+def _signature_cases() -> list[Any]:
+    return [pytest.param(service, id=service.name) for service in load_services()]
+
+
+@pytest.mark.parametrize("service", _signature_cases())
+def test_every_signature_matches_its_own_evidence_and_nothing_else(service: Service) -> None:
+    """Each entry of the data file, tested: a chain into its suffix with the answer its
+    first condition describes matches it (unless it is not claimable), and the same answer
+    through a chain outside the suffix, or with one of its negative texts, does not."""
+    everything = load_services()
+    target = "victim." + service.cname_suffixes[0].lstrip(".").replace("*", "x1")
+    condition = service.conditions[0]
+    if condition.get("nxdomain"):
+        chain_end, page = "nxdomain", None
+    else:
+        statuses = condition["http_status"]
+        status = statuses[0] if isinstance(statuses, list) else statuses
+        chain_end = "ok"
+        page = answer(status, " ".join(condition["body"]))
+    found = match([target], chain_end, page, everything)
+    if service.claimable:
+        assert found is not None and found.service.name == service.name
+    else:
+        assert found is None
+    assert match(["victim.unrelated-hosting.example"], chain_end, page, everything) is None
+    if service.negative and page is not None:
+        denied = answer(page.status or 0, page.body + " " + service.negative[0])
+        assert match([target], chain_end, denied, everything) is None
