@@ -515,7 +515,6 @@ def _whois_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _whois_settings(config: Config, servers: tuple[str, ...], flag: bool | None) -> Any:
-    from domainwatch.probes.whois import parse_whois_server
     from domainwatch.scan import WhoisSettings
 
     if flag is False:
@@ -524,15 +523,22 @@ def _whois_settings(config: Config, servers: tuple[str, ...], flag: bool | None)
     if servers or flag:
         settings = dataclasses.replace(settings) if settings else WhoisSettings()
     if servers:
-        overrides = dict(settings.servers or {})
-        for text in servers:
-            try:
-                suffix, address = parse_whois_server(text)
-            except ValueError as error:
-                raise click.BadParameter(str(error), param_hint="--whois-server") from None
-            overrides[suffix] = address
-        settings.servers = overrides
+        settings.servers = {**(settings.servers or {}), **_whois_servers(servers)}
     return settings
+
+
+def _whois_servers(servers: tuple[str, ...]) -> dict[str, tuple[str, int]]:
+    """``--whois-server`` values as the WHOIS client takes them."""
+    from domainwatch.probes.whois import parse_whois_server
+
+    overrides: dict[str, tuple[str, int]] = {}
+    for text in servers:
+        try:
+            suffix, address = parse_whois_server(text)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--whois-server") from None
+        overrides[suffix] = address
+    return overrides
 
 
 @cli.command()
@@ -759,15 +765,9 @@ def whois(domains: tuple[str, ...], servers: tuple[str, ...], timeout: float,
     """
     import asyncio
 
-    from domainwatch.probes.whois import WhoisClient, parse_whois_server
+    from domainwatch.probes.whois import WhoisClient
 
-    overrides: dict[str, tuple[str, int]] = {}
-    for text in servers:
-        try:
-            suffix, address = parse_whois_server(text)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--whois-server") from None
-        overrides[suffix] = address
+    overrides = _whois_servers(servers)
     targets: list[str] = []
     for text in domains:
         name = normalize_name(text)
