@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -26,3 +30,25 @@ def findings(db: Path, *args: str) -> list[dict[str, Any]]:
     return json.loads(result.stdout)
 
 
+
+
+def kill_once_names_are_recorded(db: Path, *args: str, within: float = 20) -> int:
+    """Start ``domainwatch --db DB ARGS…``, SIGKILL it as soon as it has recorded a name in
+    its run, and return how many it had recorded. Fails if it finished first."""
+    process = subprocess.Popen([sys.executable, "-m", "domainwatch", "--db", str(db), *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL)
+    done = 0
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and process.poll() is None and not done:
+        time.sleep(0.1)
+        try:
+            conn = sqlite3.connect(db, timeout=1)
+            done = conn.execute("SELECT count(*) FROM run_names").fetchone()[0]
+            conn.close()
+        except sqlite3.OperationalError:
+            continue
+    assert process.poll() is None, "it finished before it could be interrupted"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return int(done)

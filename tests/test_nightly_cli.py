@@ -4,12 +4,8 @@ scheduling, confirmations, the run lock, kill-and-resume, and `domainwatch cron`
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +13,7 @@ from typing import Any
 
 import pytest
 from alert_servers import WebhookReceiver, free_port, smtp_server
-from helpers import DEMO_REGISTER, dw, findings
+from helpers import DEMO_REGISTER, dw, findings, kill_once_names_are_recorded
 
 from domainwatch.nightly import Schedule, due_names
 from domainwatch.store import FindingDraft, RunLock, Store
@@ -124,22 +120,7 @@ def test_a_killed_run_resumes_and_loses_no_alert(db: Path, tmp_path: Path,
     config = config_file(tmp_path, local_internet)
     config.write_text(config.read_text().replace("timeout = 1.0", "timeout = 3.0"))
     local_internet.flush_resolver_cache()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "domainwatch", "--db", str(db), "--config", str(config), "run"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    done = 0
-    while time.monotonic() < deadline and process.poll() is None and not done:
-        time.sleep(0.1)
-        try:
-            conn = sqlite3.connect(db, timeout=1)
-            done = conn.execute("SELECT count(*) FROM run_names").fetchone()[0]
-            conn.close()
-        except sqlite3.OperationalError:
-            continue
-    assert process.poll() is None, "the run finished before it could be interrupted"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_once_names_are_recorded(db, "--config", str(config), "run")
     conn = sqlite3.connect(db)
     queued = conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
     conn.close()

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DEMO_ENTRIES, DEMO_REGISTER, FAST, dw, findings
+from helpers import DEMO_ENTRIES, DEMO_REGISTER, FAST, dw, findings, kill_once_names_are_recorded
 
 from domainwatch.store import RunLock
 
@@ -225,25 +223,8 @@ def test_an_interrupted_scan_resumes_and_ends_like_a_complete_one(local_internet
     # The silent name servers keep this scan busy for seconds after the fast names are done,
     # once Unbound has forgotten that they are silent.
     local_internet.flush_resolver_cache()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "domainwatch", "--db", str(db), "scan", "--resolver",
-         local_internet.resolver, "--timeout", "3", "--retries", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    done = 0
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
-        try:
-            conn = sqlite3.connect(db, timeout=1)
-            done = conn.execute("SELECT count(*) FROM run_names").fetchone()[0]
-            conn.close()
-        except sqlite3.OperationalError:
-            continue
-        if done:
-            break
-    assert process.poll() is None, "the scan finished before it could be interrupted"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    done = kill_once_names_are_recorded(db, "scan", "--resolver", local_internet.resolver,
+                                        "--timeout", "3", "--retries", "1")
     assert done > 0
     result = dw(db, "scan", "--resolver", local_internet.resolver, "--timeout", "3",
                 "--retries", "1")
