@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import getpass
 import json
@@ -203,9 +204,10 @@ def register_import(state: _State, file: Path, file_format: str | None, origin: 
     """Import register entries (CSV, JSON), or discover names (zone file, certificate log).
 
     CSV columns, by header name in any order: name, owner, parent, state, site_code, contact,
-    networks, nameservers, note. Only name is required. The whole file is checked first; if
-    any row is bad, every error is listed by row number and nothing is imported. Entries
-    already in the register are updated with the non-empty cells of their row.
+    networks, nameservers, hosts, note, priority. Only name is required. The whole file is
+    checked first; if any row is bad, every error is listed by row number and nothing is
+    imported. Entries already in the register are updated with the non-empty cells of their
+    row.
 
     A zone file (--format zone, BIND syntax) or a crt.sh JSON export (--format ct) is not the
     register: its names are kept as discovered names, compared with the register by
@@ -345,18 +347,21 @@ def _acceptable(snapshot: SourceSnapshot, name: str) -> bool:
 @click.option("--contact", default="", help="Who answers for the site.")
 @click.option("--networks", default="", help="CIDR blocks, separated by spaces.")
 @click.option("--nameservers", default="", help="Name servers, separated by spaces.")
+@click.option("--hosts", default="", help="Other host names the site owns (redirect "
+              "targets that are not under gov.cn), separated by spaces.")
 @click.option("--note", default="", help="Free text; also the reason in the history.")
 @_by_option
 @pass_state
 def register_add(state: _State, name: str, owner: str, parent: str, entry_state: str,
-                 site_code: str, contact: str, networks: str, nameservers: str, note: str,
+                 site_code: str, contact: str, networks: str, nameservers: str, hosts: str,
+                 note: str,
                  by: str) -> None:
     """Add one entry NAME to the register (checked like an imported row)."""
     store = state.store
     existing = {entry["name"]: entry for entry in store.entries()}
     row = RawRow(1, {"name": name, "owner": owner, "parent": parent, "state": entry_state,
                      "site_code": site_code, "contact": contact, "networks": networks,
-                     "nameservers": nameservers, "note": note})
+                     "nameservers": nameservers, "hosts": hosts, "note": note})
     try:
         plan = plan_import("register add", [row], existing)
     except RegisterError as error:
@@ -514,6 +519,34 @@ def _whois_options(function: Callable[..., Any]) -> Callable[..., Any]:
         help="WHOIS server for one suffix or for all (repeatable); implies --whois.")(function)
 
 
+def _web_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option(
+        "--web/--no-web", "web_flag", default=None,
+        help="Fetch the sites over HTTP and HTTPS and judge pages and certificates (default: "
+             "on, unless the configuration's [web] says enabled = false).")(function)
+    return click.option(
+        "--ca-file", "ca_files", multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="PEM file of CA certificates to trust besides the system's (domestic CAs); "
+             "repeatable.")(function)
+
+
+def _web_stage(config: Config, ca_files: tuple[Path, ...], flag: bool | None) -> Any:
+    from domainwatch.probes.tls import TrustStoreError
+    from domainwatch.scan import WebStage
+
+    stage = copy.deepcopy(config.web) if config.web is not None else WebStage()
+    if flag is not None:
+        stage.enabled = flag
+    stage.ca_files = [*stage.ca_files, *ca_files]
+    if stage.enabled:
+        try:
+            stage.probe.trust = stage.trust_store()
+        except TrustStoreError as error:
+            _fail(str(error), EXIT_INPUT)
+    return stage
+
+
 def _whois_settings(config: Config, servers: tuple[str, ...], flag: bool | None) -> Any:
     from domainwatch.scan import WhoisSettings
 
@@ -545,14 +578,18 @@ def _whois_servers(servers: tuple[str, ...]) -> dict[str, tuple[str, int]]:
 @click.argument("names", nargs=-1)
 @_resolver_options
 @_whois_options
+@_web_options
 @pass_state
 def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
          timeout: float | None, retries: int | None, concurrency: int | None,
-         whois_servers: tuple[str, ...], whois_flag: bool | None) -> None:
-    """Resolve register names and update findings (all names when none are given).
+         whois_servers: tuple[str, ...], whois_flag: bool | None,
+         ca_files: tuple[Path, ...], web_flag: bool | None) -> None:
+    """Resolve register names, fetch their sites, and update findings (all names when none
+    are given).
 
     A timeout or SERVFAIL is never taken for "does not exist": such names are asked again,
-    then reported as unresolved, and their findings are left as they were.
+    then reported as unresolved, and their findings are left as they were. A site that does
+    not answer is reported with the reason (refused, timeout, TLS failure).
     """
     from domainwatch.scan import scan as run_scan
 
@@ -562,7 +599,8 @@ def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
     try:
         summary = run_scan(state.store, targets or None, config, progress,
                            configured_domains=state.config.managed_domains,
-                           whois=_whois_settings(state.config, whois_servers, whois_flag))
+                           whois=_whois_settings(state.config, whois_servers, whois_flag),
+                           web=_web_stage(state.config, ca_files, web_flag))
     finally:
         progress.close()
     _print_scan_summary(summary)
@@ -595,6 +633,9 @@ def _print_scan_summary(summary: Any) -> None:
                f"{summary.observations_changed} fingerprints new or changed")
     click.echo(f"findings: {len(changes.opened)} opened, {len(changes.reopened)} reopened, "
                f"{len(changes.escalated)} escalated, {len(changes.resolved)} resolved")
+    if summary.web_checked or summary.web_unanswered:
+        click.echo(f"web: {summary.web_checked} sites answered, {summary.web_unanswered} did "
+                   "not")
     if summary.whois_checked or summary.whois_unknown:
         click.echo(f"registration (WHOIS): {summary.whois_checked} domains checked"
                    + (f"; {len(summary.whois_unknown)} could not be (not judged, asked again "
@@ -620,6 +661,7 @@ def _print_scan_summary(summary: Any) -> None:
 @cli.command("run")
 @_resolver_options
 @_whois_options
+@_web_options
 @click.option("--all", "everything", is_flag=True,
               help="Scan every name now, due or not.")
 @click.option("-v", "--verbose", is_flag=True,
@@ -627,7 +669,8 @@ def _print_scan_summary(summary: Any) -> None:
 @pass_state
 def run_command(state: _State, resolvers: tuple[str, ...], timeout: float | None,
                 retries: int | None, concurrency: int | None, whois_servers: tuple[str, ...],
-                whois_flag: bool | None, everything: bool, verbose: bool) -> None:
+                whois_flag: bool | None, ca_files: tuple[Path, ...], web_flag: bool | None,
+                everything: bool, verbose: bool) -> None:
     """The nightly job: scan what is due, evaluate, alert, exit by the worst new severity.
 
     Quiet unless something is new, so that cron's own mail is worth reading. Exit codes: 0
@@ -644,6 +687,7 @@ def run_command(state: _State, resolvers: tuple[str, ...], timeout: float | None
                              everything=everything,
                              configured_domains=state.config.managed_domains,
                              whois=_whois_settings(state.config, whois_servers, whois_flag),
+                             web=_web_stage(state.config, ca_files, web_flag),
                              progress=progress if verbose else None)
     finally:
         progress.close()
@@ -868,6 +912,40 @@ def ack(state: _State, finding_id: int, note: str, by: str) -> None:
                f"{display_name(finding['name'])})")
 
 
+# -- accept -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("name")
+@_by_option
+@pass_state
+def accept(state: _State, name: str, by: str) -> None:
+    """Adopt NAME's current fingerprint as its baseline.
+
+    The DNS answers, the page (title, text), the certificate (key, issuer) and the WHOIS
+    record of the domain NAME depends on, as the last scan saw them. Until then a name's
+    first clean observation serves as a provisional baseline. The findings that compare
+    with the baseline (content, DNS, certificate or owner changed) resolve at once.
+    """
+    from domainwatch.baseline import NothingToAccept
+    from domainwatch.baseline import accept as accept_baseline
+
+    store = state.store
+    stored = normalize_name(name)
+    if store.entry(stored) is None:
+        _fail(f"{name} is not in the register", EXIT_INPUT)
+    try:
+        adopted, changes = accept_baseline(store, stored, by)
+    except NothingToAccept as error:
+        _fail(str(error), EXIT_INPUT)
+    click.echo(f"baseline of {display_name(stored)} adopted:")
+    for probe, what in adopted.items():
+        click.echo(terminal_safe(f"  {probe:<24}{what}", limit=None))
+    if changes.resolved:
+        click.echo(f"{len(changes.resolved)} finding(s) resolved: "
+                   + ", ".join(f"#{number}" for number in changes.resolved))
+
+
 # -- show -------------------------------------------------------------------------------------
 
 
@@ -886,14 +964,19 @@ def show(state: _State, name: str, output_format: str) -> None:
     if entry is None and not discovered and not found:
         _fail(f"{name} is neither in the register nor discovered", EXIT_INPUT)
     dns = store.observations(stored, "dns", limit=10)
+    web = store.observations(stored, "web", limit=10)
+    baselines = store.baselines(stored)
     last_scan = store.last_scan(stored)
     history = store.entry_history(stored)
     if output_format == "json":
         click.echo(render_json({"name": stored, "entry": entry, "history": history,
                                 "discovered": discovered, "last_scan": last_scan,
-                                "dns": dns, "findings": found}))
+                                "dns": dns, "web": web, "baselines": baselines,
+                                "findings": found}))
         return
     _print_show(stored, entry, history, discovered, dns, last_scan, found)
+    _print_web(web, baselines)
+    _print_findings(found)
 
 
 def _print_show(name: str, entry: dict[str, Any] | None, history: list[dict[str, Any]],
@@ -907,6 +990,7 @@ def _print_show(name: str, entry: dict[str, Any] | None, history: list[dict[str,
         for label, key in (("owner", "owner"), ("parent", "parent"), ("state", "state"),
                            ("site code", "site_code"), ("contact", "contact"),
                            ("networks", "networks"), ("nameservers", "nameservers"),
+                           ("own hosts", "hosts"),
                            ("note", "note")):
             value = _short(entry[key])
             if key == "parent" and entry[key]:
@@ -960,6 +1044,69 @@ def _print_show(name: str, entry: dict[str, Any] | None, history: list[dict[str,
                 echo(f"    {older['first_seen']} – {older['last_seen']}  "
                      f"{older['data']['status']}  "
                      f"{terminal_safe(' '.join(older['data'].get('a', [])))}")
+
+
+def _print_web(web: list[dict[str, Any]], baselines: dict[str, dict[str, Any]]) -> None:
+    echo = click.echo
+    echo("\nweb")
+    if not web:
+        echo("  no observation yet")
+    else:
+        current = web[0]
+        data = current["data"]
+        echo(f"  fingerprint   unchanged since {current['first_seen']} "
+             f"(confirmed {current['last_seen']})")
+        for scheme, visit in data.get("visits", {}).items():
+            hops = visit.get("hops", [])
+            steps = []
+            for hop in hops:
+                answer = str(hop.get("status") or hop.get("error") or "no answer")
+                kind = "" if hop.get("kind") == "start" else f"{hop.get('kind')} → "
+                steps.append(f"{kind}{hop.get('url')} {answer}")
+            echo(terminal_safe(f"  {scheme:<14}{'; '.join(steps) or 'not asked'}",
+                               limit=None))
+        rows = [("final URL", data.get("final_url") or ""),
+                ("title", data.get("title") or ""),
+                ("server", data.get("server") or ""),
+                ("size", f"{data['size']} bytes, {data.get('encoding')}"
+                 + (" (cut at the cap)" if data.get("truncated") else "")
+                 if data.get("size") is not None else ""),
+                ("text", f"{data.get('text_length', 0)} characters, hash "
+                 f"{(data.get('text_hash') or '')[:16]}"),
+                ("signals", ", ".join(data.get("signals") or [])),
+                ("placeholder", data.get("placeholder") or ""),
+                ("hidden", f"{len(data['hidden'])} hidden block(s)" if data.get("hidden")
+                 else ""),
+                ("links out", f"{len(data.get('links', []))} other host(s)")]
+        for label, value in rows:
+            if value:
+                echo(terminal_safe(f"  {label:<14}{value}", limit=None))
+        hops = data.get("visits", {}).get("https", {}).get("hops", [])
+        sha = hops[0].get("certificate") if hops else None
+        certificate = data.get("certificates", {}).get(sha) if sha else None
+        if certificate:
+            problems = ", ".join(certificate.get("problems", [])) or "valid"
+            echo(terminal_safe(
+                f"  certificate   {certificate['subject_cn']} by {certificate['issuer_cn']}, "
+                f"{certificate['not_before'][:10]} – {certificate['not_after'][:10]}, "
+                f"{certificate['key']}, {certificate['tls_version']}: {problems}", limit=None))
+            echo(f"  key (SPKI)    {certificate['spki_sha256']}")
+    echo("\nbaseline")
+    if not baselines:
+        echo("  none yet (the first clean scan sets one; 'accept NAME' adopts the current)")
+    for probe, baseline in baselines.items():
+        data = baseline["data"]
+        what = {"dns": lambda d: " ".join(d.get("a", []) + d.get("aaaa", [])),
+                "web": lambda d: f"{d.get('final_url')} {d.get('title')!r}",
+                "tls": lambda d: f"key {str(d.get('spki_sha256'))[:16]}…, "
+                                 f"{d.get('issuer_cn') or d.get('issuer')}",
+                "whois": lambda d: str(d.get("registrant") or "")}[probe](data)
+        echo(terminal_safe(f"  {probe:<6}{baseline['how']:<11}{baseline['adopted_at']}  "
+                           f"{baseline['adopted_by']}  {what}", limit=None))
+
+
+def _print_findings(found: list[dict[str, Any]]) -> None:
+    echo = click.echo
     echo("\nfindings")
     if not found:
         echo("  none")
@@ -967,6 +1114,29 @@ def _print_show(name: str, entry: dict[str, Any] | None, history: list[dict[str,
         echo(terminal_safe(f"  #{finding['id']} {finding['severity']:<8} {finding['rule']:<32}"
                            f"{finding['status']:<13} since {finding['first_seen']}", limit=None))
         echo(f"     {terminal_safe(finding['summary'], limit=None)}")
+        capture = finding["evidence"].get("first_capture") or finding["evidence"].get("capture")
+        if capture:
+            for line in _capture_lines(capture):
+                echo(terminal_safe(f"     {line}", limit=200))
+
+
+def _capture_lines(capture: dict[str, Any]) -> list[str]:
+    """The evidence a hijack finding keeps, in a few lines (``show --format json`` has all)."""
+    lines = [f"evidence captured {capture.get('at')} from {' '.join(capture.get('addresses', []))}"]
+    request, response = capture.get("request"), capture.get("response")
+    if request and response:
+        lines.append(f"GET {request['url']} at {request['address']} → {response['status']}, "
+                     f"{response['size']} bytes, title {response.get('title')!r}")
+        body = " ".join(str(response.get("body_start", "")).split())
+        if body:
+            lines.append(f"body: {body[:150]}")
+    for scheme, hops in capture.get("redirects", {}).items():
+        if len(hops) > 1:
+            lines.append(f"{scheme} redirects: " + " → ".join(hop["url"] for hop in hops))
+    certificate = capture.get("certificate")
+    if certificate:
+        lines.append(f"certificate {certificate['sha256'][:16]}… issued by {certificate['issuer']}")
+    return lines
 
 
 # -- demo -------------------------------------------------------------------------------------
@@ -986,11 +1156,15 @@ def demo(state: _State, keep_db: Path | None) -> None:
     from importlib.resources import files
 
     from domainwatch.probes.dns import ResolverConfig, parse_resolver
+    from domainwatch.probes.http import LOOPBACK_ONLY_VARIABLE
+    from domainwatch.probes.tls import TrustStore
     from domainwatch.probes.whois import parse_whois_server
-    from domainwatch.scan import WhoisSettings
+    from domainwatch.scan import WebStage, WhoisSettings
     from domainwatch.scan import scan as run_scan
     from domainwatch.testnet import LocalInternet, load_scenario
 
+    # The demo world also holds documentation addresses (2001:db8::/32): connect to none.
+    os.environ[LOOPBACK_ONLY_VARIABLE] = "1"
     worlds = files("domainwatch.testnet") / "worlds"
     scenario = load_scenario(Path(str(worlds / "demo.toml")))
     register_file = Path(str(worlds / "demo-register.csv"))
@@ -1014,15 +1188,19 @@ def demo(state: _State, keep_db: Path | None) -> None:
                                 retries=1)
         whois = WhoisSettings(servers={"": parse_whois_server(net.whois)[1]}, timeout=2.0,
                               retries=1, min_interval=0.05)
+        web = WebStage(ca_files=[net.ca_file])
+        web.probe.timeout = 3.0
+        web.probe.trust = TrustStore(web.ca_files)
         progress = Progress()
         try:
-            summary = run_scan(store, None, config, progress, whois=whois)
+            summary = run_scan(store, None, config, progress, whois=whois, web=web)
         finally:
             progress.close()
         _print_scan_summary(summary)
         click.echo("")
         _print_findings_table([_finding_record(f) for f in store.findings(status="open")])
-    click.echo(f"\nexplore: domainwatch --db {db_path} findings --format json")
+    click.echo(f"\nexplore: domainwatch --db {db_path} findings --format json\n"
+               f"         domainwatch --db {db_path} show www.jiuquan.gov.cn")
 
 
 def main() -> None:

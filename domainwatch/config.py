@@ -16,6 +16,14 @@ Command-line options override it. Example::
     algorithm = "hmac-sha256"
     secret = "base64…"
 
+    [web]                                  # the web and certificate stage
+    enabled = true
+    ca_files = ["/etc/domainwatch/cfca-root.pem"]   # CAs beyond the system's store
+    timeout = 10.0                         # seconds per exchange
+    stale_after = "14d"                    # unused.stale
+    tls_expiry_window = "30d"              # tls.expiring
+    allowed_hosts = ["conac.cn"]           # redirect targets beyond gov.cn and .政务
+
     [run]                                  # the nightly job: see domainwatch.nightly
     [alerts]                               # its channels: see domainwatch.alerts
 """
@@ -35,7 +43,7 @@ from domainwatch.names import InvalidName, normalize_name
 if TYPE_CHECKING:
     from domainwatch.alerts import AlertConfig
     from domainwatch.nightly import RunConfig
-    from domainwatch.scan import WhoisSettings
+    from domainwatch.scan import WebStage, WhoisSettings
 
 _SECTIONS: dict[str, dict[str, Any]] = {
     "scan": {"resolvers": list, "timeout": (int, float), "retries": int, "concurrency": int},
@@ -43,6 +51,12 @@ _SECTIONS: dict[str, dict[str, Any]] = {
     "tsig": {"name": str, "algorithm": str, "secret": str},
     "whois": {"enabled": bool, "servers": list, "timeout": (int, float), "retries": int,
               "min_interval": (int, float), "expiry_window": str},
+    "web": {"enabled": bool, "ca_files": list, "system_trust": bool, "timeout": (int, float),
+            "max_bytes": int, "max_redirects": int, "concurrency": int, "per_address": int,
+            "user_agent": str, "crawlers": dict, "search_referer": str, "cloaking": bool,
+            "stale_after": str, "change_similarity": (int, float),
+            "cloaking_similarity": (int, float), "hidden_links": int,
+            "allowed_hosts": list, "tls_expiry_window": str},
 }
 TSIG_ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
                    "hmac-sha512")
@@ -69,6 +83,7 @@ class Config:
     run: RunConfig = field(default_factory=_default_run_config)
     alerts: AlertConfig | None = None
     whois: WhoisSettings | None = None
+    web: WebStage | None = None
     source: str | None = None
 
 
@@ -115,6 +130,7 @@ def load_config(path: Path | None) -> Config:
         config.tsig = _tsig(path, values["tsig"])
     config.run = _parse_run(document.get("run", {}), str(path))
     config.whois = _parse_whois(values["whois"], str(path))
+    config.web = _parse_web(values["web"], path)
     if "alerts" in document:
         config.alerts = _parse_alerts(document["alerts"], str(path))
     return config
@@ -163,6 +179,56 @@ def _parse_whois(table: dict[str, Any], source: str) -> WhoisSettings | None:
         except RunConfigError as error:
             raise ConfigError(f"{source}: [whois] expiry_window: {error}") from None
     return settings
+
+
+def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
+    """[web]: the web and certificate stage (on unless ``enabled = false``)."""
+    from domainwatch.checks.web import GOVERNMENT_SUFFIXES
+    from domainwatch.nightly import RunConfigError, parse_duration
+    from domainwatch.scan import WebStage
+
+    stage = WebStage(enabled=table.get("enabled", True),
+                     system_trust=table.get("system_trust", True))
+    for key in ("timeout", "change_similarity", "cloaking_similarity"):
+        if key in table and not (0 < table[key] <= (1 if "similarity" in key else 3600)):
+            raise ConfigError(f"{path}: [web] {key} is out of range")
+    for key in ("max_bytes", "max_redirects", "concurrency", "per_address", "hidden_links"):
+        if key in table and table[key] < (0 if key == "max_redirects" else 1):
+            raise ConfigError(f"{path}: [web] {key} must be a positive number")
+    for key in ("timeout", "max_bytes", "max_redirects", "concurrency", "per_address",
+                "user_agent", "search_referer", "cloaking"):
+        if key in table:
+            setattr(stage.probe, key, float(table[key]) if key == "timeout" else table[key])
+    if "crawlers" in table:
+        crawlers = table["crawlers"]
+        if not all(isinstance(v, str) and v.strip() for v in crawlers.values()):
+            raise ConfigError(f"{path}: [web] crawlers maps a label to a User-Agent string")
+        stage.probe.crawlers = dict(crawlers)
+    for key in ("change_similarity", "cloaking_similarity", "hidden_links"):
+        if key in table:
+            setattr(stage.checks, key, table[key])
+    hosts = []
+    for host in table.get("allowed_hosts", []):
+        try:
+            hosts.append(normalize_name(str(host)))
+        except InvalidName as error:
+            raise ConfigError(f"{path}: [web] allowed_hosts: {host!r}: {error}") from None
+    stage.checks.allowed_hosts = tuple(hosts)
+    stage.checks.allowed_suffixes = GOVERNMENT_SUFFIXES
+    try:
+        if "stale_after" in table:
+            stage.checks.stale_after = parse_duration(table["stale_after"])
+        if "tls_expiry_window" in table:
+            stage.tls.expiry_window = parse_duration(table["tls_expiry_window"])
+    except RunConfigError as error:
+        raise ConfigError(f"{path}: [web] {error}") from None
+    for item in table.get("ca_files", []):
+        if not isinstance(item, str):
+            raise ConfigError(f"{path}: [web] ca_files must be a list of file paths")
+        candidate = Path(item).expanduser()
+        stage.ca_files.append(candidate if candidate.is_absolute()
+                              else path.parent / candidate)
+    return stage
 
 
 def _parse_alerts(table: object, source: str) -> AlertConfig:

@@ -30,7 +30,7 @@ from domainwatch.alerts import (
 from domainwatch.names import display_name, registrable_domain
 from domainwatch.probes.dns import ResolverConfig
 from domainwatch.reconcile import managed_domains, managing_domain
-from domainwatch.scan import ScanSummary, WhoisSettings, scan
+from domainwatch.scan import ScanSummary, WebStage, WhoisSettings, scan
 from domainwatch.store import SEVERITIES, SEVERITY_RANK, Confirmation, RunLock, Store, utcnow
 
 #: Exit codes of ``domainwatch run`` for the worst severity among new transitions.
@@ -188,6 +188,7 @@ def run_nightly(store: Store, resolver_config: ResolverConfig, run_config: RunCo
                 alert_config: AlertConfig | None, *, everything: bool = False,
                 configured_domains: list[str] | None = None,
                 whois: WhoisSettings | None = None,
+                web: WebStage | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 now: datetime | None = None) -> NightlyResult:
     """One nightly job, under the database's run lock."""
@@ -201,7 +202,7 @@ def run_nightly(store: Store, resolver_config: ResolverConfig, run_config: RunCo
         if names:
             summary = scan(store, names, resolver_config, progress, domains,
                            confirm=run_config.confirm, check_wildcards=True, lock=False,
-                           whois=whois)
+                           whois=whois, web=web)
         items = _pending_items(store)
         deliveries = _deliver(store, items, alert_config, summary.run_id if summary else 0)
     fresh = [item for item, _, shown in items if not shown]

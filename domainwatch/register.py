@@ -26,8 +26,8 @@ from domainwatch.store import Store
 STATES = ("active", "offline", "deregistered")
 PRIORITIES = ("normal", "high")
 COLUMNS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
-           "nameservers", "note", "priority")
-LIST_COLUMNS = ("networks", "nameservers")
+           "nameservers", "note", "priority", "hosts")
+LIST_COLUMNS = ("networks", "nameservers", "hosts")
 FORMATS = ("csv", "json", "zone", "ct")
 _SEPARATORS = re.compile(r"[\s;,]+")
 
@@ -171,7 +171,8 @@ class ImportPlan:
 
 def blank_entry(name: str) -> dict[str, Any]:
     return {"name": name, "owner": "", "parent": None, "state": "active", "site_code": "",
-            "contact": "", "networks": [], "nameservers": [], "note": "", "priority": "normal"}
+            "contact": "", "networks": [], "nameservers": [], "note": "", "priority": "normal",
+            "hosts": []}
 
 
 def plan_import(source: str, rows: list[RawRow],
@@ -275,16 +276,17 @@ def _parse_row(raw: RawRow) -> tuple[dict[str, Any], list[RowError]]:
             except ValueError:
                 fail(f"network {item!r} is not a CIDR block or address")
         values["networks"] = sorted(set(networks))
-    if "nameservers" in cells:
-        hosts: list[str] = []
-        for item in _SEPARATORS.split(cells["nameservers"]):
-            if not item:
-                continue
-            try:
-                hosts.append(normalize_name(item))
-            except InvalidName as error:
-                fail(f"name server {item!r}: {error}")
-        values["nameservers"] = sorted(set(hosts))
+    for key, what in (("nameservers", "name server"), ("hosts", "host")):
+        if key in cells:
+            hosts: list[str] = []
+            for item in _SEPARATORS.split(cells[key]):
+                if not item:
+                    continue
+                try:
+                    hosts.append(normalize_name(item))
+                except InvalidName as error:
+                    fail(f"{what} {item!r}: {error}")
+            values[key] = sorted(set(hosts))
     return values, errors
 
 

@@ -20,8 +20,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from domainwatch.baseline import dns_baseline, tls_baseline, web_baseline
 from domainwatch.checks.delegation import check_mx, check_ns, check_service
 from domainwatch.checks.dns import check_dns
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
@@ -32,9 +34,18 @@ from domainwatch.checks.registration import (
     check_registration,
     dependencies,
 )
+from domainwatch.checks.tls import TlsCheckSettings, check_tls
+from domainwatch.checks.web import (
+    HIJACK_SIGNALS,
+    WebCheckSettings,
+    check_dns_change,
+    check_web,
+)
 from domainwatch.names import registrable_domain
 from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
 from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig, ResolverUnreachable
+from domainwatch.probes.tls import TrustStore
+from domainwatch.probes.web import WebObservation, WebProbe, WebSettings
 from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
 from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
@@ -44,6 +55,7 @@ FLUSH_EVERY = 500
 FLUSH_SECONDS = 1.0
 WILDCARD_LABEL = "dw-wildcard-check-"
 WHOIS_FINGERPRINT = ("status", "registrar", "registrant", "name_servers", "created", "expires")
+WEB_FLUSH_EVERY = 200
 
 
 class ScanError(Exception):
@@ -60,6 +72,8 @@ class ScanSummary:
     unresolved: dict[str, dict[str, str]] = field(default_factory=dict)
     whois_checked: int = 0
     whois_unknown: dict[str, str] = field(default_factory=dict)
+    web_checked: int = 0
+    web_unanswered: int = 0
     changes: FindingChanges = field(default_factory=FindingChanges)
     seconds: float = 0.0
 
@@ -73,6 +87,23 @@ class WhoisSettings:
     retries: int = 2
     min_interval: float = 1.0
     expiry_window: timedelta = DEFAULT_EXPIRY_WINDOW
+
+
+@dataclass
+class WebStage:
+    """The web and certificate stage of a scan: how to fetch, and the checks' thresholds.
+    ``trust`` is built from ``ca_files`` (and the system's store unless ``system_trust``
+    is false) when the scan starts."""
+
+    enabled: bool = True
+    probe: WebSettings = field(default_factory=WebSettings)
+    checks: WebCheckSettings = field(default_factory=WebCheckSettings)
+    tls: TlsCheckSettings = field(default_factory=TlsCheckSettings)
+    ca_files: list[Path] = field(default_factory=list)
+    system_trust: bool = True
+
+    def trust_store(self) -> TrustStore:
+        return TrustStore(self.ca_files, system=self.system_trust)
 
 
 class _StoreWhoisCache:
@@ -104,6 +135,9 @@ class _World:
     wildcards: dict[str, dict[str, Any]] = field(default_factory=dict)
     dependencies: dict[str, list[Dependency]] = field(default_factory=dict)
     processed: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    web: WebStage | None = None
+    # names waiting for the web stage: their DNS outcome, recorded with the web's
+    web_queue: dict[str, str] = field(default_factory=dict)
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -113,16 +147,21 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
          progress: ProgressCallback | None = None,
          configured_domains: Iterable[str] = (), *, confirm: Confirmation | None = None,
          check_wildcards: bool | None = None, lock: bool = True,
-         whois: WhoisSettings | None = None) -> ScanSummary:
+         whois: WhoisSettings | None = None, web: WebStage | None = None) -> ScanSummary:
     """Scan ``names`` (when None: the register and the unlisted discovered names) and record
     what was found. The managed domains' wildcard checks run with a full scan, or when
-    ``check_wildcards`` says so; the registration checks when ``whois`` is given; ``lock``
-    False when the caller holds the run lock."""
+    ``check_wildcards`` says so; the registration checks when ``whois`` is given; the web
+    and certificate stage unless ``web`` is disabled; ``lock`` False when the caller holds
+    the run lock."""
+    web = web if web is not None else WebStage()
     entries = {entry["name"]: entry for entry in store.entries()}
     sources = store.sources()
     discovered = store.discovered()
     world = _World(entries, discovered, ZoneIndex.build(sources, discovered),
-                   managed_domains(entries.values(), sources, configured_domains))
+                   managed_domains(entries.values(), sources, configured_domains),
+                   web=web if web.enabled else None)
+    if world.web is not None and world.web.probe.trust is None:
+        world.web.probe.trust = world.web.trust_store()
     wildcard_domains: list[str] = []
     if names:
         missing = [name for name in names if name not in entries and name not in discovered]
@@ -253,6 +292,8 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
         flush()
         if world.processed:
             await _check_servers(store, world, probe, config, summary, confirm)
+        if world.web_queue:
+            await _check_web(store, world, config, summary, confirm)
     if whois is not None and world.dependencies:
         await _check_registration(store, world, whois, summary, confirm)
 
@@ -394,6 +435,104 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
                 name, result.evaluated, result.findings, summary.run_id, at, confirm))
 
 
+async def _check_web(store: Store, world: _World, config: ResolverConfig,
+                     summary: ScanSummary, confirm: Confirmation | None) -> None:
+    """Fetch every resolving register entry over HTTP and HTTPS, judge its page and
+    certificate, and record each name as done once its web results are in."""
+    assert world.web is not None
+    stage = world.web
+    hosts_config = dataclasses.replace(config, record_types=("A", "AAAA"))
+    async with DNSProbe(hosts_config) as host_probe:
+        lookups: dict[str, asyncio.Task[DNSObservation]] = {}
+
+        async def resolve(host: str) -> list[str]:
+            if host not in lookups:
+                lookups[host] = asyncio.ensure_future(host_probe.probe(host))
+            observation = await lookups[host]
+            return observation.a + observation.aaaa
+
+        probe = WebProbe(stage.probe, resolve)
+        targets = []
+        for name in world.web_queue:
+            fingerprint = world.processed.get(name) or {}
+            targets.append((name, list(fingerprint.get("a", [])) + list(
+                fingerprint.get("aaaa", []))))
+        batch: list[WebObservation] = []
+        last_flush = time.monotonic()
+        async for observation in probe.probe_many(targets):
+            batch.append(observation)
+            if len(batch) >= WEB_FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                _record_web(store, world, batch, summary, confirm)
+                batch.clear()
+                last_flush = time.monotonic()
+        _record_web(store, world, batch, summary, confirm)
+
+
+def _record_web(store: Store, world: _World, observations: list[WebObservation],
+                summary: ScanSummary, confirm: Confirmation | None) -> None:
+    if not observations:
+        return
+    assert world.web is not None
+    stage = world.web
+    at = utcnow()
+    with store.transaction():
+        for observation in observations:
+            name = observation.name
+            entry = world.entries[name]
+            dns = world.processed.get(name) or {}
+            baselines = store.baselines(name)
+            data = observation.data()
+            answered = observation.answered()
+            if answered:
+                summary.web_checked += 1
+            else:
+                summary.web_unanswered += 1
+            fingerprint = observation.fingerprint()
+            result, judgement = check_web(entry, observation, dns, baselines.get("web"),
+                                          _text_since(store, name, fingerprint, at),
+                                          stage.checks)
+            if judgement is not None:
+                data["signals"] = judgement.signals
+                data["illicit_score"] = judgement.illicit.score
+                data["placeholder"] = (judgement.placeholder.id
+                                       if judgement.placeholder is not None else None)
+            if store.record_observation(name, "web", fingerprint, data, summary.run_id, at):
+                summary.observations_changed += 1
+            result.add(check_tls(entry, observation, baselines.get("tls"), stage.tls))
+            summary.changes.add(store.reconcile_findings(
+                name, result.evaluated, result.findings, summary.run_id, at, confirm))
+            clean = judgement is not None and not any(
+                finding.rule in HIJACK_SIGNALS for finding in result.findings)
+            if clean:
+                _first_baselines(store, name, baselines, dns, data, at, summary.run_id)
+            outcome = world.web_queue.pop(name, "resolves")
+            web = "ok" if answered else "no-answer"
+            store.mark_name_done(summary.run_id, name, f"{outcome} web={web}")
+            summary.names_scanned += 1
+
+
+def _text_since(store: Store, name: str, fingerprint: dict[str, Any], at: str) -> str | None:
+    """Since when the page's text has been what it is now (``at`` when it just changed)."""
+    if fingerprint.get("text_hash") is None:
+        return None
+    latest = store.observations(name, "web", limit=1)
+    if not latest or latest[0]["data"].get("text_hash") != fingerprint["text_hash"]:
+        return at
+    return store.unchanged_since(name, "web", "text_hash") or at
+
+
+def _first_baselines(store: Store, name: str, baselines: dict[str, dict[str, Any]],
+                     dns: dict[str, Any], data: dict[str, Any], at: str, run_id: int) -> None:
+    """A first clean observation becomes the provisional baseline, part by part."""
+    wanted = {"dns": dns_baseline(dns) if dns else None,
+              "web": web_baseline(data),
+              "tls": tls_baseline(data)}
+    for probe, value in wanted.items():
+        if value is not None and probe not in baselines:
+            store.set_baseline(name, probe, value, at=at, by="domainwatch", how="first-seen",
+                               run_id=run_id)
+
+
 def _waits_for_wildcard(name: str, world: _World, waiting_domains: set[str]) -> bool:
     if not waiting_domains or name in world.entries:
         return False
@@ -426,12 +565,21 @@ def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservati
             else:
                 summary.unresolved[name] = failures
             entry = world.entries.get(name)
+            web_next = False
             if entry is not None:
                 result = check_register_entry(entry, world.zones)
                 world.processed[name] = fingerprint if resolved else None
                 if resolved:
                     result.add(check_dns(entry, fingerprint))
                     world.dependencies[name] = dependencies(name, fingerprint)
+                    baseline = store.baseline(name, "dns")
+                    result.add(check_dns_change(entry, fingerprint, baseline))
+                    web_next = world.web is not None and bool(fingerprint["a"]
+                                                              or fingerprint["aaaa"])
+                    if baseline is None and world.web is None:
+                        store.set_baseline(name, "dns", dns_baseline(fingerprint), at=at,
+                                           by="domainwatch", how="first-seen",
+                                           run_id=summary.run_id)
             else:
                 domain = managing_domain(name, world.managed)
                 result = check_unlisted(
@@ -440,6 +588,9 @@ def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservati
                     world.wildcards.get(domain) if domain else None)
             summary.changes.add(store.reconcile_findings(
                 name, result.evaluated, result.findings, summary.run_id, at, confirm))
+            if web_next:
+                world.web_queue[name] = outcome
+                continue
             store.mark_name_done(summary.run_id, name, outcome)
             summary.names_scanned += 1
 

@@ -25,7 +25,7 @@ import sqlite_utils
 if TYPE_CHECKING:
     from domainwatch.discovery import SourceSnapshot
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class StoreError(Exception):
@@ -196,9 +196,28 @@ def _migrate_4(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_5(db: sqlite_utils.Database) -> None:
+    """Web and certificate baselines; the other host names an entry declares as its own."""
+    db.executescript(
+        """
+        ALTER TABLE entries ADD COLUMN hosts TEXT NOT NULL DEFAULT '[]';
+        CREATE TABLE baselines (
+            name TEXT NOT NULL,
+            probe TEXT NOT NULL,
+            data TEXT NOT NULL,
+            adopted_at TEXT NOT NULL,
+            adopted_by TEXT NOT NULL,
+            how TEXT NOT NULL,
+            run_id INTEGER,
+            PRIMARY KEY (name, probe)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 #: MIGRATIONS[i] upgrades a database at version i to version i + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4]
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -298,7 +317,7 @@ class Store:
                    changes: dict[str, Any], at: str | None = None) -> None:
         """Insert or update one entry and record the change; call inside :meth:`transaction`."""
         at = at or utcnow()
-        values = [json.dumps(entry[key]) if key in ("networks", "nameservers") else entry[key]
+        values = [json.dumps(entry.get(key, [])) if key in _LIST_FIELDS else entry[key]
                   for key in ENTRY_FIELDS]
         self.conn.execute(_UPSERT_ENTRY, (*values, at, at))
         self.conn.execute(
@@ -461,9 +480,53 @@ class Store:
             row["data"] = json.loads(row["data"])
         return rows
 
+    def unchanged_since(self, name: str, probe: str, key: str) -> str | None:
+        """When the value of ``key`` in ``name``'s latest ``probe`` observation was first
+        seen: the start of the run of observations that all share it."""
+        rows = self.conn.execute(
+            "SELECT json_extract(data, '$.' || ?), first_seen FROM observations "
+            "WHERE name = ? AND probe = ? ORDER BY id DESC", (key, name, probe))
+        first = rows.fetchone()
+        if first is None or first[0] is None:
+            return None
+        since = first[1]
+        for value, seen in rows:
+            if value != first[0]:
+                break
+            since = seen
+        return since
+
+    def baseline(self, name: str, probe: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT data, adopted_at, adopted_by, how FROM baselines WHERE name = ? "
+            "AND probe = ?", (name, probe)).fetchone()
+        if row is None:
+            return None
+        return {"data": json.loads(row[0]), "adopted_at": row[1], "adopted_by": row[2],
+                "how": row[3]}
+
+    def baselines(self, name: str) -> dict[str, dict[str, Any]]:
+        return {probe: baseline for probe in ("dns", "web", "tls", "whois")
+                if (baseline := self.baseline(name, probe)) is not None}
+
+    def set_baseline(self, name: str, probe: str, data: dict[str, Any], *, at: str,
+                     by: str, how: str, run_id: int | None = None) -> None:
+        """Adopt ``data`` as ``name``'s baseline for ``probe`` (call inside a transaction).
+        ``how``: ``first-seen`` (provisional, the first clean observation) or ``accepted``."""
+        self.conn.execute(
+            "INSERT INTO baselines (name, probe, data, adopted_at, adopted_by, how, run_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, probe) DO UPDATE SET "
+            "data = excluded.data, adopted_at = excluded.adopted_at, "
+            "adopted_by = excluded.adopted_by, how = excluded.how, run_id = excluded.run_id",
+            (name, probe, json.dumps(data, ensure_ascii=False, sort_keys=True), at, by, how,
+             run_id))
+
     def first_registered_whois(self, domain: str) -> dict[str, Any] | None:
-        """The first WHOIS record that showed ``domain`` registered: the owner it had when
-        monitoring began."""
+        """The WHOIS record an administrator accepted for ``domain`` (``accept NAME``), or
+        else the first that showed it registered: the owner it had when monitoring began."""
+        accepted = self.baseline(domain, "whois")
+        if accepted is not None:
+            return {**accepted["data"], "asked": accepted["adopted_at"]}
         row = self.conn.execute(
             "SELECT data, first_seen FROM observations WHERE name = ? AND probe = 'whois' "
             "AND json_extract(data, '$.status') = 'registered' ORDER BY id LIMIT 1",
@@ -529,8 +592,8 @@ class Store:
         evaluated = set(evaluated_rules)
         seen: set[tuple[str, str]] = set()
         existing = {(row["rule"], row["subject"]): row for row in self.query(
-            "SELECT id, rule, subject, status, severity, holds, resolved_at FROM findings "
-            "WHERE name = ?", (name,))}
+            "SELECT id, rule, subject, status, severity, holds, resolved_at, evidence "
+            "FROM findings WHERE name = ?", (name,))}
         for draft in holding:
             key = (draft.rule, draft.subject)
             seen.add(key)
@@ -549,6 +612,7 @@ class Store:
                 if status == "open":
                     self._transition(cursor.lastrowid, at, run_id, "opened", changes.opened)
                 continue
+            evidence = _keep_first_capture(row["evidence"], draft.evidence) or evidence
             status, holds = row["status"], row["holds"] + 1
             if status == "resolved":
                 status, holds = "pending", 1
@@ -611,7 +675,8 @@ class Store:
 
 
 ENTRY_FIELDS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
-                "nameservers", "note", "priority")
+                "nameservers", "note", "priority", "hosts")
+_LIST_FIELDS = ("networks", "nameservers", "hosts")
 _UPSERT_ENTRY = (
     f"INSERT INTO entries ({', '.join(ENTRY_FIELDS)}, created, updated) "
     f"VALUES ({', '.join('?' * (len(ENTRY_FIELDS) + 2))}) "
@@ -688,9 +753,24 @@ def fingerprint_hash(fingerprint: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _keep_first_capture(stored: str, evidence: dict[str, Any]) -> str | None:
+    """Evidence whose ``capture`` (the request and response that showed a hijack) is
+    replaced at every scan keeps the capture of the scan that first saw it, as
+    ``first_capture``: what was handed to the authorities must not change under them."""
+    if "capture" not in evidence:
+        return None
+    old = json.loads(stored or "{}")
+    first = old.get("first_capture") or old.get("capture")
+    if first is None:
+        return None
+    return json.dumps({**evidence, "first_capture": first}, ensure_ascii=False,
+                      sort_keys=True)
+
+
 def _decode_entry(row: dict[str, Any]) -> dict[str, Any]:
     row["networks"] = json.loads(row["networks"])
     row["nameservers"] = json.loads(row["nameservers"])
+    row["hosts"] = json.loads(row["hosts"])
     return row
 
 

@@ -28,32 +28,30 @@ can be taken over by whoever creates one with the same name. The signatures are 
 
 :func:`match` is pure: a CNAME chain, how it ended and at most one HTTP answer in,
 a :class:`ServiceMatch` or None out. A body string alone never matches: the chain must
-enter one of the service's suffixes. :func:`fetch` asks one address for one page,
-with the customer's name as Host (and SNI), never through the system's resolver.
+enter one of the service's suffixes. The page comes from
+:func:`domainwatch.probes.http.fetch` (one address, the customer's name as Host and SNI).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import fnmatch
-import ipaddress
 import json
 import re
-import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from domainwatch.probes.http import DEFAULT_MAX_BYTES, HttpAnswer, fetch
+
+__all__ = ["DEFAULT_MAX_BYTES", "HttpAnswer", "Service", "ServiceDataError", "ServiceMatch",
+           "fetch", "load_services", "match", "services_for"]
+
 SERVICES_FILE = Path(__file__).resolve().parent / "data" / "cloud-services.json"
 CONFIDENCES = ("high", "medium", "low")
-DEFAULT_MAX_BYTES = 262_144
-_MAX_HEADER_BYTES = 65_536
 _SERVICE_KEYS = {"service", "provider", "cname_suffixes", "conditions", "negative",
                  "confidence", "claimable", "reference"}
 _REQUIRED_KEYS = _SERVICE_KEYS - {"negative"}
 _LABEL = re.compile(r"^[a-z0-9*]([a-z0-9*-]*[a-z0-9*])?$")
-_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
 class ServiceDataError(ValueError):
@@ -80,21 +78,6 @@ class Service:
             if _under(name, suffix):
                 return suffix
         return None
-
-
-@dataclass
-class HttpAnswer:
-    """What one address answered for one page. ``error`` is set when there is no whole
-    answer (``timeout``, ``refused``, ``reset``, ``tls: ...``, ``bad response: ...``);
-    ``status`` and ``body`` then hold whatever had arrived."""
-
-    url: str
-    address: str
-    status: int | None
-    headers: dict[str, str]
-    body: str
-    error: str | None
-    truncated: bool = False
 
 
 @dataclass
@@ -294,179 +277,3 @@ def _holds(service: Service, condition: dict[str, Any], chain: list[str], chain_
     return {**evidence, "target": target, "suffix": suffix, "status": answer.status,
             "matched": list(condition["body"]), "address": answer.address,
             "url": answer.url}
-
-
-# --- fetching ---------------------------------------------------------------------------
-
-
-def _host_name(name: str) -> str:
-    text = name.strip().rstrip(".")
-    if text.isascii():
-        return text.lower()
-    from domainwatch.names import normalize_name  # Unicode names only
-
-    return normalize_name(text)
-
-
-def _url(scheme: str, host: str, port: int, path: str) -> str:
-    default = 443 if scheme == "https" else 80
-    return f"{scheme}://{host}{'' if port == default else f':{port}'}{path}"
-
-
-async def fetch(name: str, address: str, *, scheme: str = "http", port: int | None = None,
-                path: str = "/", timeout: float = 5.0, max_bytes: int = DEFAULT_MAX_BYTES,
-                user_agent: str = "domainwatch") -> HttpAnswer:
-    """GET ``path`` from ``address`` with ``name`` as Host (and SNI for https).
-
-    One HTTP/1.1 request, ``Connection: close``, no redirects followed, the body cut at
-    ``max_bytes`` (``truncated`` set). HTTPS certificates are not verified: only the page
-    is read. ``address`` must be an IP address (``ValueError`` otherwise); ``timeout``
-    bounds the whole exchange. Never raises for network trouble: the answer's ``error``
-    says what went wrong.
-    """
-    if scheme not in ("http", "https"):
-        raise ValueError(f"scheme must be http or https, not {scheme!r}")
-    if not path.startswith("/"):
-        raise ValueError(f"path must start with '/': {path!r}")
-    # An IP address only: the system's resolver must never choose where we connect.
-    address = str(ipaddress.ip_address(address))
-    host = _host_name(name)
-    port = port or (443 if scheme == "https" else 80)
-    url = _url(scheme, host, port, path)
-    answer = HttpAnswer(url=url, address=address, status=None, headers={}, body="",
-                        error=None)
-    raw = bytearray()
-    try:
-        async with asyncio.timeout(timeout):
-            await _exchange(answer, raw, host, address, scheme, port, path, max_bytes,
-                            user_agent)
-    except TimeoutError:
-        answer.error = "timeout"
-    except ConnectionRefusedError:
-        answer.error = "refused"
-    except (ConnectionResetError, BrokenPipeError):
-        answer.error = "reset"
-    except ssl.SSLError as exc:
-        answer.error = f"tls: {exc.reason or exc}"
-    except _BadResponse as exc:
-        answer.error = f"bad response: {exc}"
-    except OSError as exc:
-        answer.error = f"{type(exc).__name__}: {exc.strerror or exc}"
-    answer.body = _decode(bytes(raw), answer.headers.get("content-type", ""))
-    return answer
-
-
-class _BadResponse(Exception):
-    pass
-
-
-async def _exchange(answer: HttpAnswer, raw: bytearray, host: str, address: str,
-                    scheme: str, port: int, path: str, max_bytes: int,
-                    user_agent: str) -> None:
-    context: ssl.SSLContext | None = None
-    if scheme == "https":
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    reader, writer = await asyncio.open_connection(
-        address, port, ssl=context, server_hostname=host if context else None,
-        limit=_MAX_HEADER_BYTES,
-    )
-    try:
-        host_header = host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
-        request = (f"GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {user_agent}"
-                   "\r\nAccept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n")
-        writer.write(request.encode("ascii"))
-        await writer.drain()
-        await _read_head(reader, answer)
-        await _read_body(reader, answer, raw, max_bytes)
-    finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
-
-
-async def _read_head(reader: asyncio.StreamReader, answer: HttpAnswer) -> None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        raise _BadResponse("connection closed before the end of the headers") from exc
-    except asyncio.LimitOverrunError as exc:
-        raise _BadResponse(f"headers longer than {_MAX_HEADER_BYTES} bytes") from exc
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-        raise _BadResponse(f"not an HTTP status line: {lines[0][:80]!r}")
-    answer.status = int(parts[1])
-    for line in lines[1:]:
-        if ":" not in line:
-            continue
-        key, value = line.split(":", 1)
-        key = key.strip().lower()
-        value = value.strip()
-        answer.headers[key] = f"{answer.headers[key]}, {value}" if key in answer.headers \
-            else value
-
-
-async def _read_body(reader: asyncio.StreamReader, answer: HttpAnswer, raw: bytearray,
-                     max_bytes: int) -> None:
-    if answer.status is not None and (100 <= answer.status < 200 or answer.status in (204,
-                                                                                      304)):
-        return
-    if "chunked" in answer.headers.get("transfer-encoding", "").lower():
-        await _read_chunked(reader, answer, raw, max_bytes)
-        return
-    length_text = answer.headers.get("content-length", "").split(",")[0].strip()
-    length = int(length_text) if length_text.isdigit() else None
-    while True:
-        want = max_bytes - len(raw) + 1
-        if length is not None:
-            want = min(want, length - len(raw))
-        if want <= 0:
-            break
-        chunk = await reader.read(min(want, 65_536))
-        if not chunk:
-            break
-        raw += chunk
-    if len(raw) > max_bytes:
-        del raw[max_bytes:]
-        answer.truncated = True
-    elif length is not None and len(raw) < length:
-        raise _BadResponse(f"body ended after {len(raw)} of {length} bytes")
-
-
-async def _read_chunked(reader: asyncio.StreamReader, answer: HttpAnswer, raw: bytearray,
-                        max_bytes: int) -> None:
-    while True:
-        line = await reader.readline()
-        if not line:
-            raise _BadResponse("chunked body ended without its last chunk")
-        size_text = line.split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError as exc:
-            raise _BadResponse(f"bad chunk size {size_text[:20]!r}") from exc
-        if size == 0:
-            return
-        room = max_bytes - len(raw)
-        if size > room:
-            raw += await reader.readexactly(room) if room > 0 else b""
-            answer.truncated = True
-            return
-        try:
-            raw += await reader.readexactly(size)
-            await reader.readexactly(2)
-        except asyncio.IncompleteReadError as exc:
-            raw += exc.partial
-            raise _BadResponse("chunked body broke off") from exc
-
-
-def _decode(data: bytes, content_type: str) -> str:
-    found = _CHARSET.search(content_type)
-    if found:
-        try:
-            return data.decode(found.group(1), errors="replace")
-        except LookupError:
-            pass
-    return data.decode("utf-8", errors="replace")
-

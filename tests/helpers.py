@@ -15,7 +15,9 @@ from typing import Any
 
 DEMO_REGISTER = Path(str(files("domainwatch.testnet") / "worlds" / "demo-register.csv"))
 DEMO_ENTRIES = len(DEMO_REGISTER.read_text(encoding="utf-8").strip().splitlines()) - 1
-FAST = ("--timeout", "1", "--retries", "1")
+# The DNS side only: the web and certificate stage has tests of its own (test_web_cli.py,
+# and the demo world's web cases in test_scan_cli.py).
+FAST = ("--timeout", "1", "--retries", "1", "--no-web")
 
 
 def dw(db: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

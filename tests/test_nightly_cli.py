@@ -45,7 +45,7 @@ def db(tmp_path: Path) -> Path:
 def config_file(tmp_path: Path, net: Any, extra: str = IMMEDIATE) -> Path:
     path = tmp_path / f"dw-{net.resolver_address[0]}.toml"
     path.write_text(f'[scan]\nresolvers = ["{net.resolver}"]\ntimeout = 1.0\nretries = 1\n'
-                    + extra)
+                    '[web]\nenabled = false\n' + extra)
     return path
 
 
@@ -75,7 +75,7 @@ def test_two_runs_over_a_changing_world(db: Path, tmp_path: Path, local_internet
     second = run(db, config_file(tmp_path, later_world), "--all")
     assert second.returncode == 13, (second.stdout, second.stderr)
     out = second.stdout
-    assert out.startswith("1 new:")
+    assert out.startswith("1 new:"), out
     assert "dangling.cname" in out and "www.gansu.gov.cn" in out
     assert "1 resolved:" in out and "gsj.jiuquan.gov.cn" in out.split("1 resolved:")[1]
     assert out.count("\n") == 4, "only what changed"

@@ -30,7 +30,8 @@ def scanned(local_internet: Any, tmp_path_factory: pytest.TempPathFactory) -> di
     db = tmp_path_factory.mktemp("scanned") / "dw.db"
     imported = dw(db, "register", "import", str(DEMO_REGISTER))
     assert imported.returncode == 0, imported.stderr
-    result = dw(db, "scan", "--resolver", local_internet.resolver, *FAST)
+    result = dw(db, "scan", "--resolver", local_internet.resolver, "--timeout", "1",
+                "--retries", "1", "--ca-file", str(local_internet.ca_file))
     assert result.returncode == 0, result.stderr
     return {"db": db, "scan": result, "findings": findings(db, "--status", "all")}
 
@@ -51,7 +52,27 @@ def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any])
         "the claimed bucket and the merely 'Not Found' service are not flagged"
     assert set(rules) == {"unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
                           "register.naming", "register.wildcard", "dangling.ns", "dangling.mx",
-                          "dangling.service"}
+                          "dangling.service", *WEB_RULES}
+
+
+WEB_RULES = {"unused.no_web", "unused.placeholder", "hijacked.content", "hijacked.cloaking",
+             "hijacked.redirect", "tls.invalid", "tls.expiring", "tls.weak"}
+
+
+def test_the_web_cases_of_the_demo_world(scanned: dict[str, Any]) -> None:
+    rules = by_rule(scanned["findings"])
+    assert {rule: names for rule, names in rules.items() if rule in WEB_RULES} == {
+        "hijacked.content": {"gsj.jiuquan.gov.cn", "fgw.jiuquan.gov.cn"},
+        "hijacked.cloaking": {"gsj.jiuquan.gov.cn", "www.lanzhou.gov.cn"},
+        "hijacked.redirect": {"jyj.lanzhou.gov.cn"},
+        "unused.placeholder": {"bigtxt.jiuquan.gov.cn", "www.jqtz.com"},
+        "unused.no_web": {"rsj.lanzhou.gov.cn"},
+        "tls.invalid": {"www.tianshui.gov.cn", "lyj.jiuquan.gov.cn"},
+        "tls.expiring": {"www.lanzhou.gov.cn"},
+        "tls.weak": {"lyj.jiuquan.gov.cn"},
+    }, ("Gansu (HTTPS redirect, lottery news), Jiuquan (GBK) and 酒泉.政务 (meta refresh "
+        "to the portal) are clean")
+    assert "hijacked.dns_changed" not in rules
 
 
 def test_an_unclaimed_bucket_is_a_dangling_service(scanned: dict[str, Any]) -> None:

@@ -1,9 +1,15 @@
-"""The local test internet: real Knot DNS and Unbound on loopback, from one scenario."""
+"""The local test internet: real Knot DNS, Unbound and nginx on loopback, from one scenario."""
 
 from pathlib import Path
 
 from domainwatch.testnet.dns import LocalInternet, MissingBinaryError, TestnetError
-from domainwatch.testnet.scenario import Scenario, ScenarioError, load_scenario
+from domainwatch.testnet.scenario import (
+    Scenario,
+    ScenarioError,
+    Site,
+    SiteCertificate,
+    load_scenario,
+)
 from domainwatch.testnet.synthetic import synthetic_register_rows, synthetic_scenario
 
 WORLDS_DIR = Path(__file__).parent / "worlds"
@@ -18,6 +24,8 @@ __all__ = [
     "MissingBinaryError",
     "Scenario",
     "ScenarioError",
+    "Site",
+    "SiteCertificate",
     "TestnetError",
     "load_scenario",
     "synthetic_register_rows",

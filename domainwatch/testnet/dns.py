@@ -4,7 +4,9 @@ Everything listens on one random /24 inside 127.0.0.0/8:
 .1 Unbound, .2 an extra blackhole, .3 nothing (dead address), .4 the WHOIS server (port
 43, when the scenario has [whois]), .10 onwards one
 address per server group (knotd or blackhole), all on port 53. The scenario's web
-sites (``[[site]]``) are served by one nginx on their own addresses, port 80.
+sites (``[[site]]``) are served by one nginx on their own addresses, ports 80 and 443,
+with certificates from the world's own CA (``<workdir>/tls``); sites with a fault
+``behaviour`` (hang, reset, huge) by small Python servers instead.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import functools
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -23,6 +26,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -34,21 +38,27 @@ import dns.rcode
 
 from domainwatch.testnet.blackhole import Blackhole
 from domainwatch.testnet.broken_axfr import BrokenAxfrServer
+from domainwatch.testnet.ca import TLS_DIR, WorldCA
+from domainwatch.testnet.faulty_web import FaultyWebServer
 from domainwatch.testnet.scenario import (
     BROKEN_AXFR,
     ROOT,
     Scenario,
+    Site,
     TsigKey,
     Zone,
+    check_sites,
     fqdn,
     is_subdomain,
 )
 from domainwatch.testnet.web import (
-    HTTP_PORT,
     NGINX_DIR,
     find_nginx,
+    listen_pairs,
     listening,
     nginx_argv,
+    nginx_sites,
+    open_files_needed,
     write_nginx_files,
 )
 from domainwatch.testnet.whois_server import WhoisServer
@@ -107,6 +117,10 @@ class LocalInternet:
         self._lock = threading.Lock()
         self.started_in: float | None = None
         self._whois_server: WhoisServer | None = None
+        self._ca: WorldCA | None = None
+        self._sites: list[Site] = list(scenario.sites)
+        self._nginx: subprocess.Popen[bytes] | None = None
+        self._faulty: list[FaultyWebServer] = []
 
     def __enter__(self) -> LocalInternet:
         self.start()
@@ -158,6 +172,58 @@ class LocalInternet:
             raise TestnetError("the local internet is not running")
         return self._workdir
 
+    @property
+    def ca_file(self) -> Path:
+        """PEM file with the world's root CA only (the ``--ca-file`` of a scan)."""
+        return self._world_ca.ca_file
+
+    @property
+    def other_ca_file(self) -> Path:
+        """PEM file with the unrelated "other test CA" (issuer of swapped certificates)."""
+        return self._world_ca.other_ca_file
+
+    @property
+    def certificate_authority(self) -> WorldCA:
+        """The world's CAs (root, intermediate and other certificates; ``files()``)."""
+        return self._world_ca
+
+    @property
+    def _world_ca(self) -> WorldCA:
+        if self._ca is None:
+            raise TestnetError("the local internet is not running")
+        return self._ca
+
+    @property
+    def sites(self) -> list[Site]:
+        """The web sites served now: the scenario's, or the last ``replace_sites``."""
+        return list(self._sites)
+
+    @property
+    def nginx_pid(self) -> int | None:
+        """Process id of the nginx master, while the world serves sites with nginx."""
+        return self._nginx.pid if self._nginx is not None else None
+
+    def replace_sites(self, sites: Iterable[Site]) -> None:
+        """Serve ``sites`` instead of the current ones: rewrite nginx's configuration (and
+        certificates), reload nginx and return once only the new configuration answers
+        (its old workers are gone); fault servers are restarted. The scenario object is
+        not changed. Raises ScenarioError for invalid sites (nothing changes then)."""
+        wanted = list(sites)
+        check_sites(wanted)
+        nginx = find_nginx() if nginx_sites(wanted) and self._nginx is None else None
+        with self._lock:
+            if self._prefix is None:
+                raise TestnetError("the local internet is not running")
+            self._stop_faulty()
+            self._sites = wanted
+            if nginx is not None:
+                self._start_web(nginx)
+            elif nginx_sites(wanted):
+                self._reload_web()
+            elif self._nginx is not None:
+                self._stop_web()
+            self._start_faulty()
+
     def server_address(self, server_name: str) -> str:
         if self._prefix is None:
             raise TestnetError("the local internet is not running")
@@ -195,7 +261,9 @@ class LocalInternet:
             began = time.monotonic()
             knotd = find_binary("DOMAINWATCH_KNOTD", "knotd")
             unbound = find_binary("DOMAINWATCH_UNBOUND", "unbound")
-            nginx = find_nginx() if self.scenario.sites else None
+            self._sites = list(self.scenario.sites)
+            check_sites(self._sites)
+            nginx = find_nginx() if nginx_sites(self._sites) else None
             _LIVE.add(self)
             try:
                 self._start(knotd, unbound, nginx)
@@ -238,29 +306,129 @@ class LocalInternet:
         conf = self.workdir / "unbound.conf"
         self._spawn("unbound", [unbound, "-d", "-c", str(conf)], self.workdir / "out")
         self._wait_for_resolver()
+        self._ca = WorldCA(self.workdir / TLS_DIR)
         if nginx is not None:
             self._start_web(nginx)
+        self._start_faulty()
 
     def _start_web(self, nginx: str) -> None:
-        """nginx for the scenario's sites; returns once it listens on every site address."""
+        """nginx for the current sites; returns once it listens on every address and port."""
         directory = self.workdir / NGINX_DIR
-        write_nginx_files(self.scenario.sites, directory)
+        argv = self._nginx_limits() + nginx_argv(nginx, directory)
+        write_nginx_files(self._sites, directory, self._world_ca.files)
         pid_file = directory / "nginx.pid"
         pid_file.unlink(missing_ok=True)
-        self._spawn("nginx", nginx_argv(nginx, directory), directory / "out")
-        addresses = list(dict.fromkeys(site.address for site in self.scenario.sites))
-        deadline = time.monotonic() + 10
-        while True:
+        self._spawn("nginx", argv, directory / "out")
+        self._nginx = self._processes[-1][1]
+        deadline = time.monotonic() + 10 + len(self._sites) / 500
+        # nginx writes its pid file once its listening sockets are open; its workers
+        # must exist too, or a reload right away could take them for the new ones.
+        while not (pid_file.exists() and _children(self._nginx.pid)):
             self._check_alive()
-            # nginx writes its pid file once its listening sockets are open.
-            if pid_file.exists() and all(listening(address) for address in addresses):
+            if time.monotonic() > deadline:
+                raise TestnetError(f"nginx did not start in time; log:\n"
+                                   f"{self._log_tail(directory)}")
+            time.sleep(0.02)
+        self._wait_for_web(deadline)
+
+    def _nginx_limits(self) -> list[str]:
+        """A ``prlimit`` prefix raising nginx's open-file limit when it needs more."""
+        needed = open_files_needed(self._sites)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and needed > hard:
+            raise TestnetError(
+                f"nginx would need {needed} open files for {len(listen_pairs(self._sites))} "
+                f"listening addresses and ports, over this machine's limit of {hard}: "
+                "put more sites on each address"
+            )
+        if needed <= soft:
+            return []
+        prlimit = shutil.which("prlimit")
+        if prlimit is None:
+            raise TestnetError("prlimit not found: install it with `apt-get install "
+                               "util-linux` (Debian package util-linux)")
+        limit = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+        return [prlimit, f"--nofile={limit}:{limit}", "--"]
+
+    def _wait_for_web(self, deadline: float) -> None:
+        pending = listen_pairs(self._sites)
+        directory = self.workdir / NGINX_DIR
+        while pending:
+            self._check_alive()
+            pending = [(address, port) for address, port in pending
+                       if not listening(address, port)]
+            if not pending:
                 return
             if time.monotonic() > deadline:
+                missing = ", ".join(f"{address}:{port}" for address, port in pending[:10])
                 raise TestnetError(
-                    f"nginx did not listen on {', '.join(addresses)} port {HTTP_PORT} in "
-                    f"time; log:\n{self._log_tail(directory)}"
+                    f"nginx did not listen on {missing} in time; "
+                    f"log:\n{self._log_tail(directory)}"
                 )
             time.sleep(0.02)
+
+    def _reload_web(self) -> None:
+        """New configuration, SIGHUP, and wait until nginx's old workers are all gone."""
+        assert self._nginx is not None
+        directory = self.workdir / NGINX_DIR
+        self._nginx_limits()  # the same open-file check as at start
+        write_nginx_files(self._sites, directory, self._world_ca.files)
+        master = self._nginx.pid
+        old_workers = _children(master)
+        log = directory / "out"
+        offset = log.stat().st_size
+        os.kill(master, signal.SIGHUP)
+        deadline = time.monotonic() + 10 + len(self._sites) / 500
+        while True:
+            self._check_alive()
+            with log.open("rb") as handle:
+                handle.seek(offset)
+                news = handle.read().decode("utf-8", errors="replace")
+            if "[emerg]" in news:
+                errors = [line for line in news.splitlines() if "[emerg]" in line]
+                raise TestnetError(f"nginx rejected the new configuration: {errors[-1]}")
+            workers = _children(master)
+            if workers and not workers & old_workers:
+                break
+            if time.monotonic() > deadline:
+                raise TestnetError(f"nginx did not reload in time; log:\n"
+                                   f"{self._log_tail(directory)}")
+            time.sleep(0.01)
+        self._wait_for_web(deadline)
+
+    def _stop_web(self) -> None:
+        process, self._nginx = self._nginx, None
+        if process is None:
+            return
+        self._processes = [entry for entry in self._processes if entry[1] is not process]
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=_STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+
+    def _start_faulty(self) -> None:
+        for site in self._sites:
+            if not site.faulty:
+                continue
+            files = None
+            if site.behaviour == "huge" and site.https:
+                issued = self._world_ca.files(site.names, site.certificate)
+                files = (issued.chain, issued.key)
+            try:
+                server = FaultyWebServer(site, files).start()
+            except OSError as exc:
+                raise TestnetError(
+                    f"cannot serve site {site.names[0]} ({site.behaviour}) on "
+                    f"{site.address}: {exc}"
+                ) from exc
+            self._faulty.append(server)
+
+    def _stop_faulty(self) -> None:
+        servers, self._faulty = self._faulty, []
+        for server in servers:
+            server.stop()
 
     def _make_workdir(self) -> Path:
         if self._requested_workdir is None:
@@ -311,9 +479,12 @@ class LocalInternet:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
+        self._nginx = None
+        self._stop_faulty()
         for hole in self._blackholes:
             hole.stop()
         self._blackholes = []
+        self._ca = None
         if self._whois_server is not None:
             self._whois_server.stop()
             self._whois_server = None
@@ -681,6 +852,22 @@ def _can_bind(ip: str) -> bool:
             except OSError:
                 return False
     return True
+
+
+def _children(pid: int) -> set[int]:
+    """Process ids whose parent is ``pid`` (nginx's workers, for its master)."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and fields[1] == str(pid) and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import functools
 import ipaddress
 import re
 import tomllib
@@ -48,11 +49,24 @@ _WORLD_KEYS = {"description", "register", "names"}
 _SERVER_KEYS = {"behaviour"}
 _ZONE_KEYS = {"origin", "server", "ns", "serve", "records", "ttl", "transfer"}
 _TSIG_KEYS = {"name", "algorithm", "secret"}
-_SITE_KEYS = {"address", "names", "status", "body", "body_file", "content_type", "headers"}
+_SITE_KEYS = {
+    "address", "names", "status", "body", "body_file", "content_type", "headers", "http",
+    "https", "certificate", "tls", "crawler_body", "referer_status", "referer_location",
+    "referer_body", "behaviour", "size", "charset",
+}
+_CERTIFICATE_KEYS = {"issuer", "key", "expired", "names", "days"}
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#%&'*+.^_`|~-]+$")
 _LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
 REDIRECTS = (301, 302, 303, 307, 308)
+HTTP_PORT = 80
+HTTPS_PORT = 443
+SITE_BEHAVIOURS = ("normal", "hang", "reset", "huge")
+FAULTY_BEHAVIOURS = ("hang", "reset", "huge")
+TLS_PROFILES = ("modern", "legacy")
+CERTIFICATE_ISSUERS = ("local", "other", "self-signed")
+DEFAULT_HUGE_SIZE = 50_000_000
+MAX_CERTIFICATE_DAYS = 3650
 
 
 class ScenarioError(ValueError):
@@ -90,9 +104,39 @@ class TsigKey:
 
 
 @dataclass(frozen=True)
+class SiteCertificate:
+    """How a site's HTTPS certificate is made (the ``certificate`` table of a site).
+
+    ``issuer``: "local" (the world's CA, through its intermediate), "other" (the unrelated
+    "other test CA") or "self-signed". ``key``: "" for the world's shared leaf key, or a
+    label: sites with the same label share a key, a new label is a new key. ``expired``:
+    not_after is in the past. ``names``: the SANs (CN = the first) instead of the site's
+    names. ``days``: expires that many days from now instead of in a year.
+    """
+
+    issuer: str = "local"
+    key: str = ""
+    expired: bool = False
+    names: tuple[str, ...] = ()
+    days: int | None = None
+
+
+@dataclass(frozen=True)
 class Site:
-    """A web site served by the world's nginx on ``address`` port 80 for ``names``
-    (ASCII, lower case): every path answers ``status`` with ``body``."""
+    """A web site on ``address`` for ``names`` (ASCII, lower case): every path answers
+    ``status`` with ``body``, over HTTP on port 80 (``http``) and HTTPS on 443 (``https``).
+
+    All fields have defaults after ``names``, so ``dataclasses.replace`` changes any of
+    them (validated again by ``LocalInternet.replace_sites``). ``body_parts`` is a
+    programmatic alternative to ``body`` for big synthetic worlds: the body is their
+    concatenation, and parts shared by several sites are written once into nginx's
+    configuration. ``crawler_body`` is served (200) to search-engine crawlers (by
+    User-Agent); ``referer_*`` to visitors coming from a search engine (by Referer).
+    ``behaviour`` other than "normal" is served by a small Python server instead of
+    nginx: "hang" (accepts, never answers), "reset" (accepts, reads, resets) or "huge"
+    (200 with a generated body of ``size`` bytes). ``charset`` is the encoding the body is
+    served in (``gbk`` for the many government sites still in GBK).
+    """
 
     address: str
     names: tuple[str, ...]
@@ -100,6 +144,41 @@ class Site:
     body: str = ""
     content_type: str = DEFAULT_CONTENT_TYPE
     headers: tuple[tuple[str, str], ...] = ()
+    http: bool = True
+    https: bool = True
+    certificate: SiteCertificate = SiteCertificate()
+    tls: str = "modern"
+    crawler_body: str | None = None
+    referer_status: int | None = None
+    referer_location: str | None = None
+    referer_body: str | None = None
+    behaviour: str = "normal"
+    size: int = DEFAULT_HUGE_SIZE
+    body_parts: tuple[str, ...] = ()
+    charset: str = "utf-8"
+
+    @property
+    def full_body(self) -> str:
+        """The body as served: ``body``, or the concatenation of ``body_parts``."""
+        return self.body or "".join(self.body_parts)
+
+    @property
+    def faulty(self) -> bool:
+        """Served by the Python fault server rather than nginx."""
+        return self.behaviour in FAULTY_BEHAVIOURS
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        return ((HTTP_PORT,) if self.http else ()) + ((HTTPS_PORT,) if self.https else ())
+
+    @property
+    def referer_answer(self) -> tuple[int, str | None, str] | None:
+        """(status, location, body) for visitors from a search engine, if cloaked."""
+        if (self.referer_status, self.referer_location, self.referer_body) == (None,) * 3:
+            return None
+        default = 302 if self.referer_location is not None else 200
+        status = default if self.referer_status is None else self.referer_status
+        return status, self.referer_location, self.referer_body or ""
 
 
 @dataclass
@@ -368,7 +447,7 @@ def _sites_from_tables(tables: object, base_dir: Path) -> list[Site]:
     if not isinstance(tables, list):
         raise ScenarioError("[[site]] must be an array of tables")
     sites = [_site_from_table(index, table, base_dir) for index, table in enumerate(tables)]
-    _check_sites(sites)
+    check_sites(sites)
     return sites
 
 
@@ -390,9 +469,6 @@ def _site_from_table(index: int, table: object, base_dir: Path) -> Site:
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: {exc}") from exc
     where = f"site {ascii_names[0]}"
-    status = table.get("status", 200)
-    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
-        raise ScenarioError(f"{where}: status must be an HTTP status from 200 to 599")
     if "body" in table and "body_file" in table:
         raise ScenarioError(f"{where}: give body or body_file, not both")
     body = table.get("body", "")
@@ -404,27 +480,97 @@ def _site_from_table(index: int, table: object, base_dir: Path) -> Site:
             body = path.read_text(encoding="utf-8")
         except (OSError, UnicodeError) as exc:
             raise ScenarioError(f"{where}: cannot read body_file {path}: {exc}") from exc
-    if not isinstance(body, str):
-        raise ScenarioError(f"{where}: body must be a string")
-    content_type = table.get("content_type", DEFAULT_CONTENT_TYPE)
     headers = table.get("headers", {})
     if not isinstance(headers, dict):
         raise ScenarioError(f"{where}: headers must be a table of name = value")
-    for key, value in [("content_type", content_type), *headers.items()]:
-        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
-            raise ScenarioError(f"{where}: {key} must be a one-line string")
-    for key in headers:
-        if not _HEADER_NAME.match(key) or key.lower() in ("content-type", "content-length"):
-            raise ScenarioError(f"{where}: {key!r} cannot be a header here (use content_type)")
-    if 300 <= status < 400 and (status not in REDIRECTS
-                                or not any(key.lower() == "location" for key in headers)):
-        raise ScenarioError(f"{where}: a 3xx status must be one of {REDIRECTS} with a "
-                            "Location header")
-    return Site(_site_address(address, where), ascii_names, status, body, content_type,
-                tuple((str(key), str(value)) for key, value in headers.items()))
+    behaviour = table.get("behaviour", "normal")
+    if "size" in table and behaviour != "huge":
+        raise ScenarioError(f'{where}: size goes only with behaviour = "huge"')
+    for key in ("status", "referer_status", "size"):
+        value = table.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ScenarioError(f"{where}: {key} must be an integer")
+    for key in ("http", "https"):
+        if not isinstance(table.get(key, True), bool):
+            raise ScenarioError(f"{where}: {key} must be true or false")
+    for key in ("tls", "behaviour", "content_type", "crawler_body", "referer_location",
+                "referer_body", "charset"):
+        if key in table and not isinstance(table[key], str):
+            raise ScenarioError(f"{where}: {key} must be a string")
+    if not isinstance(body, str):
+        raise ScenarioError(f"{where}: body must be a string")
+    site = Site(
+        address=_site_address(address, where),
+        names=ascii_names,
+        status=table.get("status", 200),
+        body=body,
+        content_type=table.get("content_type", DEFAULT_CONTENT_TYPE),
+        headers=tuple((str(key), value) for key, value in headers.items()),
+        http=table.get("http", True),
+        https=table.get("https", True),
+        certificate=_certificate_from_table(table.get("certificate", {}), where),
+        tls=table.get("tls", "modern"),
+        crawler_body=table.get("crawler_body"),
+        referer_status=table.get("referer_status"),
+        referer_location=table.get("referer_location"),
+        referer_body=table.get("referer_body"),
+        behaviour=behaviour,
+        size=table.get("size", DEFAULT_HUGE_SIZE),
+        charset=table.get("charset", "utf-8"),
+    )
+    try:
+        site.full_body.encode(site.charset)
+    except LookupError:
+        raise ScenarioError(f"{where}: charset {site.charset!r} is not an encoding") from None
+    except UnicodeEncodeError as exc:
+        raise ScenarioError(f"{where}: the body cannot be written in {site.charset}: "
+                            f"{exc.reason}") from None
+    check_site(site)
+    return site
+
+
+def _certificate_from_table(table: object, where: str) -> SiteCertificate:
+    where = f"{where}: certificate"
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where} must be a table")
+    _check_keys(table, _CERTIFICATE_KEYS, where)
+    names = table.get("names", [])
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ScenarioError(f"{where}: names must be a list of host names")
+    if "names" in table and not names:
+        raise ScenarioError(f"{where}: names must not be empty")
+    try:
+        ascii_names = tuple(dict.fromkeys(_certificate_name(name) for name in names))
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from exc
+    kinds = (("issuer", str, "a string"), ("key", str, "a string"),
+             ("expired", bool, "true or false"), ("days", int, "an integer"))
+    for key, kind, what in kinds:
+        value = table.get(key)
+        if value is not None and (not isinstance(value, kind)
+                                  or (kind is int and isinstance(value, bool))):
+            raise ScenarioError(f"{where}: {key} must be {what}")
+    return SiteCertificate(
+        issuer=table.get("issuer", "local"),
+        key=table.get("key", ""),
+        expired=table.get("expired", False),
+        names=ascii_names,
+        days=table.get("days"),
+    )
+
+
+def _certificate_name(name: str) -> str:
+    """A SAN in ASCII; a leading ``*.`` (wildcard) is kept."""
+    if name.startswith("*."):
+        return "*." + to_ascii(name[2:])
+    return to_ascii(name)
 
 
 def _site_address(text: str, where: str) -> str:
+    if not isinstance(text, str):
+        raise ScenarioError(f"{where}: address must be a string")
     try:
         address = ipaddress.ip_address(text.strip())
     except ValueError:
@@ -434,13 +580,140 @@ def _site_address(text: str, where: str) -> str:
     return str(address)
 
 
-def _check_sites(sites: list[Site]) -> None:
-    served: dict[tuple[str, str], Site] = {}
+def check_site(site: Site) -> None:
+    """Validate one site (from TOML or built in code); ScenarioError says what is wrong."""
+    names = site.names
+    if not isinstance(names, tuple) or not names or not all(isinstance(n, str) for n in names):
+        raise ScenarioError(f"site {names!r}: names must be a non-empty tuple of host names")
+    where = f"site {names[0]}"
+    for name in names:
+        if not _is_ascii_name(name):
+            raise ScenarioError(f"{where}: name {name!r} must be ASCII, lower case, without "
+                                "final dot (see scenario.to_ascii)")
+    _site_address(site.address, where)
+    _check_status(site.status, "status", where)
+    for key, value in [("content_type", site.content_type), *site.headers]:
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise ScenarioError(f"{where}: {key} must be a one-line string")
+    for key, _ in site.headers:
+        if not _HEADER_NAME.match(key) or key.lower() in ("content-type", "content-length"):
+            raise ScenarioError(f"{where}: {key!r} cannot be a header here (use content_type)")
+    if 300 <= site.status < 400 and (site.status not in REDIRECTS or not any(
+            key.lower() == "location" for key, _ in site.headers)):
+        raise ScenarioError(f"{where}: a 3xx status must be one of {REDIRECTS} with a "
+                            "Location header")
+    if not isinstance(site.body, str) or not all(isinstance(p, str) for p in site.body_parts):
+        raise ScenarioError(f"{where}: body and body_parts must be text")
+    if site.body and site.body_parts:
+        raise ScenarioError(f"{where}: give body or body_parts, not both")
+    if not (site.http or site.https):
+        raise ScenarioError(f"{where}: http = false and https = false: it serves nothing")
+    if site.tls not in TLS_PROFILES:
+        raise ScenarioError(f"{where}: tls {site.tls!r} is not one of {TLS_PROFILES}")
+    if site.tls == "legacy" and not site.https:
+        raise ScenarioError(f'{where}: tls = "legacy" needs https')
+    _check_certificate(site.certificate, where)
+    for key in ("crawler_body", "referer_location", "referer_body"):
+        value = getattr(site, key)
+        if value is not None and not isinstance(value, str):
+            raise ScenarioError(f"{where}: {key} must be a string")
+    if site.referer_location is not None and any(c in site.referer_location for c in "\r\n\0"):
+        raise ScenarioError(f"{where}: referer_location must be a one-line string")
+    answer = site.referer_answer
+    if answer is not None:
+        status, location, _ = answer
+        _check_status(status, "referer_status", where)
+        redirect = 300 <= status < 400
+        if redirect and (status not in REDIRECTS or location is None):
+            raise ScenarioError(f"{where}: a 3xx referer_status must be one of {REDIRECTS} "
+                                "with a referer_location")
+        if redirect and site.referer_body is not None:
+            raise ScenarioError(f"{where}: referer_body cannot go with a redirect")
+        if not redirect and location is not None:
+            raise ScenarioError(f"{where}: referer_location needs a 3xx referer_status")
+    if site.behaviour not in SITE_BEHAVIOURS:
+        raise ScenarioError(
+            f"{where}: behaviour {site.behaviour!r} is not one of {SITE_BEHAVIOURS}"
+        )
+    if site.faulty:
+        cloaked = site.crawler_body is not None or answer is not None
+        if cloaked or site.body or site.body_parts or site.tls != "modern":
+            raise ScenarioError(
+                f"{where}: a {site.behaviour!r} site has no body, cloaking or tls profile "
+                "(it is not served by nginx)"
+            )
+    if not isinstance(site.size, int) or isinstance(site.size, bool) or site.size < 0:
+        raise ScenarioError(f"{where}: size must be a non-negative number of bytes")
+
+
+def _check_status(status: object, key: str, where: str) -> None:
+    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
+        raise ScenarioError(f"{where}: {key} must be an HTTP status from 200 to 599")
+
+
+def _check_certificate(spec: SiteCertificate, where: str) -> None:
+    where = f"{where}: certificate"
+    if not isinstance(spec, SiteCertificate):
+        raise ScenarioError(f"{where} must be a SiteCertificate")
+    if spec.issuer not in CERTIFICATE_ISSUERS:
+        raise ScenarioError(
+            f"{where}: issuer {spec.issuer!r} is not one of {CERTIFICATE_ISSUERS}"
+        )
+    if not isinstance(spec.key, str) or len(spec.key) > 64:
+        raise ScenarioError(f"{where}: key must be a label of at most 64 characters")
+    if not isinstance(spec.expired, bool):
+        raise ScenarioError(f"{where}: expired must be true or false")
+    if spec.days is not None:
+        if (not isinstance(spec.days, int) or isinstance(spec.days, bool)
+                or not 0 <= spec.days <= MAX_CERTIFICATE_DAYS):
+            raise ScenarioError(f"{where}: days must be from 0 to {MAX_CERTIFICATE_DAYS}")
+        if spec.expired:
+            raise ScenarioError(f"{where}: give expired or days, not both")
+    if not isinstance(spec.names, tuple) or not all(
+            isinstance(n, str) and _is_ascii_name(n, wildcard=True) for n in spec.names):
+        raise ScenarioError(f"{where}: names must be a tuple of ASCII host names")
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_ascii_name(name: str, wildcard: bool = False) -> bool:
+    """Whether ``name`` is already what ``to_ascii`` makes of it (a host name, not ".")."""
+    try:
+        return name != ROOT and name == (_certificate_name(name) if wildcard else to_ascii(name))
+    except ScenarioError:
+        return False
+
+
+def check_sites(sites: list[Site]) -> None:
+    """Validate every site and how they share addresses and ports."""
+    served: dict[tuple[str, int, str], Site] = {}
+    by_address: dict[str, list[Site]] = {}
     for site in sites:
-        for name in site.names:
-            if (site.address, name) in served:
-                raise ScenarioError(f"site {name} is defined twice on {site.address}")
-            served[(site.address, name)] = site
+        if not isinstance(site, Site):
+            raise ScenarioError(f"sites must be Site objects, not {type(site).__name__}")
+        check_site(site)
+        by_address.setdefault(site.address, []).append(site)
+        for port in site.ports:
+            for name in site.names:
+                if (site.address, port, name) in served:
+                    raise ScenarioError(
+                        f"site {name} is defined twice on {site.address} port {port}"
+                    )
+                served[(site.address, port, name)] = site
+    for address, group in by_address.items():
+        faulty = [site for site in group if site.faulty]
+        if faulty and len(group) > 1:
+            other = next(site for site in group if site is not faulty[0])
+            raise ScenarioError(
+                f"site {faulty[0].names[0]}: a {faulty[0].behaviour!r} site needs an address "
+                f"of its own, but {address} also serves site {other.names[0]}"
+            )
+        profiles = {site.tls for site in group if site.https}
+        if len(profiles) > 1:
+            raise ScenarioError(
+                f"sites on {address} port {HTTPS_PORT} mix tls profiles {sorted(profiles)}: "
+                "the TLS version is agreed before the name is known, so give legacy sites "
+                "an address of their own"
+            )
 
 
 def validate(scenario: Scenario) -> None:
@@ -482,6 +755,7 @@ def validate(scenario: Scenario) -> None:
             )
     if ROOT not in origins:
         raise ScenarioError('scenario has no root zone (origin = ".")')
+    check_sites(scenario.sites)
 
 
 def _nearest_parent(origin: str, origins: set[str]) -> str | None:

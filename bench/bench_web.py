@@ -1,0 +1,102 @@
+"""Benchmark the web and certificate stage: HTTP + HTTPS + certificate + page checks.
+
+Builds a synthetic local test internet of N names with a web site for every name that
+resolves (nginx, HTTP and HTTPS, certificates from the world's CA, 20–40 KB Chinese portal
+pages), imports a register of them and times, through the real CLI:
+
+1. a DNS-only scan (``--no-web``, cold resolver cache);
+2. the same again (warm: the DNS part of every later scan);
+3. a whole scan with the web stage (``--ca-file`` the world's CA): every site fetched over
+   HTTP and HTTPS, the certificate judged, the page read and checked, the crawler and
+   search-referer fetches made, observations and baselines written;
+4. that whole scan once more (the nightly case: nothing changed).
+
+The web stage's rate is the sites fetched divided by (3) minus (2). Loopback only; every
+server is stopped at the end.
+
+    python bench/bench_web.py --names 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench_scan import count, machine, timed_cli, write_register
+
+from domainwatch.probes.http import LOOPBACK_ONLY_VARIABLE
+from domainwatch.testnet import LocalInternet, synthetic_scenario
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def bench(n: int) -> dict[str, Any]:
+    # The synthetic world's AAAA records are documentation addresses: connect to none.
+    os.environ[LOOPBACK_ONLY_VARIABLE] = "1"
+    scenario = synthetic_scenario(n, web=True)
+    names = list(scenario.names)
+    with tempfile.TemporaryDirectory(prefix="dw-bench-web-") as tmp, \
+            LocalInternet(scenario) as net:
+        work = Path(tmp)
+        register = work / "register.csv"
+        write_register(names, register)
+        db = work / "dw.db"
+        timed_cli(db, "register", "import", str(register))
+        dns = ("scan", "--resolver", net.resolver, "--timeout", "2", "--retries", "2")
+        cold_s, _, _ = timed_cli(db, *dns, "--no-web")
+        warm_s, _, _ = timed_cli(db, *dns, "--no-web")
+        web = (*dns, "--ca-file", str(net.ca_file))
+        first_s, first_mib, first_out = timed_cli(db, *web)
+        sites = count(db, "SELECT count(DISTINCT name) FROM observations WHERE probe = 'web'")
+        answered = count(db, "SELECT count(*) FROM observations WHERE probe = 'web' AND "
+                             "json_extract(data, '$.status') IS NOT NULL")
+        second_s, second_mib, _ = timed_cli(db, *web)
+        web_findings = count(db, "SELECT count(*) FROM findings WHERE rule LIKE 'hijacked.%' "
+                                 "OR rule LIKE 'tls.%' OR rule IN ('unused.no_web', "
+                                 "'unused.placeholder', 'unused.stale')")
+        size_mib = db.stat().st_size / 2**20
+    stage_first = first_s - warm_s
+    stage_second = second_s - warm_s
+    return {
+        "names": len(names),
+        "sites": len(scenario.sites),
+        "names_probed_on_the_web": sites,
+        "pages_read": answered,
+        "dns_scan_cold_seconds": round(cold_s, 2),
+        "dns_scan_warm_seconds": round(warm_s, 2),
+        "whole_scan_first_seconds": round(first_s, 2),
+        "web_stage_first_seconds": round(stage_first, 2),
+        "web_stage_first_names_per_second": round(sites / stage_first),
+        "whole_scan_first_peak_rss_mib": round(first_mib),
+        "whole_scan_second_seconds": round(second_s, 2),
+        "web_stage_second_names_per_second": round(sites / stage_second),
+        "whole_scan_second_peak_rss_mib": round(second_mib),
+        "web_findings": web_findings,
+        "database_mib": round(size_mib, 1),
+        "first_scan_summary": first_out.strip().splitlines()[:3],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--names", type=int, action="append", help="world size (repeatable)")
+    options = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    for n in options.names or [10_000]:
+        result = {"machine": machine(), **bench(n)}
+        (RESULTS / f"web-{n}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        print(f"\nweb stage, {result['names']} names ({result['machine']['cpu']}, "
+              f"{result['machine']['cores']} cores)")
+        for key, value in result.items():
+            if key not in ("machine", "first_scan_summary"):
+                print(f"  {key:<36}{value}")
+        for line in result["first_scan_summary"]:
+            print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()

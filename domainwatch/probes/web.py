@@ -1,0 +1,441 @@
+"""The web probe: what ``http://NAME/`` and ``https://NAME/`` answer, hop by hop.
+
+Each scheme is visited from ``/`` at the addresses domainwatch resolved itself, following
+HTTP redirects, meta refreshes and (on pages that are little more than a redirect) script
+redirects, up to a limit; every hop is recorded with its status, target, address and, for
+HTTPS, the certificate it presented. A redirect to another host is resolved through the
+scan's own resolver, never the system's. The page the visit lands on is read
+(:mod:`domainwatch.probes.page`) and every HTTPS hop's certificate judged
+(:mod:`domainwatch.probes.tls`). Then, for cloaking, the landing page is fetched again as
+each configured search-engine crawler and with a search-engine Referer.
+
+Many names are probed at once (``concurrency``), with at most ``per_address`` exchanges in
+flight to any one address, so a shared hosting server is not hammered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+from domainwatch.probes.http import HttpAnswer, fetch, host_name
+from domainwatch.probes.page import Page, parse_page, sketch, text_hash
+from domainwatch.probes.tls import TrustStore, Verdict, judge_chain
+
+DEFAULT_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                      "(KHTML, like Gecko) Chrome/130.0 Safari/537.36 domainwatch")
+DEFAULT_CRAWLERS = {
+    "Baiduspider": "Mozilla/5.0 (compatible; Baiduspider/2.0; "
+                   "+http://www.baidu.com/search/spider.html)",
+}
+DEFAULT_SEARCH_REFERER = "https://www.baidu.com/s?wd={name}"
+MAX_BODY_EVIDENCE = 4096
+MAX_HTML_MATCHED = 65_536
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+SCRIPT_REDIRECT_MAX_TEXT = 200
+# A meta refresh later than this is a page that reloads itself, not a redirect.
+META_REFRESH_MAX_DELAY = 60.0
+EVIDENCE_HEADERS = ("server", "content-type", "content-length", "location", "set-cookie",
+                    "x-powered-by", "via", "refresh", "last-modified", "date")
+
+Resolve = Callable[[str], Awaitable[list[str]]]
+
+
+@dataclass
+class WebSettings:
+    """How the web stage fetches."""
+
+    timeout: float = 10.0
+    max_bytes: int = 2_000_000
+    max_redirects: int = 10
+    concurrency: int = 256
+    per_address: int = 8
+    user_agent: str = DEFAULT_USER_AGENT
+    crawlers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CRAWLERS))
+    search_referer: str = DEFAULT_SEARCH_REFERER
+    cloaking: bool = True
+    trust: TrustStore | None = None
+
+
+@dataclass
+class Hop:
+    """One step of a visit: the request made and what came back."""
+
+    url: str
+    kind: str  # "start", "http", "meta", "script"
+    address: str | None = None
+    status: int | None = None
+    location: str | None = None
+    error: str | None = None
+    phase: str | None = None
+    tls_version: str | None = None
+    certificate: str | None = None  # SHA-256 of the leaf
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+@dataclass
+class Landing:
+    """The page a visit ended on, read."""
+
+    url: str
+    address: str
+    status: int | None
+    headers: dict[str, str]
+    size: int
+    truncated: bool
+    encoding: str
+    page: Page
+    body_start: str
+    requested_at: str
+    request_headers: dict[str, str]
+    html: str = ""
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+
+@dataclass
+class Visit:
+    """One scheme's visit: its hops, where it landed, the certificates of its HTTPS hops."""
+
+    scheme: str
+    hops: list[Hop] = field(default_factory=list)
+    landing: Landing | None = None
+    certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    @property
+    def answered(self) -> bool:
+        """Whether any HTTP answer came back at all (an error page counts)."""
+        return any(hop.status is not None for hop in self.hops)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the first hop got no answer, if it did not."""
+        first = self.hops[0] if self.hops else None
+        if first is None or first.status is not None:
+            return None
+        return first.error
+
+    def redirect_hops(self) -> list[Hop]:
+        return [hop for hop in self.hops if hop.kind != "start"]
+
+
+@dataclass
+class CloakFetch:
+    """The landing page fetched as a crawler or with a search-engine Referer."""
+
+    label: str
+    request_headers: dict[str, str]
+    status: int | None
+    location: str | None
+    error: str | None
+    page: Page | None
+    body_start: str
+
+
+@dataclass
+class WebObservation:
+    """What the web probe saw of one name."""
+
+    name: str
+    addresses: list[str]
+    visits: dict[str, Visit]
+    cloaks: list[CloakFetch] = field(default_factory=list)
+    at: str = ""
+
+    def landing(self) -> Landing | None:
+        """The page a visitor gets: HTTPS when it answers with a page, else HTTP."""
+        https, http = self.visits.get("https"), self.visits.get("http")
+        for visit in (https, http):
+            if visit is not None and visit.landing is not None and visit.landing.status \
+                    and visit.landing.status < 400:
+                return visit.landing
+        for visit in (https, http):
+            if visit is not None and visit.landing is not None:
+                return visit.landing
+        return None
+
+    def answered(self) -> bool:
+        return any(visit.answered for visit in self.visits.values())
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The comparable summary: what changes when the site changes."""
+        landing = self.landing()
+        certificate = self.leaf_certificate()
+        return {
+            "answered": {scheme: visit.answered for scheme, visit in self.visits.items()},
+            "final_url": landing.url if landing else None,
+            "status": landing.status if landing else None,
+            "title": landing.page.title if landing else None,
+            "text_hash": text_hash(landing.page.text) if landing else None,
+            "redirects": sorted({hop.url for visit in self.visits.values()
+                                 for hop in visit.redirect_hops()}),
+            "certificate": {"spki_sha256": certificate["spki_sha256"],
+                            "issuer": certificate["issuer"]} if certificate else None,
+        }
+
+    def leaf_certificate(self) -> dict[str, Any] | None:
+        """The certificate the name's own HTTPS endpoint presented (the first hop's)."""
+        visit = self.visits.get("https")
+        if visit is None or not visit.hops or visit.hops[0].certificate is None:
+            return None
+        return visit.certificates.get(visit.hops[0].certificate)
+
+    def data(self) -> dict[str, Any]:
+        """Everything worth keeping, JSON-serialisable (stored with the observation)."""
+        landing = self.landing()
+        result: dict[str, Any] = {
+            **self.fingerprint(),
+            "addresses": self.addresses,
+            "visits": {scheme: {"hops": [hop.as_dict() for hop in visit.hops],
+                                "failure": visit.failure}
+                       for scheme, visit in self.visits.items()},
+            "certificates": {sha: certificate for visit in self.visits.values()
+                             for sha, certificate in visit.certificates.items()},
+        }
+        if landing is not None:
+            page = landing.page
+            result.update({
+                "server": landing.headers.get("server", ""),
+                "size": landing.size,
+                "truncated": landing.truncated,
+                "encoding": landing.encoding,
+                "sketch": sketch(page.text),
+                "text_length": len(page.text),
+                "links": _outbound(page, landing.host),
+                "resources": page.resources,
+                "hidden": [block.as_dict() for block in page.hidden],
+            })
+        return result
+
+
+def _outbound(page: Page, host: str) -> list[dict[str, Any]]:
+    """The hosts other than the page's own that it links to, each with its first link
+    text and how many links point there (the links checks use them)."""
+    hosts: dict[str, dict[str, Any]] = {}
+    for link in page.links:
+        if link.host == host:
+            continue
+        entry = hosts.setdefault(link.host, {"host": link.host, "text": link.text,
+                                             "url": link.url, "count": 0,
+                                             "hidden": link.hidden})
+        entry["count"] += 1
+        entry["hidden"] = entry["hidden"] and link.hidden
+        if not entry["text"] and link.text:
+            entry["text"] = link.text
+    return sorted(hosts.values(), key=lambda item: item["host"])
+
+
+class WebProbe:
+    """Visits names over HTTP and HTTPS; ``resolve`` answers other hosts' addresses."""
+
+    def __init__(self, settings: WebSettings, resolve: Resolve) -> None:
+        self.settings = settings
+        self.resolve = resolve
+        self.trust = settings.trust if settings.trust is not None else TrustStore()
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    async def probe_many(self, targets: Iterable[tuple[str, list[str]]]
+                         ) -> AsyncIterator[WebObservation]:
+        """Probe ``(name, addresses)`` pairs, yielding observations as they complete."""
+        queue = list(targets)
+        pending: set[asyncio.Task[WebObservation]] = set()
+        index = 0
+        try:
+            while index < len(queue) or pending:
+                while index < len(queue) and len(pending) < self.settings.concurrency:
+                    name, addresses = queue[index]
+                    pending.add(asyncio.ensure_future(self.probe(name, addresses)))
+                    index += 1
+                done, pending = await asyncio.wait(pending,
+                                                   return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        finally:
+            for task in pending:
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def probe(self, name: str, addresses: list[str]) -> WebObservation:
+        at = _now()
+        host = host_name(name)
+        http, https = await asyncio.gather(self._visit(host, "http", addresses),
+                                           self._visit(host, "https", addresses))
+        observation = WebObservation(name=host, addresses=list(addresses),
+                                     visits={"http": http, "https": https}, at=at)
+        landing = observation.landing()
+        if self.settings.cloaking and landing is not None and landing.status is not None:
+            observation.cloaks = list(await asyncio.gather(
+                *(self._cloak(landing, label, headers)
+                  for label, headers in self._cloak_requests(host))))
+        return observation
+
+    def _cloak_requests(self, host: str) -> list[tuple[str, dict[str, str]]]:
+        requests = [(f"crawler {label}", {"User-Agent": agent})
+                    for label, agent in self.settings.crawlers.items()]
+        if self.settings.search_referer:
+            referer = self.settings.search_referer.replace("{name}", host)
+            requests.append(("search referer", {"User-Agent": self.settings.user_agent,
+                                                "Referer": referer}))
+        return requests
+
+    async def _visit(self, host: str, scheme: str, addresses: list[str]) -> Visit:
+        visit = Visit(scheme=scheme)
+        url = f"{scheme}://{host}/"
+        kind = "start"
+        seen: set[str] = set()
+        known = {host: list(addresses)}
+        for _ in range(self.settings.max_redirects + 1):
+            if url in seen:
+                visit.hops.append(Hop(url=url, kind=kind, error="redirect loop"))
+                return visit
+            seen.add(url)
+            parts = urlsplit(url)
+            target = (parts.hostname or "").lower()
+            if target not in known:
+                known[target] = await self._resolve(target)
+            hop = Hop(url=url, kind=kind)
+            visit.hops.append(hop)
+            if not known[target]:
+                hop.error = "does not resolve"
+                return visit
+            requested_at = _now()
+            answer = await self._fetch_any(target, known[target], parts.scheme,
+                                           parts.port, _path(parts), {})
+            hop.address, hop.status, hop.error, hop.phase = (
+                answer.address, answer.status, answer.error, answer.phase)
+            if answer.tls is not None:
+                hop.tls_version = answer.tls.version
+                hop.certificate = self._certificate(visit, target, answer)
+            if answer.status is None:
+                return visit
+            location = answer.headers.get("location")
+            if answer.status in REDIRECT_STATUSES and location:
+                hop.location = location
+                next_url = _absolute(url, location)
+                if next_url is None:
+                    hop.error = f"unusable Location {location[:200]!r}"
+                    return visit
+                url, kind = next_url, "http"
+                continue
+            page = parse_page(answer.body, url)
+            visit.landing = _landing(url, answer, page, requested_at,
+                                     {"User-Agent": self.settings.user_agent})
+            next_url, kind = _body_redirect(page)
+            if next_url is None:
+                return visit
+            hop.location = next_url
+            url = next_url
+        visit.hops.append(Hop(url=url, kind=kind,
+                              error=f"more than {self.settings.max_redirects} redirects"))
+        return visit
+
+    async def _resolve(self, host: str) -> list[str]:
+        try:
+            return await self.resolve(host)
+        except Exception:  # a failed lookup is "no address" for this hop, nothing more
+            return []
+
+    async def _fetch_any(self, host: str, addresses: list[str], scheme: str,
+                         port: int | None, path: str, headers: dict[str, str]) -> HttpAnswer:
+        """Ask the addresses in turn until one connects; the last answer otherwise."""
+        answer: HttpAnswer | None = None
+        for address in addresses[:3]:
+            agent = headers.get("User-Agent", self.settings.user_agent)
+            extra = {key: value for key, value in headers.items() if key != "User-Agent"}
+            async with self._slot(address):
+                answer = await fetch(host, address, scheme=scheme, port=port, path=path,
+                                     timeout=self.settings.timeout,
+                                     max_bytes=self.settings.max_bytes, user_agent=agent,
+                                     headers=extra)
+            if answer.status is not None or answer.phase != "connect":
+                return answer
+        assert answer is not None
+        return answer
+
+    def _slot(self, address: str) -> asyncio.Semaphore:
+        slot = self._slots.get(address)
+        if slot is None:
+            slot = self._slots[address] = asyncio.Semaphore(self.settings.per_address)
+        return slot
+
+    def _certificate(self, visit: Visit, host: str, answer: HttpAnswer) -> str | None:
+        assert answer.tls is not None
+        if not answer.tls.chain:
+            return None
+        try:
+            summary, verdict = judge_chain(answer.tls.chain, host, self.trust)
+        except ValueError:
+            return None
+        if summary.sha256 not in visit.certificates:
+            visit.certificates[summary.sha256] = {
+                **summary.as_dict(), "host": host, "tls_version": answer.tls.version,
+                "cipher": answer.tls.cipher, "chain_length": len(answer.tls.chain),
+                **verdict.as_dict()}
+            visit.verdicts[summary.sha256] = verdict
+        return summary.sha256
+
+    async def _cloak(self, landing: Landing, label: str,
+                     headers: dict[str, str]) -> CloakFetch:
+        parts = urlsplit(landing.url)
+        answer = await self._fetch_any(landing.host, [landing.address], parts.scheme,
+                                       parts.port, _path(parts), headers)
+        page = parse_page(answer.body, landing.url) if answer.status is not None else None
+        return CloakFetch(label=label, request_headers=dict(headers), status=answer.status,
+                          location=answer.headers.get("location"), error=answer.error,
+                          page=page, body_start=answer.body[:MAX_BODY_EVIDENCE])
+
+
+def _landing(url: str, answer: HttpAnswer, page: Page, requested_at: str,
+             request_headers: dict[str, str]) -> Landing:
+    return Landing(url=url, address=answer.address, status=answer.status,
+                   headers=dict(answer.headers), size=len(answer.raw),
+                   truncated=answer.truncated, encoding=answer.encoding, page=page,
+                   body_start=answer.body[:MAX_BODY_EVIDENCE], requested_at=requested_at,
+                   request_headers=request_headers, html=answer.body[:MAX_HTML_MATCHED])
+
+
+def _body_redirect(page: Page) -> tuple[str | None, str]:
+    if page.meta_refresh is not None and page.meta_refresh[0] <= META_REFRESH_MAX_DELAY:
+        return page.meta_refresh[1], "meta"
+    # A page that is little more than a script redirect is left by every browser at once.
+    if page.script_redirects and len(page.text) <= SCRIPT_REDIRECT_MAX_TEXT:
+        return page.script_redirects[0], "script"
+    return None, ""
+
+
+def _absolute(base: str, location: str) -> str | None:
+    try:
+        joined = urljoin(base, location.strip())
+        scheme = urlsplit(joined).scheme
+        host = urlsplit(joined).hostname
+    except ValueError:
+        return None
+    return joined if scheme in ("http", "https") and host else None
+
+
+def _path(parts: Any) -> str:
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    if parts.query:
+        path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    return path
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def headers_evidence(headers: dict[str, str]) -> dict[str, str]:
+    """The response headers worth keeping as evidence, each capped."""
+    return {key: value[:500] for key, value in headers.items()
+            if key in EVIDENCE_HEADERS or key.startswith("x-")}

@@ -1,0 +1,159 @@
+"""The page reader: decoding as browsers do, visible and hidden text, links, redirects in the
+body, and the text fingerprint (hash and similarity sketch)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from domainwatch.probes.http import decode_body
+from domainwatch.probes.page import (
+    SKETCH_SIZE,
+    parse_page,
+    script_redirects,
+    similarity,
+    sketch,
+    text_hash,
+)
+
+PORTAL = """<!DOCTYPE html><html><head><meta charset="{charset}"><title>酒泉市人民政府</title>
+</head><body><h1>酒泉市人民政府门户网站</h1><ul><li><a href="/xw/1.html">市政府召开常务会议</a></li>
+<li><a href="http://www.gansu.gov.cn/">甘肃省人民政府</a></li></ul><p>主办：酒泉市人民政府办公室</p>
+</body></html>"""
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+
+def test_gbk_page_declared_in_meta_decodes_the_same_as_utf8() -> None:
+    utf8 = PORTAL.format(charset="utf-8").encode("utf-8")
+    gbk = PORTAL.format(charset="gbk").encode("gbk")
+    text_utf8, codec_utf8 = decode_body(utf8, "text/html")
+    text_gbk, codec_gbk = decode_body(gbk, "text/html; charset=utf-8")  # header lies; meta wins
+    assert (codec_utf8, codec_gbk) == ("utf-8", "gb18030")
+    page_a = parse_page(text_utf8, "http://www.jiuquan.gov.cn/")
+    page_b = parse_page(text_gbk, "http://www.jiuquan.gov.cn/")
+    assert page_a.title == page_b.title == "酒泉市人民政府"
+    assert text_hash(page_a.text) == text_hash(page_b.text)
+
+
+def test_decoding_order_bom_header_utf8_then_gb18030() -> None:
+    body = "<p>政府信息公开</p>"
+    assert decode_body(b"\xef\xbb\xbf" + body.encode(), "text/html; charset=gbk") == (body,
+                                                                                     "utf-8")
+    assert decode_body(body.encode("gbk"), "text/html; charset=GB2312")[0] == body
+    # no label anywhere: valid UTF-8 is UTF-8, anything else is taken for GB18030
+    assert decode_body(body.encode(), "") == (body, "utf-8")
+    assert decode_body(body.encode("gb18030"), "text/html") == (body, "gb18030")
+    # an unknown label is skipped, not fatal
+    assert decode_body(body.encode(), "text/html; charset=x-nonsense") == (body, "utf-8")
+    # a UTF-8 page cut by the cap in the middle of a character stays UTF-8
+    assert decode_body(body.encode()[:-8], "")[1] == "utf-8"
+
+
+# -- reading a page --------------------------------------------------------------------------
+
+
+def test_visible_text_links_and_resources() -> None:
+    html = """<html><head><title> 酒泉
+    市 </title><style>p{color:red}</style><script>var x = "不可见";</script>
+    <script src="https://cdn.example.com/a.js"></script><link rel="stylesheet" href="/s.css">
+    </head><body><!-- 注释 --><p>第一段<b>加粗</b>尾</p><a href="/n/1.html">通知</a>
+    <a href="https://www.gansu.gov.cn/x">省政府</a><a href="javascript:void(0)">无</a>
+    <a href="mailto:a@b.cn">信</a><iframe src="http://tongji.example.net/"></iframe>
+    <img src="//img.example.org/a.png"></body></html>"""
+    page = parse_page(html, "http://www.jiuquan.gov.cn/index.html")
+    assert page.title == "酒泉 市"
+    assert page.text == "第一段 加粗 尾 通知 省政府 无 信"
+    # links to other hosts are kept with their text; all are counted
+    assert [(link.host, link.text) for link in page.links] == [("www.gansu.gov.cn", "省政府")]
+    assert page.links[0].url == "https://www.gansu.gov.cn/x" and page.link_count == 2
+    assert page.scripts == 2
+    assert page.resources == {"cdn.example.com": ["script"], "www.jiuquan.gov.cn": ["stylesheet"],
+                              "tongji.example.net": ["iframe"], "img.example.org": ["image"]}
+
+
+@pytest.mark.parametrize(("markup", "reason"), [
+    ('<div style="display:none">', "style display:none"),
+    ('<div style="visibility: hidden">', "style visibility: hidden"),
+    ('<div style="position:absolute;left:-9999px">', "style left:-9999"),
+    ('<div style="font-size:0px;">', "style font-size:0px"),
+    ('<div style="height:0;overflow:hidden">', "style height:0"),
+    ("<div hidden>", "hidden attribute"),
+    ('<div class="a seo">', "page style hides .seo"),
+    ('<div id="k">', "page style hides #k"),
+])
+def test_hidden_injections_are_kept_apart(markup: str, reason: str) -> None:
+    html = f"""<html><head><style>.seo {{ display:none }} #k {{ position:absolute;
+    top:-1000px }}</style></head><body><p>正文</p>{markup}<a href="http://bet.example/">澳门
+    新葡京</a> 百家乐</div></body></html>"""
+    page = parse_page(html, "http://www.jiuquan.gov.cn/")
+    assert page.text == "正文"
+    assert len(page.hidden) == 1
+    block = page.hidden[0]
+    assert block.reason.replace(" ", "") == reason.replace(" ", "")
+    assert block.hosts == ["bet.example"] and block.links == 1
+    assert "百家乐" in block.text and "百家乐" in page.hidden_text
+    assert page.links[0].hidden
+
+
+def test_tiny_marquee_is_hidden_but_a_visible_one_is_not() -> None:
+    tiny = parse_page('<body><marquee height="1" width="1"><a href="http://x.example/">x</a>'
+                      "</marquee></body>", "http://a.gov.cn/")
+    assert tiny.hidden and tiny.hidden[0].reason == "tiny marquee"
+    shown = parse_page('<body><marquee height="30">滚动通知</marquee></body>', "http://a.gov.cn/")
+    assert not shown.hidden and shown.text == "滚动通知"
+
+
+def test_meta_refresh_and_script_redirects() -> None:
+    page = parse_page("""<html><head><meta http-equiv="Refresh" content="0;URL='/portal/'">
+    <script>
+      window.location.href = "http://bad.example/1";
+      if (document.referrer.indexOf("baidu") > -1) { top.location = 'http://bad.example/2'; }
+      function later() { location.href = "http://fine.example/"; }
+      window.location.replace("https://bad.example/3");
+    </script></head><body></body></html>""", "http://www.a.gov.cn/")
+    assert page.meta_refresh == (0.0, "http://www.a.gov.cn/portal/")
+    assert page.script_redirects == ["http://bad.example/1", "http://bad.example/2",
+                                     "https://bad.example/3"]
+    assert script_redirects('var s = "{"; location.href = "/x";') == ["/x"]
+    assert script_redirects("var f = () => { location.href = '/y' };") == []
+
+
+@pytest.mark.parametrize("html", ["", "   ", "<<<>>>", '<?xml version="1.0" encoding="gbk"?>'
+                                  "<html><body>文</body></html>", "\x00\x00<p>a</p>"])
+def test_odd_documents_never_raise(html: str) -> None:
+    page = parse_page(html, "http://a.gov.cn/")
+    assert isinstance(page.text, str)
+
+
+# -- the text fingerprint ----------------------------------------------------------------------
+
+
+def _article(seed: int, characters: int) -> str:
+    rng = random.Random(seed)
+    common = ("的一是在不了有和人这中大为上个国我以要他时来用们"
+              "生到作地于出就分对成会可主发年动同工也能")
+    return "".join(rng.choice(common) if rng.random() < 0.5 else chr(0x4E00 + rng.randrange(5000))
+                   for _ in range(characters))
+
+
+def test_similarity_estimates_the_share_of_text_kept() -> None:
+    base = _article(1, 8000)
+    assert similarity(sketch(base), sketch(base)) == 1.0
+    assert similarity(sketch(base), sketch(_article(2, 8000))) < 0.05
+    # one paragraph in ten replaced: still very similar
+    edited = base[:4000] + _article(3, 800) + base[4800:]
+    assert 0.7 < similarity(sketch(base), sketch(edited)) < 0.95
+    # whitespace and case do not count
+    assert similarity(sketch("Hello World 你好世界"), sketch("hello  world\n你好 世界")) == 1.0
+
+
+def test_sketch_is_bounded_stable_and_exact_for_short_texts() -> None:
+    long_sketch = sketch(_article(4, 20000))
+    assert len(long_sketch) == SKETCH_SIZE and long_sketch == sorted(long_sketch)
+    assert long_sketch == sketch(_article(4, 20000))
+    assert sketch("") == [] and similarity([], []) == 1.0 and similarity([], [1]) == 0.0
+    assert similarity(sketch("网站建设中"), sketch("网站建设中")) == 1.0
+    assert similarity(sketch("abcdef"), sketch("abcdeg")) == pytest.approx(1 / 3)

@@ -1,0 +1,221 @@
+"""The web and certificate checks as pure functions: an entry, a web observation, a DNS
+fingerprint and baselines in, findings out. End-to-end behaviour against nginx is in
+test_web_cli.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domainwatch.checks.tls import check_tls
+from domainwatch.checks.web import check_dns_change, check_web
+from domainwatch.probes.page import parse_page, sketch, text_hash
+from domainwatch.probes.web import CloakFetch, Hop, Landing, Visit, WebObservation
+
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+PORTAL = ("<html><head><title>酒泉市人民政府</title></head><body><h1>酒泉市人民政府门户网站</h1>"
+          + "".join(f"<p><a href='/xw/{i}.html'>市政府召开第{i}次常务会议研究部署重点工作</a></p>"
+                    for i in range(40))
+          + "<p>主办：酒泉市人民政府办公室</p></body></html>")
+GAMBLING = ("<html><head><title>澳门新葡京娱乐场-百家乐-真人视讯</title></head><body>"
+            "<h1>澳门新葡京 官方网站</h1><p>百家乐 真人视讯 时时彩 北京赛车pk10 "
+            "六合彩开奖 注册送彩金</p></body></html>")
+
+
+def entry(name: str = "www.jiuquan.gov.cn", state: str = "active", **extra: Any
+          ) -> dict[str, Any]:
+    return {"name": name, "state": state, "networks": [], "nameservers": [], "hosts": [],
+            **extra}
+
+
+def landing(url: str, html: str, status: int = 200) -> Landing:
+    return Landing(url=url, address="127.20.1.10", status=status,
+                   headers={"server": "nginx", "content-type": "text/html"},
+                   size=len(html.encode()), truncated=False, encoding="utf-8",
+                   page=parse_page(html, url), body_start=html[:4096],
+                   requested_at="2026-11-26T12:00:00Z", request_headers={"User-Agent": "t"},
+                   html=html)
+
+
+def observation(html: str | None = PORTAL, *, name: str = "www.jiuquan.gov.cn",
+                hops: list[Hop] | None = None, certificate: dict[str, Any] | None = None,
+                cloaks: list[CloakFetch] | None = None) -> WebObservation:
+    url = f"http://{name}/"
+    http = Visit("http", hops=hops or [Hop(url=url, kind="start", address="127.20.1.10",
+                                            status=200 if html is not None else None,
+                                            error=None if html is not None else "refused")])
+    if html is not None:
+        http.landing = landing(http.hops[-1].url, html)
+    https = Visit("https", hops=[Hop(url=f"https://{name}/", kind="start",
+                                     address="127.20.1.10", error="refused")])
+    if certificate is not None:
+        https.hops[0].error = None
+        https.hops[0].status = 200
+        https.hops[0].certificate = certificate["sha256"]
+        https.certificates[certificate["sha256"]] = certificate
+    return WebObservation(name=name, addresses=["127.20.1.10"],
+                          visits={"http": http, "https": https}, cloaks=cloaks or [],
+                          at="2026-11-26T12:00:00Z")
+
+
+def rules(result: Any) -> set[str]:
+    return {finding.rule for finding in result.findings}
+
+
+def test_a_normal_portal_holds_nothing() -> None:
+    result, judgement = check_web(entry(), observation(), {}, None, "2026-11-20T00:00:00Z",
+                                  now=NOW)
+    assert rules(result) == set() and judgement is not None
+    assert {"unused.no_web", "unused.placeholder", "unused.stale", "hijacked.content",
+            "hijacked.redirect", "hijacked.cloaking"} <= result.evaluated
+
+
+def test_no_web_keeps_the_reason_and_evaluates_nothing_else() -> None:
+    result, judgement = check_web(entry(), observation(None), {}, None, None, now=NOW)
+    assert rules(result) == {"unused.no_web"} and judgement is None
+    failures = result.findings[0].evidence["failures"]
+    assert failures["http"]["error"] == "refused" and failures["https"]["error"] == "refused"
+    assert "hijacked.content" not in result.evaluated
+
+
+def test_an_offline_entry_is_judged_for_hijacks_only() -> None:
+    result, _ = check_web(entry(state="offline"), observation(GAMBLING), {}, None, None, now=NOW)
+    assert rules(result) == {"hijacked.content"}
+    assert "unused.placeholder" not in result.evaluated
+    capture = result.findings[0].evidence["capture"]
+    assert capture["request"]["url"] == "http://www.jiuquan.gov.cn/"
+    assert "澳门新葡京" in capture["response"]["body_start"]
+
+
+def test_stale_after_the_configured_period_only() -> None:
+    fresh, _ = check_web(entry(), observation(), {}, None, (NOW - timedelta(days=3)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"), now=NOW)
+    old, _ = check_web(entry(), observation(), {}, None, "2026-06-01T00:00:00Z", now=NOW)
+    assert rules(fresh) == set() and rules(old) == {"unused.stale"}
+    assert old.findings[0].evidence["days"] == 178
+
+
+def test_redirects_leaving_the_government_are_flagged_per_target() -> None:
+    hops = [Hop(url="http://www.jiuquan.gov.cn/", kind="start", status=302,
+                location="http://www.gansu.gov.cn/jq/"),
+            Hop(url="http://www.gansu.gov.cn/jq/", kind="http", status=200,
+                location="http://bet365.example/"),
+            Hop(url="http://bet365.example/", kind="meta", status=200)]
+    result, _ = check_web(entry(), observation(PORTAL, hops=hops), {}, None, None, now=NOW)
+    redirects = [f for f in result.findings if f.rule == "hijacked.redirect"]
+    assert [f.subject for f in redirects] == ["bet365.example"]
+    assert redirects[0].evidence["target"]["kind"] == "meta"
+    # inside gov.cn, or to a host the entry declares as its own: nothing
+    inside = hops[:2]
+    result, _ = check_web(entry(), observation(PORTAL, hops=inside), {}, None, None, now=NOW)
+    assert "hijacked.redirect" not in rules(result)
+    own = [*hops[:2], Hop(url="http://jqtz.example/", kind="http", status=200)]
+    result, _ = check_web(entry(hosts=["jqtz.example"]), observation(PORTAL, hops=own), {},
+                          None, None, now=NOW)
+    assert "hijacked.redirect" not in rules(result)
+
+
+def test_a_script_redirect_in_a_long_page_still_counts() -> None:
+    html = PORTAL.replace("</body>", "<script>if (document.referrer.indexOf('baidu') > -1) "
+                                     "{ location.href = 'http://bet.example/'; }</script></body>")
+    result, _ = check_web(entry(), observation(html), {}, None, None, now=NOW)
+    assert [f.subject for f in result.findings if f.rule == "hijacked.redirect"] == [
+        "bet.example"]
+
+
+def test_cloaking_by_content_and_by_redirect() -> None:
+    crawler = CloakFetch("crawler Baiduspider", {"User-Agent": "Baiduspider"}, 200, None, None,
+                         parse_page(GAMBLING, "http://www.jiuquan.gov.cn/"), GAMBLING)
+    referer = CloakFetch("search referer", {"Referer": "https://www.baidu.com/s"}, 302,
+                         "http://bet.example/", None, None, "")
+    same = CloakFetch("crawler Googlebot", {"User-Agent": "Googlebot"}, 200, None, None,
+                      parse_page(PORTAL, "http://www.jiuquan.gov.cn/"), PORTAL)
+    result, _ = check_web(entry(), observation(cloaks=[crawler, referer, same]), {}, None, None,
+                          now=NOW)
+    cloaking = [f for f in result.findings if f.rule == "hijacked.cloaking"]
+    assert len(cloaking) == 1
+    labels = [d["label"] for d in cloaking[0].evidence["differences"]]
+    assert labels == ["crawler Baiduspider", "search referer"]
+    failed = CloakFetch("crawler Baiduspider", {}, None, None, "timeout", None, "")
+    result, _ = check_web(entry(), observation(cloaks=[failed]), {}, None, None, now=NOW)
+    assert "hijacked.cloaking" not in rules(result)
+
+
+def test_content_changed_needs_low_similarity_and_a_new_title_or_signal() -> None:
+    base_page = parse_page(PORTAL, "http://www.jiuquan.gov.cn/")
+    baseline = {"data": {"title": base_page.title, "sketch": sketch(base_page.text),
+                         "text_hash": text_hash(base_page.text), "signals": []},
+                "adopted_at": "2026-11-01T00:00:00Z"}
+    same, _ = check_web(entry(), observation(), {}, baseline, None, now=NOW)
+    assert "hijacked.content_changed" not in rules(same)
+    redesigned = ("<html><head><title>酒泉市人民政府</title></head><body>"
+                  + "".join(f"<p>全新改版栏目内容第{i}条</p>" for i in range(40))
+                  + "</body></html>")
+    kept_title, _ = check_web(entry(), observation(redesigned), {}, baseline, None, now=NOW)
+    assert "hijacked.content_changed" not in rules(kept_title)
+    replaced, _ = check_web(entry(), observation(GAMBLING), {}, baseline, None, now=NOW)
+    changed = [f for f in replaced.findings if f.rule == "hijacked.content_changed"]
+    assert changed and changed[0].evidence["similarity"] < 0.3
+
+
+def test_dns_changed_against_networks_or_baseline() -> None:
+    dns = {"status": "resolves", "a": ["127.99.0.5"], "aaaa": [], "ns": ["ns1.jiuquan.gov.cn"],
+           "cname_chain": []}
+    declared = check_dns_change(entry(networks=["127.20.1.0/24"]), dns, None)
+    assert rules(declared) == {"hijacked.dns_changed"}
+    assert declared.findings[0].evidence["outside"] == ["127.99.0.5"]
+    baseline = {"data": {"a": ["127.99.0.9"], "aaaa": [], "ns": ["ns1.jiuquan.gov.cn"]}}
+    assert rules(check_dns_change(entry(), dns, baseline)) == set()  # same /24
+    moved_ns = {**dns, "ns": ["ns1.hijacker.example", "ns2.hijacker.example"]}
+    assert rules(check_dns_change(entry(), moved_ns, baseline)) == {"hijacked.dns_changed"}
+    other_ns_same_provider = {**dns, "ns": ["ns2.jiuquan.gov.cn"]}
+    assert rules(check_dns_change(entry(), other_ns_same_provider, baseline)) == set()
+    assert check_dns_change(entry(), {"status": "unresolved"}, baseline).evaluated == set()
+
+
+def certificate(**changes: Any) -> dict[str, Any]:
+    return {"sha256": "aa" * 32, "spki_sha256": "bb" * 32, "subject_cn": "www.jiuquan.gov.cn",
+            "sans": ["www.jiuquan.gov.cn"], "issuer": "CN=domainwatch test root CA",
+            "issuer_cn": "domainwatch test root CA", "not_before": "2026-01-01T00:00:00Z",
+            "not_after": "2027-01-01T00:00:00Z", "self_signed": False, "key": "EC-secp256r1",
+            "tls_version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384", "problems": [],
+            "detail": {}, **changes}
+
+
+def test_tls_findings() -> None:
+    good = check_tls(entry(), observation(certificate=certificate()), None, now=NOW)
+    assert rules(good) == set() and "tls.invalid" in good.evaluated
+    soon = check_tls(entry(), observation(certificate=certificate(
+        not_after="2026-12-06T00:00:00Z")), None, now=NOW)
+    assert rules(soon) == {"tls.expiring"} and soon.findings[0].evidence["days_left"] == 9
+    expired = check_tls(entry(), observation(certificate=certificate(
+        problems=["expired"], detail={"expired": "expired on 2026-11-01"})), None, now=NOW)
+    assert rules(expired) == {"tls.invalid"} and expired.findings[0].severity == "high"
+    untrusted = check_tls(entry(), observation(certificate=certificate(
+        problems=["untrusted"], detail={"untrusted": "unknown issuer"})), None, now=NOW)
+    assert untrusted.findings[0].severity == "medium"
+    assert "--ca-file" in untrusted.findings[0].summary
+    legacy = check_tls(entry(), observation(certificate=certificate(tls_version="TLSv1")),
+                       None, now=NOW)
+    assert rules(legacy) == {"tls.weak"}
+    assert check_tls(entry(), observation(), None, now=NOW).evaluated == set()
+
+
+def test_self_signed_only_when_the_baseline_was_not() -> None:
+    own = certificate(self_signed=True, problems=["self_signed"], detail={"self_signed": "x"})
+    assert rules(check_tls(entry(), observation(certificate=own), None, now=NOW)) == {
+        "tls.invalid"}
+    baseline = {"data": {"spki_sha256": "bb" * 32, "issuer": own["issuer"],
+                         "self_signed": True}}
+    assert rules(check_tls(entry(), observation(certificate=own), baseline, now=NOW)) == set()
+
+
+def test_cert_changed_from_the_baseline() -> None:
+    baseline = {"data": {"spki_sha256": "cc" * 32, "issuer": "CN=domainwatch test root CA"},
+                "adopted_at": "2026-11-01T00:00:00Z"}
+    result = check_tls(entry(), observation(certificate=certificate()), baseline, now=NOW)
+    assert rules(result) == {"hijacked.cert_changed"}
+    assert result.findings[0].evidence["changed"] == ["key"]
+    swapped = certificate(issuer="CN=other test CA", issuer_cn="other test CA")
+    result = check_tls(entry(), observation(certificate=swapped), baseline, now=NOW)
+    assert result.findings[0].evidence["changed"] == ["key", "issuer"]

@@ -1,0 +1,287 @@
+"""The web and certificate stage end to end: the CLI scanning the web test world
+(tests/data/web/world.toml: nginx over HTTP and HTTPS with the world's CA, fault servers,
+legacy TLS), one register entry per case."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domainwatch.probes.http import fetch
+from domainwatch.testnet import LocalInternet, load_scenario
+from domainwatch.testnet.scenario import SiteCertificate, scenario_from_dict
+from tests.helpers import dw, findings
+
+WORLD = Path(__file__).parent / "data" / "web" / "world.toml"
+REGISTER = WORLD.parent / "register.csv"
+WEB_RULES = {"unused.no_web", "unused.placeholder", "unused.stale", "hijacked.content",
+             "hijacked.cloaking", "hijacked.redirect", "hijacked.content_changed",
+             "hijacked.dns_changed", "hijacked.cert_changed", "tls.expiring", "tls.invalid",
+             "tls.weak"}
+
+
+@dataclasses.dataclass
+class Scanned:
+    net: LocalInternet
+    db: Path
+    config: Path
+
+    def run(self, *args: str) -> Any:
+        return dw(self.db, "--config", str(self.config), *args)
+
+    def scan(self, *args: str) -> Any:
+        result = self.run("scan", "--resolver", self.net.resolver, "--ca-file",
+                          str(self.net.ca_file), *args)
+        assert result.returncode == 0, result.stderr
+        return result
+
+
+def _config(directory: Path, extra: str = "") -> Path:
+    path = directory / "domainwatch.toml"
+    path.write_text(f"[web]\ntimeout = 2.0\nmax_bytes = 1000000\n{extra}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scanned]:
+    directory = tmp_path_factory.mktemp("web")
+    with LocalInternet(load_scenario(WORLD)) as net:
+        scanned = Scanned(net, directory / "web.db", _config(directory))
+        assert scanned.run("register", "import", str(REGISTER)).returncode == 0
+        scanned.scan()
+        yield scanned
+
+
+def web_rules(db: Path) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for finding in findings(db):
+        if finding["rule"] in WEB_RULES:
+            found.setdefault(finding["name"], set()).add(finding["rule"])
+    return found
+
+
+def show(scanned: Scanned, name: str) -> dict[str, Any]:
+    result = scanned.run("show", name, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_each_case_holds_its_rules_and_nothing_else(web_world: Scanned) -> None:
+    assert web_rules(web_world.db) == {
+        "bet.webtest.gov.cn": {"hijacked.content"},
+        "seo.webtest.gov.cn": {"hijacked.content"},
+        "ua.webtest.gov.cn": {"hijacked.cloaking"},
+        "ref.webtest.gov.cn": {"hijacked.cloaking"},
+        "r301.webtest.gov.cn": {"hijacked.redirect"},
+        "meta.webtest.gov.cn": {"hijacked.redirect"},
+        "js.webtest.gov.cn": {"hijacked.redirect"},
+        "nginx.webtest.gov.cn": {"unused.placeholder"},
+        "parked.webtest.gov.cn": {"unused.placeholder"},
+        "build.webtest.gov.cn": {"unused.placeholder"},
+        "closed.webtest.gov.cn": {"unused.no_web"},
+        "hang.webtest.gov.cn": {"unused.no_web"},
+        "reset.webtest.gov.cn": {"unused.no_web"},
+        "expired.webtest.gov.cn": {"tls.invalid"},
+        "soon.webtest.gov.cn": {"tls.expiring"},
+        "legacy.webtest.gov.cn": {"tls.weak"},
+        "moved.webtest.gov.cn": {"hijacked.dns_changed"},
+    }
+    # the false-positive guards: a UTF-8 and a GBK portal, a portal with lottery-regulation
+    # news, a redirect that stays inside gov.cn, a body far over the cap: nothing at all
+    clean = {"www.webtest.gov.cn", "gbk.webtest.gov.cn", "cpj.webtest.gov.cn",
+             "inside.webtest.gov.cn", "huge.webtest.gov.cn", "swap.webtest.gov.cn"}
+    assert not clean & set(web_rules(web_world.db))
+
+
+def test_no_web_says_why(web_world: Scanned) -> None:
+    reasons = {f["name"]: {scheme: failure["error"]
+                           for scheme, failure in f["evidence"]["failures"].items()}
+               for f in findings(web_world.db, "--rule", "unused.no_web")}
+    assert reasons == {
+        "closed.webtest.gov.cn": {"http": "refused", "https": "refused"},
+        "hang.webtest.gov.cn": {"http": "timeout", "https": "timeout"},
+        "reset.webtest.gov.cn": {"http": "reset", "https": "reset"},
+    }
+
+
+def test_a_hijack_keeps_evidence_for_the_authorities(web_world: Scanned) -> None:
+    [finding] = findings(web_world.db, "--rule", "hijacked.content", "--format", "json")[:1]
+    assert finding["name"] == "bet.webtest.gov.cn" and finding["severity"] == "critical"
+    capture = finding["evidence"]["capture"]
+    assert capture["request"]["url"] == "https://bet.webtest.gov.cn/"
+    assert capture["request"]["address"] == "127.20.230.10"
+    assert capture["response"]["status"] == 200
+    assert capture["response"]["headers"]["server"] == "nginx"
+    assert "澳门新葡京" in capture["response"]["body_start"]
+    assert capture["certificate"]["sans"] == ["bet.webtest.gov.cn"]
+    assert capture["addresses"] == ["127.20.230.10"] and capture["at"].endswith("Z")
+    assert [hop["url"] for hop in capture["redirects"]["http"]] == ["http://bet.webtest.gov.cn/"]
+    assert finding["evidence"]["illicit"]["flagged"]
+    text = web_world.run("show", "bet.webtest.gov.cn").stdout
+    assert "evidence captured" in text and "GET https://bet.webtest.gov.cn/" in text
+
+
+def test_redirects_keep_the_chain_and_the_destination(web_world: Scanned) -> None:
+    found = {f["name"]: f for f in findings(web_world.db, "--rule", "hijacked.redirect")}
+    kinds = {name: f["evidence"]["target"]["kind"] for name, f in found.items()}
+    assert kinds == {"r301.webtest.gov.cn": "http", "meta.webtest.gov.cn": "meta",
+                     "js.webtest.gov.cn": "script"}
+    r301 = found["r301.webtest.gov.cn"]
+    assert r301["subject"] == "www.bet-example.com"
+    hops = r301["evidence"]["capture"]["redirects"]["http"]
+    assert [(hop["url"], hop.get("status")) for hop in hops] == [
+        ("http://r301.webtest.gov.cn/", 302), ("http://www.bet-example.com/?from=r301", 200)]
+    assert r301["evidence"]["destination"]["illicit"]["flagged"]
+    assert "which carries illicit content" in r301["summary"]
+
+
+def test_cloaking_evidence_names_the_request(web_world: Scanned) -> None:
+    found = {f["name"]: f["evidence"]["differences"]
+             for f in findings(web_world.db, "--rule", "hijacked.cloaking")}
+    [crawler] = found["ua.webtest.gov.cn"]
+    assert crawler["label"] == "crawler Baiduspider"
+    assert "Baiduspider" in crawler["request_headers"]["User-Agent"]
+    assert "澳门新葡京" in crawler["body_start"]
+    [referer] = found["ref.webtest.gov.cn"]
+    assert referer["label"] == "search referer" and referer["status"] == 302
+    assert referer["location"] == "http://www.bet-example.com/?from=ref"
+
+
+def test_gbk_and_utf8_portals_read_alike(web_world: Scanned) -> None:
+    gbk = show(web_world, "gbk.webtest.gov.cn")["web"][0]["data"]
+    utf8 = show(web_world, "www.webtest.gov.cn")["web"][0]["data"]
+    assert gbk["encoding"] == "gb18030" and utf8["encoding"] == "utf-8"
+    assert gbk["title"] == utf8["title"] == "测试市人民政府"
+    assert {link["host"] for link in utf8["links"]} == {"www.gov.cn", "www.gansu.gov.cn",
+                                                        "bszs.conac.cn"}
+
+
+def test_a_body_over_the_cap_is_cut_not_fatal(web_world: Scanned) -> None:
+    data = show(web_world, "huge.webtest.gov.cn")["web"][0]["data"]
+    assert data["truncated"] and data["size"] == 1_000_000 and data["status"] == 200
+
+
+def test_first_clean_observation_becomes_the_baseline(web_world: Scanned) -> None:
+    clean = show(web_world, "www.webtest.gov.cn")["baselines"]
+    assert set(clean) == {"dns", "web", "tls"}
+    assert {b["how"] for b in clean.values()} == {"first-seen"}
+    assert clean["web"]["data"]["title"] == "测试市人民政府"
+    # hijacked on first sight: no baseline, so the hijack is never taken for normal
+    assert show(web_world, "bet.webtest.gov.cn")["baselines"] == {}
+
+
+def test_stale_from_observation_history(web_world: Scanned) -> None:
+    connection = sqlite3.connect(web_world.db)
+    with connection:
+        connection.execute("UPDATE observations SET first_seen = '2026-01-01T00:00:00Z' "
+                           "WHERE name = 'cpj.webtest.gov.cn' AND probe = 'web'")
+    connection.close()
+    web_world.scan("cpj.webtest.gov.cn")
+    [stale] = findings(web_world.db, "--rule", "unused.stale")
+    assert stale["name"] == "cpj.webtest.gov.cn"
+    assert stale["evidence"]["unchanged_since"] == "2026-01-01T00:00:00Z"
+    assert stale["evidence"]["limit_days"] == 14
+
+
+def test_without_the_world_ca_the_certificates_are_untrusted(web_world: Scanned,
+                                                             tmp_path: Path) -> None:
+    db = tmp_path / "no-ca.db"
+    assert dw(db, "register", "import", str(REGISTER)).returncode == 0
+    result = dw(db, "--config", str(web_world.config), "scan", "www.webtest.gov.cn",
+                "--resolver", web_world.net.resolver)
+    assert result.returncode == 0, result.stderr
+    [invalid] = findings(db, "--rule", "tls.invalid")
+    assert invalid["evidence"]["problems"] == ["untrusted"] and invalid["severity"] == "medium"
+    assert "--ca-file" in invalid["summary"]
+    bad = tmp_path / "bad.pem"
+    bad.write_text("nothing here")
+    refused = dw(db, "scan", "--resolver", web_world.net.resolver, "--ca-file", str(bad))
+    assert refused.returncode == 3 and "holds no PEM or DER certificate" in refused.stderr
+
+
+def test_no_web_skips_the_stage(web_world: Scanned, tmp_path: Path) -> None:
+    db = tmp_path / "dns-only.db"
+    assert dw(db, "register", "import", str(REGISTER)).returncode == 0
+    result = dw(db, "scan", "--no-web", "--resolver", web_world.net.resolver)
+    assert result.returncode == 0 and "web:" not in result.stdout
+    assert show(Scanned(web_world.net, db, web_world.config), "bet.webtest.gov.cn")["web"] == []
+
+
+def test_never_connects_outside_loopback_in_tests() -> None:
+    answer = asyncio.run(fetch("www.jiuquan.gov.cn", "2001:db8::10", timeout=1))
+    assert answer.status is None and "loopback only" in (answer.error or "")
+
+
+# -- changes between scans: baselines, accept ----------------------------------------------
+
+
+PAGE = ("<html><head><title>变更测试市人民政府</title></head><body>"
+        + "".join(f"<p><a href='/xw/{i}.html'>变更测试市政府第{i}次常务会议研究部署工作</a></p>"
+                  for i in range(30)) + "</body></html>")
+GAMBLING = ("<html><head><title>澳门新葡京娱乐场</title></head><body><h1>澳门新葡京</h1>"
+            "<p>百家乐 真人视讯 时时彩 六合彩开奖 注册送彩金 皇冠体育</p></body></html>")
+
+
+@pytest.fixture()
+def changing_world(tmp_path: Path) -> Iterator[Scanned]:
+    world = scenario_from_dict({
+        "server": {"root": {}, "cnnic": {}, "city": {}},
+        "zone": [{"origin": ".", "server": "root"}, {"origin": "cn", "server": "cnnic"},
+                 {"origin": "gov.cn", "server": "cnnic"},
+                 {"origin": "change.gov.cn", "server": "city",
+                  "records": "www A 127.20.232.10\nga A 127.20.232.10\n"}],
+        "site": [{"address": "127.20.232.10", "names": ["www.change.gov.cn"], "body": PAGE},
+                 {"address": "127.20.232.10", "names": ["ga.change.gov.cn"], "body": PAGE,
+                  "certificate": {"key": "ga"}}],
+    })
+    (tmp_path / "register.csv").write_text(
+        "name,parent\nwww.change.gov.cn,\nga.change.gov.cn,www.change.gov.cn\n",
+        encoding="utf-8")
+    with LocalInternet(world) as net:
+        scanned = Scanned(net, tmp_path / "change.db", _config(tmp_path))
+        assert scanned.run("register", "import", str(tmp_path / "register.csv")).returncode == 0
+        scanned.scan()
+        yield scanned
+
+
+def test_swapped_content_and_certificate_are_caught_and_accept_adopts_them(
+        changing_world: Scanned) -> None:
+    net = changing_world.net
+    assert web_rules(changing_world.db) == {}
+    www, ga = net.sites
+    net.replace_sites([
+        dataclasses.replace(www, body=GAMBLING),
+        dataclasses.replace(ga, certificate=SiteCertificate(issuer="other", key="attacker")),
+    ])
+    changing_world.scan()
+    assert web_rules(changing_world.db) == {
+        "www.change.gov.cn": {"hijacked.content", "hijacked.content_changed"},
+        "ga.change.gov.cn": {"hijacked.cert_changed", "tls.invalid"},
+    }
+    [swapped] = findings(changing_world.db, "--rule", "hijacked.cert_changed")
+    assert swapped["evidence"]["changed"] == ["key", "issuer"]
+    assert "other test CA" in swapped["evidence"]["certificate"]["issuer"]
+    [changed] = findings(changing_world.db, "--rule", "hijacked.content_changed")
+    assert changed["evidence"]["similarity"] < 0.3
+    assert changed["evidence"]["baseline_title"] == "变更测试市人民政府"
+
+    # The administrator moved ga to another CA on purpose: accept it.
+    accepted = changing_world.run("accept", "ga.change.gov.cn")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "tls" in accepted.stdout and "1 finding(s) resolved" in accepted.stdout
+    baselines = show(changing_world, "ga.change.gov.cn")["baselines"]
+    assert baselines["tls"]["how"] == "accepted"
+    changing_world.scan()
+    assert "hijacked.cert_changed" not in web_rules(changing_world.db).get(
+        "ga.change.gov.cn", set())
+    # The first capture of the content hijack survives later scans.
+    [content] = findings(changing_world.db, "--rule", "hijacked.content")
+    assert content["evidence"]["first_capture"]["at"] <= content["evidence"]["capture"]["at"]
+    assert changing_world.run("accept", "nobody.change.gov.cn").returncode == 3
