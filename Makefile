@@ -30,6 +30,8 @@ test: install
 bench: install
 	$(IN_NETNS) $(BIN)/python bench/bench_dns.py --names 10000 --names 100000
 	$(IN_NETNS) $(BIN)/python bench/bench_scan.py --names 10000 --names 100000
+	$(IN_NETNS) $(BIN)/python bench/bench_web.py --names 10000
+	$(BIN)/python bench/bench_similarity.py --pages 200
 
 lint: install
 	$(BIN)/ruff check domainwatch tests bench

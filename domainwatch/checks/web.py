@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from domainwatch.checks import CheckResult
 from domainwatch.content import match_placeholder, score_illicit
 from domainwatch.names import display_name, registrable_domain
-from domainwatch.probes.page import similarity, sketch
+from domainwatch.probes.page import similarity
 from domainwatch.probes.web import CloakFetch, Landing, WebObservation, headers_evidence
 from domainwatch.store import FindingDraft
 
@@ -192,7 +192,7 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
     web_baseline = (baseline or {}).get("data")
     if web_baseline and web_baseline.get("sketch") is not None and landing.status \
             and landing.status < 400:
-        score = similarity(web_baseline["sketch"], sketch(landing.page.text))
+        score = similarity(web_baseline["sketch"], landing.page.sketch)
         title_changed = (web_baseline.get("title") or "") != landing.page.title
         new_signals = sorted(set(judgement.signals) - set(web_baseline.get("signals", [])))
         if score < settings.change_similarity and (title_changed or new_signals):
@@ -274,10 +274,9 @@ def _cloaking(landing: Landing, judgement: Judgement, cloaks: list[CloakFetch],
               settings: WebCheckSettings, own: set[str]) -> list[dict[str, Any]]:
     """The special fetches whose answer differs materially from the normal one."""
     differences = []
-    normal_sketch = sketch(landing.page.text)
     for cloak in cloaks:
-        if cloak.status is None:
-            continue  # a failed extra fetch proves nothing
+        if cloak.status is None or cloak.page is landing.page:
+            continue  # a failed extra fetch proves nothing; the same bytes differ in nothing
         reasons = []
         location_host = ""
         if cloak.location:
@@ -293,7 +292,7 @@ def _cloaking(landing: Landing, judgement: Judgement, cloaks: list[CloakFetch],
                 terms = sorted({signal.term for signal in special.signals})[:6]
                 reasons.append(f"illicit content only there ({', '.join(terms)})")
             elif (cloak.status // 100) == (landing.status or 0) // 100:
-                score = similarity(normal_sketch, sketch(cloak.page.text))
+                score = similarity(landing.page.sketch, cloak.page.sketch)
                 if score < settings.cloaking_similarity and \
                         cloak.page.title != landing.page.title:
                     reasons.append(f"different page (similarity {score:.2f}, title "

@@ -147,78 +147,129 @@ async def fetch(name: str, address: str, *, scheme: str = "http", port: int | No
     Accept and Connection (a Referer, say). ``address`` must be an IP address
     (``ValueError`` otherwise); ``timeout`` bounds the whole exchange.
     """
-    if scheme not in ("http", "https"):
-        raise ValueError(f"scheme must be http or https, not {scheme!r}")
-    if not path.startswith("/"):
-        raise ValueError(f"path must start with '/': {path!r}")
-    # An IP address only: the system's resolver must never choose where we connect.
-    ip = ipaddress.ip_address(address)
-    address = str(ip)
-    host = host_name(name)
-    port = port or (443 if scheme == "https" else 80)
-    answer = HttpAnswer(url=url_of(scheme, host, port, path), address=address, status=None,
-                        headers={}, body="", error=None, phase="connect")
-    if not ip.is_loopback and os.environ.get(LOOPBACK_ONLY_VARIABLE):
-        answer.error = f"not connected: {LOOPBACK_ONLY_VARIABLE} allows loopback only"
-        return answer
-    raw = bytearray()
+    connection = HttpConnection(name, address, scheme=scheme, port=port, timeout=timeout,
+                                max_bytes=max_bytes)
     try:
-        async with asyncio.timeout(timeout):
-            await _exchange(answer, raw, host, scheme, port, path, max_bytes, user_agent,
-                            headers or {})
-        answer.phase = None
-    except TimeoutError:
-        answer.error = "timeout"
-    except ConnectionRefusedError:
-        answer.error = "refused"
-    except (ConnectionResetError, BrokenPipeError):
-        answer.error = "reset"
-    except ssl.SSLError as exc:
-        answer.error = f"tls: {exc.reason or exc}"
-        answer.phase = "tls"
-    except _BadResponse as exc:
-        answer.error = f"bad response: {exc}"
-    except OSError as exc:
-        unreachable = exc.errno is not None and exc.errno in (101, 113)
-        answer.error = "unreachable" if unreachable else \
-            f"{type(exc).__name__}: {exc.strerror or exc}"
-    answer.raw = bytes(raw)
-    answer.body, answer.encoding = decode_body(answer.raw,
-                                               answer.headers.get("content-type", ""))
-    return answer
+        return await connection.get(path, user_agent=user_agent, headers=headers,
+                                    keep_alive=False)
+    finally:
+        await connection.close()
+
+
+class HttpConnection:
+    """Requests to one address for one host, over one connection kept open between them
+    (HTTP/1.1 keep-alive) when the server allows it, and opened again when it does not.
+    ``tls`` on every answer describes the connection it came over."""
+
+    def __init__(self, name: str, address: str, *, scheme: str = "http",
+                 port: int | None = None, timeout: float = 5.0,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        if scheme not in ("http", "https"):
+            raise ValueError(f"scheme must be http or https, not {scheme!r}")
+        # An IP address only: the system's resolver must never choose where we connect.
+        self.ip = ipaddress.ip_address(address)
+        self.address = str(self.ip)
+        self.host = host_name(name)
+        self.scheme = scheme
+        self.port = port or (443 if scheme == "https" else 80)
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.requests = 0
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._tls: TlsSession | None = None
+
+    async def get(self, path: str = "/", *, user_agent: str = "domainwatch",
+                  headers: dict[str, str] | None = None, keep_alive: bool = True) -> HttpAnswer:
+        """One GET; never raises for network trouble (the answer's ``error`` says)."""
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/': {path!r}")
+        answer = HttpAnswer(url=url_of(self.scheme, self.host, self.port, path),
+                            address=self.address, status=None, headers={}, body="",
+                            error=None, phase="connect")
+        if not self.ip.is_loopback and os.environ.get(LOOPBACK_ONLY_VARIABLE):
+            answer.error = f"not connected: {LOOPBACK_ONLY_VARIABLE} allows loopback only"
+            return answer
+        reused = self._writer is not None
+        raw = bytearray()
+        try:
+            async with asyncio.timeout(self.timeout):
+                try:
+                    await self._exchange(answer, raw, path, user_agent, headers or {},
+                                         keep_alive)
+                except (ConnectionError, _BadResponse, ssl.SSLError):
+                    if not reused or answer.status is not None:
+                        raise
+                    # The server closed the idle connection: ask again on a new one.
+                    await self.close()
+                    answer.phase, raw = "connect", bytearray()
+                    await self._exchange(answer, raw, path, user_agent, headers or {},
+                                         keep_alive)
+            answer.phase = None
+        except TimeoutError:
+            answer.error = "timeout"
+        except ConnectionRefusedError:
+            answer.error = "refused"
+        except (ConnectionResetError, BrokenPipeError):
+            answer.error = "reset"
+        except ssl.SSLError as exc:
+            answer.error = f"tls: {exc.reason or exc}"
+            answer.phase = "tls"
+        except _BadResponse as exc:
+            answer.error = f"bad response: {exc}"
+        except OSError as exc:
+            unreachable = exc.errno is not None and exc.errno in (101, 113)
+            answer.error = "unreachable" if unreachable else \
+                f"{type(exc).__name__}: {exc.strerror or exc}"
+        if answer.error is not None:
+            await self.close()
+        answer.raw = bytes(raw)
+        answer.body, answer.encoding = decode_body(answer.raw,
+                                                   answer.headers.get("content-type", ""))
+        return answer
+
+    async def close(self) -> None:
+        writer, self._reader, self._writer, self._tls = self._writer, None, None, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+    async def _exchange(self, answer: HttpAnswer, raw: bytearray, path: str,
+                        user_agent: str, extra: dict[str, str], keep_alive: bool) -> None:
+        if self._writer is None:
+            context = client_context() if self.scheme == "https" else None
+            self._reader, self._writer = await asyncio.open_connection(
+                self.address, self.port, ssl=context,
+                server_hostname=self.host if context else None, limit=MAX_HEADER_BYTES)
+            if context is not None:
+                self._tls = _session(self._writer)
+        assert self._reader is not None and self._writer is not None
+        answer.tls = self._tls
+        answer.phase = "request"
+        default = 443 if self.scheme == "https" else 80
+        host_header = self.host if self.port == default else f"{self.host}:{self.port}"
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host_header}", f"User-Agent: {user_agent}",
+                 "Accept: text/html,application/xhtml+xml,*/*;q=0.8",
+                 "Accept-Language: zh-CN,zh;q=0.9,en;q=0.5",
+                 "Accept-Encoding: identity",
+                 f"Connection: {'keep-alive' if keep_alive else 'close'}",
+                 *(f"{key}: {value}" for key, value in extra.items())]
+        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("ascii",
+                                                                    errors="replace"))
+        await self._writer.drain()
+        self.requests += 1
+        answer.phase = "response"
+        await _read_head(self._reader, answer)
+        whole = await _read_body(self._reader, answer, raw, self.max_bytes)
+        reusable = (keep_alive and whole
+                    and "close" not in answer.headers.get("connection", "").lower())
+        if not reusable:
+            await self.close()
 
 
 class _BadResponse(Exception):
     pass
-
-
-async def _exchange(answer: HttpAnswer, raw: bytearray, host: str, scheme: str, port: int,
-                    path: str, max_bytes: int, user_agent: str,
-                    extra: dict[str, str]) -> None:
-    context = client_context() if scheme == "https" else None
-    reader, writer = await asyncio.open_connection(
-        answer.address, port, ssl=context, server_hostname=host if context else None,
-        limit=MAX_HEADER_BYTES,
-    )
-    try:
-        if context is not None:
-            answer.tls = _session(writer)
-        answer.phase = "request"
-        host_header = host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
-        lines = [f"GET {path} HTTP/1.1", f"Host: {host_header}", f"User-Agent: {user_agent}",
-                 "Accept: text/html,application/xhtml+xml,*/*;q=0.8",
-                 "Accept-Language: zh-CN,zh;q=0.9,en;q=0.5",
-                 "Accept-Encoding: identity", "Connection: close",
-                 *(f"{key}: {value}" for key, value in extra.items())]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("ascii", errors="replace"))
-        await writer.drain()
-        answer.phase = "response"
-        await _read_head(reader, answer)
-        await _read_body(reader, answer, raw, max_bytes)
-    finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
 
 
 def _session(writer: asyncio.StreamWriter) -> TlsSession:
@@ -264,13 +315,14 @@ async def _read_head(reader: asyncio.StreamReader, answer: HttpAnswer) -> None:
 
 
 async def _read_body(reader: asyncio.StreamReader, answer: HttpAnswer, raw: bytearray,
-                     max_bytes: int) -> None:
+                     max_bytes: int) -> bool:
+    """Read the body (at most ``max_bytes``); True when it was read to its declared end,
+    so that the connection can carry another request."""
     if answer.status is not None and (100 <= answer.status < 200 or answer.status in (204,
                                                                                       304)):
-        return
+        return True
     if "chunked" in answer.headers.get("transfer-encoding", "").lower():
-        await _read_chunked(reader, answer, raw, max_bytes)
-        return
+        return await _read_chunked(reader, answer, raw, max_bytes)
     length_text = answer.headers.get("content-length", "").split(",")[0].strip()
     length = int(length_text) if length_text.isdigit() else None
     while True:
@@ -291,12 +343,14 @@ async def _read_body(reader: asyncio.StreamReader, answer: HttpAnswer, raw: byte
     if len(raw) > max_bytes:
         del raw[max_bytes:]
         answer.truncated = True
-    elif length is not None and len(raw) < length:
+        return False
+    if length is not None and len(raw) < length:
         raise _BadResponse(f"body ended after {len(raw)} of {length} bytes")
+    return length is not None
 
 
 async def _read_chunked(reader: asyncio.StreamReader, answer: HttpAnswer, raw: bytearray,
-                        max_bytes: int) -> None:
+                        max_bytes: int) -> bool:
     while True:
         line = await reader.readline()
         if not line:
@@ -307,12 +361,14 @@ async def _read_chunked(reader: asyncio.StreamReader, answer: HttpAnswer, raw: b
         except ValueError as exc:
             raise _BadResponse(f"bad chunk size {size_text[:20]!r}") from exc
         if size == 0:
-            return
+            while (await reader.readline()).strip():  # trailer fields, then the blank line
+                pass
+            return True
         room = max_bytes - len(raw)
         if size > room:
             raw += await reader.readexactly(room) if room > 0 else b""
             answer.truncated = True
-            return
+            return False
         try:
             raw += await reader.readexactly(size)
             await reader.readexactly(2)

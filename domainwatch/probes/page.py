@@ -41,8 +41,7 @@ MAX_HIDDEN_BLOCKS = 20
 _INVISIBLE = {"script", "style", "noscript", "template", "head", "svg", "object", "iframe",
               "select", "option", "textarea", "canvas"}
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_SPACES = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 _REFRESH = re.compile(r"""^\s*(\d*\.?\d*)\s*[;,]?\s*(?:url\s*=\s*)?["']?\s*([^"'\s][^"']*)?""",
                       re.IGNORECASE)
 _SCRIPT_REDIRECT = re.compile(
@@ -89,7 +88,7 @@ class HiddenBlock:
                 "hosts": self.hosts}
 
 
-@dataclass
+@dataclass(eq=False)
 class Page:
     title: str = ""
     text: str = ""
@@ -105,10 +104,22 @@ class Page:
     def hidden_text(self) -> str:
         return " ".join(block.text for block in self.hidden)
 
+    @functools.cached_property
+    def text_hash(self) -> str:
+        """:func:`text_hash` of the visible text."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]
+
+    @functools.cached_property
+    def sketch(self) -> list[int]:
+        """The similarity sketch of the visible text (see :func:`sketch`)."""
+        return sketch(self.text)
+
 
 def clean_text(text: str) -> str:
     """Whitespace collapsed, control characters gone."""
-    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
 
 
 def parse_page(html: str, url: str) -> Page:
@@ -362,7 +373,7 @@ _MIX_2 = np.uint64(0x94D049BB133111EB)
 
 def sketch(text: str, size: int = SKETCH_SIZE) -> list[int]:
     """Bottom-``size`` MinHash sketch of the text's character 5-grams, ascending."""
-    compact = _SPACES.sub("", text).lower()
+    compact = "".join(text.split()).lower()
     codes = np.frombuffer(compact.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     count = len(codes) - SHINGLE + 1
     if count <= 0:

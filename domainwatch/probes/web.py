@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from domainwatch.probes.http import HttpAnswer, fetch, host_name
-from domainwatch.probes.page import Page, parse_page, sketch, text_hash
+from domainwatch.probes.http import HttpAnswer, HttpConnection, host_name
+from domainwatch.probes.page import Page, parse_page
 from domainwatch.probes.tls import TrustStore, Verdict, judge_chain
 
 DEFAULT_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
@@ -111,6 +112,8 @@ class Visit:
     landing: Landing | None = None
     certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    # the landing page's connection, kept open for the crawler and referer fetches
+    connection: HttpConnection | None = field(default=None, repr=False)
 
     @property
     def answered(self) -> bool:
@@ -176,7 +179,7 @@ class WebObservation:
             "final_url": landing.url if landing else None,
             "status": landing.status if landing else None,
             "title": landing.page.title if landing else None,
-            "text_hash": text_hash(landing.page.text) if landing else None,
+            "text_hash": landing.page.text_hash if landing else None,
             "redirects": sorted({hop.url for visit in self.visits.values()
                                  for hop in visit.redirect_hops()}),
             "certificate": {"spki_sha256": certificate["spki_sha256"],
@@ -209,7 +212,7 @@ class WebObservation:
                 "size": landing.size,
                 "truncated": landing.truncated,
                 "encoding": landing.encoding,
-                "sketch": sketch(page.text),
+                "sketch": page.sketch,
                 "text_length": len(page.text),
                 "links": _outbound(page, landing.host),
                 "resources": page.resources,
@@ -269,16 +272,27 @@ class WebProbe:
     async def probe(self, name: str, addresses: list[str]) -> WebObservation:
         at = _now()
         host = host_name(name)
-        http, https = await asyncio.gather(self._visit(host, "http", addresses),
-                                           self._visit(host, "https", addresses))
-        observation = WebObservation(name=host, addresses=list(addresses),
-                                     visits={"http": http, "https": https}, at=at)
-        landing = observation.landing()
-        if self.settings.cloaking and landing is not None and landing.status is not None:
-            observation.cloaks = list(await asyncio.gather(
-                *(self._cloak(landing, label, headers)
-                  for label, headers in self._cloak_requests(host))))
-        return observation
+        # The same bytes served over both schemes and to the crawler are read only once.
+        pages: dict[bytes, Page] = {}
+        visits: list[Visit] = []
+        try:
+            visits += await asyncio.gather(self._visit(host, "http", addresses, pages),
+                                           self._visit(host, "https", addresses, pages))
+            http, https = visits
+            observation = WebObservation(name=host, addresses=list(addresses),
+                                         visits={"http": http, "https": https}, at=at)
+            landing = observation.landing()
+            if self.settings.cloaking and landing is not None and landing.status is not None:
+                # One after another on the landing page's own connection: no new handshake.
+                connection = next(v.connection for v in visits if v.landing is landing)
+                for label, headers in self._cloak_requests(host):
+                    observation.cloaks.append(
+                        await self._cloak(landing, label, headers, pages, connection))
+            return observation
+        finally:
+            for visit in visits:
+                if visit.connection is not None:
+                    await visit.connection.close()
 
     def _cloak_requests(self, host: str) -> list[tuple[str, dict[str, str]]]:
         requests = [(f"crawler {label}", {"User-Agent": agent})
@@ -289,7 +303,8 @@ class WebProbe:
                                                 "Referer": referer}))
         return requests
 
-    async def _visit(self, host: str, scheme: str, addresses: list[str]) -> Visit:
+    async def _visit(self, host: str, scheme: str, addresses: list[str],
+                     pages: dict[bytes, Page]) -> Visit:
         visit = Visit(scheme=scheme)
         url = f"{scheme}://{host}/"
         kind = "start"
@@ -310,8 +325,10 @@ class WebProbe:
                 hop.error = "does not resolve"
                 return visit
             requested_at = _now()
-            answer = await self._fetch_any(target, known[target], parts.scheme,
-                                           parts.port, _path(parts), {})
+            if visit.connection is not None:
+                await visit.connection.close()
+            answer, visit.connection = await self._fetch_any(
+                target, known[target], parts.scheme, parts.port, _path(parts), {})
             hop.address, hop.status, hop.error, hop.phase = (
                 answer.address, answer.status, answer.error, answer.phase)
             if answer.tls is not None:
@@ -321,6 +338,8 @@ class WebProbe:
                 return visit
             location = answer.headers.get("location")
             if answer.status in REDIRECT_STATUSES and location:
+                await visit.connection.close()
+                visit.connection = None
                 hop.location = location
                 next_url = _absolute(url, location)
                 if next_url is None:
@@ -328,12 +347,14 @@ class WebProbe:
                     return visit
                 url, kind = next_url, "http"
                 continue
-            page = parse_page(answer.body, url)
+            page = _read(answer, url, pages)
             visit.landing = _landing(url, answer, page, requested_at,
                                      {"User-Agent": self.settings.user_agent})
             next_url, kind = _body_redirect(page)
             if next_url is None:
                 return visit
+            await visit.connection.close()
+            visit.connection = None
             hop.location = next_url
             url = next_url
         visit.hops.append(Hop(url=url, kind=kind,
@@ -347,21 +368,26 @@ class WebProbe:
             return []
 
     async def _fetch_any(self, host: str, addresses: list[str], scheme: str,
-                         port: int | None, path: str, headers: dict[str, str]) -> HttpAnswer:
-        """Ask the addresses in turn until one connects; the last answer otherwise."""
+                         port: int | None, path: str, headers: dict[str, str],
+                         connection: HttpConnection | None = None
+                         ) -> tuple[HttpAnswer, HttpConnection]:
+        """Ask the addresses in turn until one connects (or on ``connection``, given);
+        the answer and the connection it came over, open if the server keeps it."""
+        agent = headers.get("User-Agent", self.settings.user_agent)
+        extra = {key: value for key, value in headers.items() if key != "User-Agent"}
+        candidates = [connection.address] if connection is not None else addresses[:3]
         answer: HttpAnswer | None = None
-        for address in addresses[:3]:
-            agent = headers.get("User-Agent", self.settings.user_agent)
-            extra = {key: value for key, value in headers.items() if key != "User-Agent"}
+        for address in candidates:
+            if connection is None or connection.address != address:
+                connection = HttpConnection(host, address, scheme=scheme, port=port,
+                                            timeout=self.settings.timeout,
+                                            max_bytes=self.settings.max_bytes)
             async with self._slot(address):
-                answer = await fetch(host, address, scheme=scheme, port=port, path=path,
-                                     timeout=self.settings.timeout,
-                                     max_bytes=self.settings.max_bytes, user_agent=agent,
-                                     headers=extra)
+                answer = await connection.get(path, user_agent=agent, headers=extra)
             if answer.status is not None or answer.phase != "connect":
-                return answer
-        assert answer is not None
-        return answer
+                break
+        assert answer is not None and connection is not None
+        return answer, connection
 
     def _slot(self, address: str) -> asyncio.Semaphore:
         slot = self._slots.get(address)
@@ -385,15 +411,23 @@ class WebProbe:
             visit.verdicts[summary.sha256] = verdict
         return summary.sha256
 
-    async def _cloak(self, landing: Landing, label: str,
-                     headers: dict[str, str]) -> CloakFetch:
+    async def _cloak(self, landing: Landing, label: str, headers: dict[str, str],
+                     pages: dict[bytes, Page], connection: HttpConnection) -> CloakFetch:
         parts = urlsplit(landing.url)
-        answer = await self._fetch_any(landing.host, [landing.address], parts.scheme,
-                                       parts.port, _path(parts), headers)
-        page = parse_page(answer.body, landing.url) if answer.status is not None else None
+        answer, _ = await self._fetch_any(landing.host, [landing.address], parts.scheme,
+                                          parts.port, _path(parts), headers, connection)
+        page = _read(answer, landing.url, pages) if answer.status is not None else None
         return CloakFetch(label=label, request_headers=dict(headers), status=answer.status,
                           location=answer.headers.get("location"), error=answer.error,
                           page=page, body_start=answer.body[:MAX_BODY_EVIDENCE])
+
+
+def _read(answer: HttpAnswer, url: str, pages: dict[bytes, Page]) -> Page:
+    key = hashlib.blake2b(answer.raw, digest_size=16).digest() + answer.encoding.encode()
+    page = pages.get(key)
+    if page is None:
+        page = pages[key] = parse_page(answer.body, url)
+    return page
 
 
 def _landing(url: str, answer: HttpAnswer, page: Page, requested_at: str,
