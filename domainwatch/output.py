@@ -123,6 +123,13 @@ class Progress:
         self.stream.write("\r" + line.ljust(70))
         self.stream.flush()
 
+    def restart(self, label: str) -> None:
+        """Count a new stage of the same job from zero (``scan`` → ``web``)."""
+        self.label = label
+        self.started = time.monotonic()
+        self.first_done = None
+        self.last_drawn = 0.0
+
     def close(self) -> None:
         if self.enabled and self.last_drawn:
             self.stream.write("\r" + " " * 70 + "\r")

@@ -293,7 +293,7 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
         if world.processed:
             await _check_servers(store, world, probe, config, summary, confirm)
         if world.web_queue:
-            await _check_web(store, world, config, summary, confirm)
+            await _check_web(store, world, config, summary, confirm, progress)
     if whois is not None and world.dependencies:
         await _check_registration(store, world, whois, summary, confirm)
 
@@ -436,7 +436,8 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
 
 
 async def _check_web(store: Store, world: _World, config: ResolverConfig,
-                     summary: ScanSummary, confirm: Confirmation | None) -> None:
+                     summary: ScanSummary, confirm: Confirmation | None,
+                     progress: ProgressCallback | None) -> None:
     """Fetch every resolving register entry over HTTP and HTTPS, judge its page and
     certificate, and record each name as done once its web results are in."""
     assert world.web is not None
@@ -459,8 +460,15 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
                 fingerprint.get("aaaa", []))))
         batch: list[WebObservation] = []
         last_flush = time.monotonic()
+        restart = getattr(progress, "restart", None)
+        if restart is not None:
+            restart("web")
+        fetched = 0
         async for observation in probe.probe_many(targets):
             batch.append(observation)
+            fetched += 1
+            if progress:
+                progress(fetched, len(targets))
             if len(batch) >= WEB_FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
                 _record_web(store, world, batch, summary, confirm)
                 batch.clear()
@@ -515,8 +523,7 @@ def _text_since(store: Store, name: str, fingerprint: dict[str, Any], at: str) -
     """Since when the page's text has been what it is now (``at`` when it just changed)."""
     if fingerprint.get("text_hash") is None:
         return None
-    latest = store.observations(name, "web", limit=1)
-    if not latest or latest[0]["data"].get("text_hash") != fingerprint["text_hash"]:
+    if store.latest_value(name, "web", "text_hash") != fingerprint["text_hash"]:
         return at
     return store.unchanged_since(name, "web", "text_hash") or at
 

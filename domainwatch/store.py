@@ -506,8 +506,19 @@ class Store:
                 "how": row[3]}
 
     def baselines(self, name: str) -> dict[str, dict[str, Any]]:
-        return {probe: baseline for probe in ("dns", "web", "tls", "whois")
-                if (baseline := self.baseline(name, probe)) is not None}
+        """Every baseline of ``name``, by probe."""
+        return {row[0]: {"data": json.loads(row[1]), "adopted_at": row[2], "adopted_by": row[3],
+                         "how": row[4]}
+                for row in self.conn.execute(
+                    "SELECT probe, data, adopted_at, adopted_by, how FROM baselines "
+                    "WHERE name = ?", (name,))}
+
+    def latest_value(self, name: str, probe: str, key: str) -> Any:
+        """One value of ``name``'s latest ``probe`` observation (None without one)."""
+        row = self.conn.execute(
+            "SELECT json_extract(data, '$.' || ?) FROM observations WHERE name = ? AND "
+            "probe = ? ORDER BY id DESC LIMIT 1", (key, name, probe)).fetchone()
+        return None if row is None else row[0]
 
     def set_baseline(self, name: str, probe: str, data: dict[str, Any], *, at: str,
                      by: str, how: str, run_id: int | None = None) -> None:

@@ -183,10 +183,10 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
 
     cloaked = _cloaking(landing, judgement, observation.cloaks, settings, own)
     if cloaked:
-        labels = ", ".join(item["label"] for item in cloaked)
+        what = "; ".join(f"{item['label']}: {', '.join(item['reasons'])}" for item in cloaked)
         result.findings.append(FindingDraft(
             "hijacked.cloaking", "critical",
-            f"{shown} shows search engines something else ({labels})",
+            f"{shown} answers search engines and their visitors differently ({what})",
             {"url": landing.url, "differences": cloaked, "capture": evidence_capture}))
 
     web_baseline = (baseline or {}).get("data")

@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import ssl
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from cryptography.x509.verification import PolicyBuilder, Store, VerificationErr
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
                   "/etc/ssl/cert.pem")
 PROBLEMS = ("expired", "not_yet_valid", "name_mismatch", "self_signed", "untrusted")
+VERDICTS_KEPT = 4096
 
 
 class TrustStoreError(ValueError):
@@ -87,7 +89,26 @@ class TrustStore:
         self.certificates = certificates
         self.system = system
         self._store = Store(certificates) if certificates else None
-        self._subjects = {certificate.subject for certificate in certificates}
+        self._verdicts: OrderedDict[tuple[tuple[bytes, ...], str, str], str | None] = \
+            OrderedDict()
+
+    def verify_chain(self, chain: list[bytes], name: str, at: datetime) -> str | None:
+        """:meth:`verify` for a chain as received, remembered per chain, name and day: a
+        certificate that many names share (a wildcard, a CDN's) is verified once a day."""
+        key = (tuple(chain), name, at.strftime("%Y-%m-%d"))
+        if key in self._verdicts:
+            self._verdicts.move_to_end(key)
+            return self._verdicts[key]
+        leaf = _parse(chain[0])
+        intermediates = []
+        for der in chain[1:]:
+            with contextlib.suppress(ValueError):
+                intermediates.append(_parse(der))
+        why = self.verify(leaf, intermediates, name, at)
+        self._verdicts[key] = why
+        if len(self._verdicts) > VERDICTS_KEPT:
+            self._verdicts.popitem(last=False)
+        return why
 
     def verify(self, leaf: x509.Certificate, intermediates: list[x509.Certificate],
                name: str, at: datetime) -> str | None:
@@ -140,6 +161,7 @@ def _parse(der: bytes) -> x509.Certificate:
     return x509.load_der_x509_certificate(der)
 
 
+@functools.lru_cache(maxsize=4096)
 def read_certificate(der: bytes) -> Certificate:
     """Summarise one DER certificate (``ValueError`` when it cannot be parsed)."""
     certificate = _parse(der)
@@ -249,15 +271,12 @@ def judge_chain(chain: list[bytes], name: str, trust: TrustStore,
         verdict.problems.append("self_signed")
         verdict.detail["self_signed"] = f"self-signed by {summary.issuer_cn or summary.issuer}"
         return summary, verdict
-    # Trust is judged on its own: for a name and a moment the certificate is good for.
+    # Trust is judged on its own, for a name the certificate covers (whether it covers the
+    # name asked is the name check's part) at a moment it is good for.
     intermediates = []
     for der in chain[1:]:
-        try:
+        with contextlib.suppress(ValueError):
             intermediates.append(_parse(der))
-        except ValueError:
-            continue
-    # An expired (or not yet valid) leaf is judged for trust at a moment it was valid,
-    # together with the intermediates it came with; if there is none, trust is not judged.
     moment = now
     if "expired" in verdict.problems or "not_yet_valid" in verdict.problems:
         starts = [leaf.not_valid_before_utc, *(c.not_valid_before_utc for c in intermediates)]
@@ -266,10 +285,10 @@ def judge_chain(chain: list[bytes], name: str, trust: TrustStore,
             return summary, verdict
         moment = (min(ends) - timedelta(seconds=1) if "expired" in verdict.problems
                   else max(starts) + timedelta(seconds=1))
-    subject = name if "name_mismatch" not in verdict.problems else _covered_name(summary)
+    subject = _covered_name(summary)
     if subject is None:
         return summary, verdict
-    why = trust.verify(leaf, intermediates, subject, moment)
+    why = trust.verify_chain(chain, subject, moment)
     if why is not None:
         verdict.problems.append("untrusted")
         verdict.detail["untrusted"] = why
