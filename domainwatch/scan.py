@@ -530,9 +530,12 @@ def _text_since(store: Store, name: str, fingerprint: dict[str, Any], at: str) -
 
 def _first_baselines(store: Store, name: str, baselines: dict[str, dict[str, Any]],
                      dns: dict[str, Any], data: dict[str, Any], at: str, run_id: int) -> None:
-    """A first clean observation becomes the provisional baseline, part by part."""
+    """A first clean observation becomes the provisional baseline, part by part. A default
+    page or an error is not what the site is: the real page, once it comes, becomes the
+    web baseline, rather than a "change" from the placeholder."""
+    real_page = not data.get("placeholder") and (data.get("status") or 500) < 400
     wanted = {"dns": dns_baseline(dns) if dns else None,
-              "web": web_baseline(data),
+              "web": web_baseline(data) if real_page else None,
               "tls": tls_baseline(data)}
     for probe, value in wanted.items():
         if value is not None and probe not in baselines:

@@ -122,6 +122,16 @@ def test_owner_change_is_reported(db: Path, tmp_path: Path, local_internet: Any)
     assert set(changed["evidence"]["changed"]) == {"registrar", "name_servers"}
     assert changed["evidence"]["changed"]["registrar"] == {"from": "Alibaba Cloud",
                                                            "to": "Some Registrar Ltd"}
+    # The administrator confirms the transfer: accepting the entry re-baselines its domain.
+    accepted = dw(db, "accept", "www.jqtz.com", "--by", "li")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "whois jqtz.com" in accepted.stdout
+    assert "unregistered.owner_changed" not in by_rule(db)
+    with WhoisServer(answers, default="registered") as server:
+        host, port = server.address
+        expire_whois_cache(db)
+        scan(db, local_internet, whois_config(tmp_path, f"{host}:{port}"))
+    assert "unregistered.owner_changed" not in by_rule(db), "the accepted owner is the baseline"
 
 
 def test_bad_whois_settings(db: Path, tmp_path: Path, local_internet: Any) -> None:

@@ -109,7 +109,8 @@ def test_redirects_leaving_the_government_are_flagged_per_target() -> None:
     inside = hops[:2]
     result, _ = check_web(entry(), observation(PORTAL, hops=inside), {}, None, None, now=NOW)
     assert "hijacked.redirect" not in rules(result)
-    own = [*hops[:2], Hop(url="http://jqtz.example/", kind="http", status=200)]
+    own = [*hops[:2], Hop(url="http://jqtz.example/", kind="http", status=301),
+           Hop(url="http://m.jqtz.example/", kind="http", status=200)]
     result, _ = check_web(entry(hosts=["jqtz.example"]), observation(PORTAL, hops=own), {},
                           None, None, now=NOW)
     assert "hijacked.redirect" not in rules(result)

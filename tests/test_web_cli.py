@@ -175,6 +175,8 @@ def test_first_clean_observation_becomes_the_baseline(web_world: Scanned) -> Non
     assert clean["web"]["data"]["title"] == "测试市人民政府"
     # hijacked on first sight: no baseline, so the hijack is never taken for normal
     assert show(web_world, "bet.webtest.gov.cn")["baselines"] == {}
+    # a default page is not what the site is: the real page, when it comes, is no "change"
+    assert set(show(web_world, "nginx.webtest.gov.cn")["baselines"]) == {"dns", "tls"}
 
 
 def test_stale_from_observation_history(web_world: Scanned) -> None:
@@ -285,3 +287,31 @@ def test_swapped_content_and_certificate_are_caught_and_accept_adopts_them(
     [content] = findings(changing_world.db, "--rule", "hijacked.content")
     assert content["evidence"]["first_capture"]["at"] <= content["evidence"]["capture"]["at"]
     assert changing_world.run("accept", "nobody.change.gov.cn").returncode == 3
+
+
+def test_web_settings_from_the_configuration_file(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from domainwatch.config import ConfigError, load_config
+
+    path = tmp_path / "dw.toml"
+    (tmp_path / "roots.pem").write_text("placeholder")
+    path.write_text('[web]\nca_files = ["roots.pem"]\ntimeout = 3\nstale_after = "30d"\n'
+                    'crawlers = { Sogou = "Sogou web spider/4.0" }\nallowed_hosts = ["conac.cn"]'
+                    '\ntls_expiry_window = "10d"\nchange_similarity = 0.2\n', encoding="utf-8")
+    stage = load_config(path).web
+    assert stage is not None and stage.enabled
+    assert stage.ca_files == [tmp_path / "roots.pem"]
+    assert stage.probe.timeout == 3.0 and stage.probe.crawlers == {"Sogou": "Sogou web spider/4.0"}
+    assert stage.checks.stale_after == timedelta(days=30)
+    assert stage.checks.allowed_hosts == ("conac.cn",)
+    assert stage.checks.change_similarity == 0.2
+    assert stage.tls.expiry_window == timedelta(days=10)
+    for bad, message in (('timeout = 0', "timeout is out of range"),
+                         ('change_similarity = 1.5', "change_similarity is out of range"),
+                         ('stale_after = "soon"', "not a duration"),
+                         ('crawlers = { Baidu = "" }', "crawlers maps a label"),
+                         ('colour = "red"', "has no setting 'colour'")):
+        path.write_text(f"[web]\n{bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)

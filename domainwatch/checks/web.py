@@ -79,13 +79,12 @@ def judge(landing: Landing, settings: WebCheckSettings, own: set[str]) -> Judgem
 
 
 def allowed(host: str, settings: WebCheckSettings, own: set[str]) -> bool:
-    """Whether a redirect or link target stays under the owner's control."""
+    """Whether a redirect or link target stays under the owner's control: a government
+    domain, the entry's own registrable domain and declared hosts, or an allowed host (each
+    with the names under it)."""
     host = host.rstrip(".").lower()
-    if host in own:
-        return True
-    if any(host == s or host.endswith("." + s) for s in settings.allowed_suffixes):
-        return True
-    return any(host == h or host.endswith("." + h) for h in settings.allowed_hosts)
+    return any(host == suffix or host.endswith("." + suffix)
+               for suffix in (*own, *settings.allowed_suffixes, *settings.allowed_hosts))
 
 
 def own_hosts(entry: dict[str, Any]) -> set[str]:
