@@ -117,6 +117,7 @@ def test_owner_change_is_reported(db: Path, tmp_path: Path, local_internet: Any)
         assert "unregistered.owner_changed" not in by_rule(db), cached.stdout
         expire_whois_cache(db)
         scan(db, local_internet, config)
+        transferred = server.answers
     [changed] = by_rule(db)["unregistered.owner_changed"].values()
     assert changed["subject"] == "jqtz.com"
     assert set(changed["evidence"]["changed"]) == {"registrar", "name_servers"}
@@ -127,7 +128,7 @@ def test_owner_change_is_reported(db: Path, tmp_path: Path, local_internet: Any)
     assert accepted.returncode == 0, accepted.stderr
     assert "whois jqtz.com" in accepted.stdout
     assert "unregistered.owner_changed" not in by_rule(db)
-    with WhoisServer(answers, default="registered") as server:
+    with WhoisServer(transferred, default="registered") as server:
         host, port = server.address
         expire_whois_cache(db)
         scan(db, local_internet, whois_config(tmp_path, f"{host}:{port}"))
