@@ -4,8 +4,12 @@ crawler and with a search Referer over the connection it already has."""
 from __future__ import annotations
 
 import asyncio
+import gzip
+import zlib
 
-from domainwatch.probes.http import HttpAnswer, HttpConnection
+from domainwatch.probes.http import HttpAnswer, HttpConnection, fetch
+from domainwatch.probes.page import parse_page
+from domainwatch.probes.web import _body_redirect
 
 PAGE = b"<html><title>t</title></html>"
 
@@ -70,3 +74,38 @@ def test_a_closed_connection_is_opened_again() -> None:
     answers = server.run(3)
     assert [(a.status, a.error) for a in answers] == [(200, None)] * 3
     assert server.connections == 3
+
+
+def serve_once(response: bytes, max_bytes: int = 262_144) -> HttpAnswer:
+    async def go() -> HttpAnswer:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(response)
+            await writer.drain()
+            writer.close()
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            return await fetch("www.a.gov.cn", "127.0.0.1", port=port, timeout=3,
+                               max_bytes=max_bytes)
+    return asyncio.run(go())
+
+
+def test_gzip_and_deflate_bodies_are_read_although_identity_was_asked() -> None:
+    page = "<html><title>政府网站</title><body>内容</body></html>".encode("gbk")
+    for coding, body in (("gzip", gzip.compress(page)), ("deflate", zlib.compress(page))):
+        answer = serve_once(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=gbk\r\n"
+                            b"Content-Encoding: %s\r\nContent-Length: %d\r\n\r\n%s"
+                            % (coding.encode(), len(body), body))
+        assert answer.body == page.decode("gbk") and not answer.truncated, coding
+    bomb = gzip.compress(b"x" * 5_000_000)
+    capped = serve_once(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d"
+                        b"\r\n\r\n%s" % (len(bomb), bomb), max_bytes=100_000)
+    assert len(capped.raw) == 100_000 and capped.truncated
+
+
+def test_a_refresh_header_is_a_redirect() -> None:
+    page = parse_page("<html><body>moved</body></html>", "http://www.a.gov.cn/")
+    assert _body_redirect(page, "0; url=http://bet.example/", "http://www.a.gov.cn/") == (
+        "http://bet.example/", "meta")
+    assert _body_redirect(page, "600", "http://www.a.gov.cn/") == (None, "")

@@ -10,6 +10,8 @@ import pytest
 from domainwatch.probes.http import decode_body
 from domainwatch.probes.page import (
     SKETCH_SIZE,
+    decode_sketch,
+    encode_sketch,
     parse_page,
     script_redirects,
     similarity,
@@ -152,6 +154,9 @@ def test_similarity_estimates_the_share_of_text_kept() -> None:
 
 def test_sketch_is_bounded_stable_and_exact_for_short_texts() -> None:
     long_sketch = sketch(_article(4, 20000))
+    stored = encode_sketch(long_sketch)
+    assert len(stored) == 1368 and decode_sketch(stored) == long_sketch
+    assert decode_sketch(long_sketch) == long_sketch
     assert len(long_sketch) == SKETCH_SIZE and long_sketch == sorted(long_sketch)
     assert long_sketch == sketch(_article(4, 20000))
     assert sketch("") == [] and similarity([], []) == 1.0 and similarity([], [1]) == 0.0

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from domainwatch.checks import CheckResult
 from domainwatch.content import match_placeholder, score_illicit
 from domainwatch.names import display_name, registrable_domain
-from domainwatch.probes.page import similarity
+from domainwatch.probes.page import decode_sketch, similarity
 from domainwatch.probes.web import CloakFetch, Landing, WebObservation, headers_evidence
 from domainwatch.store import FindingDraft
 
@@ -191,7 +191,7 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
     web_baseline = (baseline or {}).get("data")
     if web_baseline and web_baseline.get("sketch") is not None and landing.status \
             and landing.status < 400:
-        score = similarity(web_baseline["sketch"], landing.page.sketch)
+        score = similarity(decode_sketch(web_baseline["sketch"]), landing.page.sketch)
         title_changed = (web_baseline.get("title") or "") != landing.page.title
         new_signals = sorted(set(judgement.signals) - set(web_baseline.get("signals", [])))
         if score < settings.change_similarity and (title_changed or new_signals):

@@ -21,6 +21,7 @@ import ipaddress
 import os
 import re
 import ssl
+import zlib
 from dataclasses import dataclass, field
 
 DEFAULT_MAX_BYTES = 262_144
@@ -223,7 +224,7 @@ class HttpConnection:
                 f"{type(exc).__name__}: {exc.strerror or exc}"
         if answer.error is not None:
             await self.close()
-        answer.raw = bytes(raw)
+        answer.raw = _decompressed(bytes(raw), answer, self.max_bytes)
         answer.body, answer.encoding = decode_body(answer.raw,
                                                    answer.headers.get("content-type", ""))
         return answer
@@ -270,6 +271,26 @@ class HttpConnection:
 
 class _BadResponse(Exception):
     pass
+
+
+def _decompressed(data: bytes, answer: HttpAnswer, max_bytes: int) -> bytes:
+    """The body without its gzip or deflate coding, which some servers apply although
+    asked for ``identity``; at most ``max_bytes``. A body that cannot be decompressed is
+    kept as it came (and reads as noise rather than as a page)."""
+    coding = answer.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("gzip", "x-gzip", "deflate") or not data:
+        return data
+    attempts = [zlib.MAX_WBITS | 16] if "gzip" in coding else [zlib.MAX_WBITS, -zlib.MAX_WBITS]
+    for wbits in attempts:
+        decompressor = zlib.decompressobj(wbits)
+        try:
+            plain = decompressor.decompress(data, max_bytes)
+        except zlib.error:
+            continue
+        if decompressor.unconsumed_tail:
+            answer.truncated = True
+        return plain
+    return data
 
 
 def _session(writer: asyncio.StreamWriter) -> TlsSession:

@@ -19,6 +19,7 @@ measures the cost and the error on real-sized pages.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import re
@@ -147,13 +148,9 @@ def parse_page(html: str, url: str) -> Page:
     page.text = clean_text(" ".join(texts))[:MAX_TEXT]
     for meta in root.iter("meta"):
         if (meta.get("http-equiv") or "").strip().lower() == "refresh":
-            found = _REFRESH.match(meta.get("content") or "")
-            if found and found.group(2):
-                target = _join(base, found.group(2).strip())
-                if target:
-                    delay = float(found.group(1)) if found.group(1) not in ("", ".") else 0.0
-                    page.meta_refresh = (delay, target)
-                    break
+            page.meta_refresh = parse_refresh(meta.get("content") or "", base)
+            if page.meta_refresh is not None:
+                break
     for script in root.iter("script"):
         page.scripts += 1
         source = script.get("src")
@@ -170,6 +167,21 @@ def parse_page(html: str, url: str) -> Page:
             if value and (tag != "link" or "stylesheet" in (element.get("rel") or "").lower()):
                 _resource(page, base, value, kind)
     return page
+
+
+def parse_refresh(value: str, base: str) -> tuple[float, str] | None:
+    """``5; url=/x`` (a meta refresh's content, or a ``Refresh`` header) as (delay, URL)."""
+    found = _REFRESH.match(value)
+    if not found or not found.group(2):
+        return None
+    target = _join(base, found.group(2).strip())
+    if not target:
+        return None
+    try:
+        delay = float(found.group(1)) if found.group(1) not in ("", ".") else 0.0
+    except ValueError:
+        delay = 0.0
+    return delay, target
 
 
 def _walk(element: Any, page: Page, texts: list[str], base: str,
@@ -403,6 +415,20 @@ def _mix_one(codes: np.ndarray) -> int:
     for code in codes:
         value = value * _MULTIPLIER + code
     return int(_mix(value)[0])
+
+
+def encode_sketch(values: list[int]) -> str:
+    """A sketch as stored: its 64-bit values, big-endian, in base64 (1,368 characters for
+    128 values, half the size of a JSON list of numbers)."""
+    return base64.b64encode(b"".join(value.to_bytes(8, "big") for value in values)).decode()
+
+
+def decode_sketch(stored: str | list[int]) -> list[int]:
+    """A stored sketch (:func:`encode_sketch`, or a plain list) as its values."""
+    if isinstance(stored, list):
+        return [int(value) for value in stored]
+    raw = base64.b64decode(stored)
+    return [int.from_bytes(raw[i:i + 8], "big") for i in range(0, len(raw) - 7, 8)]
 
 
 def similarity(a: list[int], b: list[int], size: int = SKETCH_SIZE) -> float:

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from domainwatch.probes.http import HttpAnswer, HttpConnection, host_name
-from domainwatch.probes.page import Page, parse_page
+from domainwatch.probes.page import Page, encode_sketch, parse_page, parse_refresh
 from domainwatch.probes.tls import TrustStore, Verdict, judge_chain
 
 DEFAULT_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
@@ -212,7 +212,7 @@ class WebObservation:
                 "size": landing.size,
                 "truncated": landing.truncated,
                 "encoding": landing.encoding,
-                "sketch": page.sketch,
+                "sketch": encode_sketch(page.sketch),
                 "text_length": len(page.text),
                 "links": _outbound(page, landing.host),
                 "resources": page.resources,
@@ -350,7 +350,7 @@ class WebProbe:
             page = _read(answer, url, pages)
             visit.landing = _landing(url, answer, page, requested_at,
                                      {"User-Agent": self.settings.user_agent})
-            next_url, kind = _body_redirect(page)
+            next_url, kind = _body_redirect(page, answer.headers.get("refresh"), url)
             if next_url is None:
                 return visit
             await visit.connection.close()
@@ -439,9 +439,16 @@ def _landing(url: str, answer: HttpAnswer, page: Page, requested_at: str,
                    request_headers=request_headers, html=answer.body[:MAX_HTML_MATCHED])
 
 
-def _body_redirect(page: Page) -> tuple[str | None, str]:
-    if page.meta_refresh is not None and page.meta_refresh[0] <= META_REFRESH_MAX_DELAY:
-        return page.meta_refresh[1], "meta"
+def _body_redirect(page: Page, refresh_header: str | None = None,
+                   url: str = "") -> tuple[str | None, str]:
+    """Where the page sends a browser at once: a ``Refresh`` header or a meta refresh (both
+    kind ``meta``), or a script on a page that is little more than the redirect."""
+    refresh = page.meta_refresh
+    if refresh_header:
+        header = parse_refresh(refresh_header, url)
+        refresh = header or refresh
+    if refresh is not None and refresh[0] <= META_REFRESH_MAX_DELAY:
+        return refresh[1], "meta"
     # A page that is little more than a script redirect is left by every browser at once.
     if page.script_redirects and len(page.text) <= SCRIPT_REDIRECT_MAX_TEXT:
         return page.script_redirects[0], "script"
