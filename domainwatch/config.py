@@ -56,7 +56,8 @@ _SECTIONS: dict[str, dict[str, Any]] = {
             "user_agent": str, "crawlers": dict, "search_referer": str, "cloaking": bool,
             "stale_after": str, "change_similarity": (int, float),
             "cloaking_similarity": (int, float), "hidden_links": int,
-            "allowed_hosts": list, "tls_expiry_window": str},
+            "allowed_hosts": list, "tls_expiry_window": str, "links": bool,
+            "link_hosts": int},
 }
 TSIG_ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
                    "hmac-sha512")
@@ -187,8 +188,11 @@ def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
     from domainwatch.nightly import RunConfigError, parse_duration
     from domainwatch.scan import WebStage
 
-    stage = WebStage(enabled=table.get("enabled", True),
+    stage = WebStage(enabled=table.get("enabled", True), links=table.get("links", True),
                      system_trust=table.get("system_trust", True))
+    if table.get("link_hosts", 1) < 0:
+        raise ConfigError(f"{path}: [web] link_hosts must be 0 or more")
+    stage.link_hosts = table.get("link_hosts", stage.link_hosts)
     for key in ("timeout", "change_similarity", "cloaking_similarity"):
         if key in table and not (0 < table[key] <= (1 if "similarity" in key else 3600)):
             raise ConfigError(f"{path}: [web] {key} is out of range")

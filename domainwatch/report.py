@@ -14,10 +14,12 @@ each renderer escapes for its format (HTML through Jinja's autoescape, CSV throu
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -231,6 +233,7 @@ def _followup(store: Store, entries: dict[str, dict[str, Any]], city_of: dict[st
     by_name: dict[str, list[dict[str, Any]]] = {}
     for finding in findings:
         by_name.setdefault(finding["name"], []).append(finding)
+    linkers, checked = _linkers(store, entries)
     rows = []
     for name, entry in entries.items():
         if entry["state"] not in INACTIVE_STATES:
@@ -256,8 +259,8 @@ def _followup(store: Store, entries: dict[str, dict[str, Any]], city_of: dict[st
             "observed_at": latest[0]["last_seen"] if latest else None,
             "addresses": [_text(a, 60) for a in addresses[:LIST_LIMIT]],
             "cname_chain": [_text(display_name(c), 260) for c in chain[:LIST_LIMIT]],
-            "linked_from": [],
-            "linked_from_checked": False,
+            "linked_from": [_text(display_name(n), 260) for n in linkers.get(name, [])],
+            "linked_from_checked": checked,
             "note": _text(entry["note"], NOTE_LIMIT),
             "findings": [{key: f[key] for key in ("id", "rule", "severity", "status",
                                                   "summary", "first_seen")}
@@ -265,6 +268,27 @@ def _followup(store: Store, entries: dict[str, dict[str, Any]], city_of: dict[st
         })
     rows.sort(key=lambda r: (r["priority"] != "high", -r["days_overdue"], r["name"]))
     return rows
+
+
+def _linkers(store: Store, entries: dict[str, dict[str, Any]]
+             ) -> tuple[dict[str, list[str]], bool]:
+    """Which active entries' pages link to each host (from their latest web observation),
+    and whether any active entry's page has been read at all."""
+    linkers: dict[str, list[str]] = {}
+    checked = False
+    for name, entry in sorted(entries.items()):
+        if entry["state"] != "active":
+            continue
+        links = store.latest_value(name, "web", "links")
+        if links is None:
+            continue
+        checked = True
+        final = store.latest_value(name, "web", "final_url") or ""
+        if (urlsplit(final).hostname or "") not in {name, *entry.get("hosts", [])}:
+            continue  # the page is another site's (a redirect), not this entry's own
+        for link in json.loads(links):
+            linkers.setdefault(link["host"], []).append(name)
+    return linkers, checked
 
 
 def _group_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -473,8 +497,8 @@ def render_markdown(report: dict[str, Any]) -> str:
                      [[o["owner"], ", ".join(o["cities"]), *numbers(o)]
                       for o in annex["owners"]])
     out += ["## 3. 注销跟进 Deregistration follow-up", "",
-            "Offline or deregistered entries that still resolve. Linked from live portals: "
-            "not checked yet (link following comes in a later release).", ""]
+            "Offline or deregistered entries that still resolve, and the live sites whose "
+            "pages still link to them (from each active entry's last scanned page).", ""]
     if report["followup"]:
         out += _md_table(
             ["Name", "Owning unit", "State", "Since", "Days overdue", "Resolves to",

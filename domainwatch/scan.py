@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,7 @@ from typing import Any
 from domainwatch.baseline import dns_baseline, tls_baseline, web_baseline
 from domainwatch.checks.delegation import check_mx, check_ns, check_service
 from domainwatch.checks.dns import check_dns
+from domainwatch.checks.links import HostState, check_links
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
 from domainwatch.checks.registration import (
     CONCLUSIVE,
@@ -44,6 +46,7 @@ from domainwatch.checks.web import (
 from domainwatch.names import registrable_domain
 from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
 from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig, ResolverUnreachable
+from domainwatch.probes.links import Reference, outbound_references
 from domainwatch.probes.tls import TrustStore
 from domainwatch.probes.web import WebObservation, WebProbe, WebSettings
 from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
@@ -56,6 +59,10 @@ FLUSH_SECONDS = 1.0
 WILDCARD_LABEL = "dw-wildcard-check-"
 WHOIS_FINGERPRINT = ("status", "registrar", "registrant", "name_servers", "created", "expires")
 WEB_FLUSH_EVERY = 200
+LINK_HOSTS_IN_FLIGHT = 64
+#: A register entry's own findings that make a link to it dead, and how that reads.
+DEAD_RULES = {"unused.no_dns": "does not resolve", "unused.no_web": "has no web server answering",
+              "dangling.cname": "points at a CNAME target that does not exist"}
 
 
 class ScanError(Exception):
@@ -74,6 +81,7 @@ class ScanSummary:
     whois_unknown: dict[str, str] = field(default_factory=dict)
     web_checked: int = 0
     web_unanswered: int = 0
+    link_hosts_checked: int = 0
     changes: FindingChanges = field(default_factory=FindingChanges)
     seconds: float = 0.0
 
@@ -96,6 +104,8 @@ class WebStage:
     is false) when the scan starts."""
 
     enabled: bool = True
+    links: bool = True
+    link_hosts: int = 2000
     probe: WebSettings = field(default_factory=WebSettings)
     checks: WebCheckSettings = field(default_factory=WebCheckSettings)
     tls: TlsCheckSettings = field(default_factory=TlsCheckSettings)
@@ -138,6 +148,8 @@ class _World:
     web: WebStage | None = None
     # names waiting for the web stage: their DNS outcome, recorded with the web's
     web_queue: dict[str, str] = field(default_factory=dict)
+    # active entries' outbound hosts, with where their pages refer to them
+    references: dict[str, dict[str, list[Reference]]] = field(default_factory=dict)
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -474,6 +486,78 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
                 batch.clear()
                 last_flush = time.monotonic()
         _record_web(store, world, batch, summary, confirm)
+        if stage.links and world.references:
+            await _check_links(store, world, probe, host_probe, summary, confirm)
+
+
+async def _check_links(store: Store, world: _World, probe: WebProbe, host_probe: DNSProbe,
+                       summary: ScanSummary, confirm: Confirmation | None) -> None:
+    """Check every host the entries' pages refer to, once, and raise ``link.*`` on the
+    entries that refer to them."""
+    assert world.web is not None
+    counts = Counter(host for found in world.references.values() for host in found)
+    hosts = [host for host, _ in counts.most_common(world.web.link_hosts)]
+    states: dict[str, HostState] = {}
+    slots = asyncio.Semaphore(LINK_HOSTS_IN_FLIGHT)
+
+    async def check(host: str) -> None:
+        async with slots:
+            states[host] = await _host_state(store, world, probe, host_probe, host)
+
+    await asyncio.gather(*(check(host) for host in hosts))
+    summary.link_hosts_checked = len(states)
+    at = utcnow()
+    with store.transaction():
+        for name, found in world.references.items():
+            result = check_links(name, found, states)
+            summary.changes.add(store.reconcile_findings(
+                name, result.evaluated, result.findings, summary.run_id, at, confirm))
+
+
+async def _host_state(store: Store, world: _World, probe: WebProbe, host_probe: DNSProbe,
+                      host: str) -> HostState:
+    """What an outbound host shows: a register entry's own findings when it has been
+    scanned, else a DNS lookup and a visit judged by the hijack checks."""
+    assert world.web is not None
+    if host in world.entries and store.last_scan(host) is not None:
+        open_rules = {f["rule"]: f for status in ("open", "acknowledged")
+                      for f in store.findings(status=status, name=host)}
+        hijacks = [f for rule, f in open_rules.items() if rule in HIJACK_SIGNALS]
+        if hijacks:
+            return HostState(host, "hijacked", {
+                "summaries": [f["summary"] for f in hijacks],
+                "findings": [f["id"] for f in hijacks], "register_entry": True})
+        dead = [f for rule, f in open_rules.items() if rule in DEAD_RULES]
+        if dead:
+            why = DEAD_RULES[dead[0]["rule"]]
+            return HostState(host, "dead", {"why": f"{why} (finding #{dead[0]['id']})",
+                                            "findings": [f["id"] for f in dead],
+                                            "register_entry": True})
+        return HostState(host, "ok", {"register_entry": True})
+    dns = await host_probe.probe(host)
+    if dns.status == "unresolved":
+        return HostState(host, "unknown", {"dns": dns.failures()})
+    addresses = dns.a + dns.aaaa
+    if not addresses:
+        why = ("does not exist (NXDOMAIN)" if dns.status == "nxdomain"
+               or dns.chain_end == "nxdomain" else "has no address")
+        return HostState(host, "dead", {"why": why, "dns_status": dns.status})
+    web = await probe.probe(host, addresses)
+    if not web.answered():
+        failures = {scheme: visit.failure for scheme, visit in web.visits.items()}
+        return HostState(host, "dead", {
+            "why": "has no web server answering ("
+                   + ", ".join(f"{scheme} {why}" for scheme, why in failures.items()) + ")",
+            "addresses": addresses, "failures": failures})
+    pseudo = {"name": host, "state": "offline", "hosts": [], "networks": [],
+              "nameservers": []}
+    result, _ = check_web(pseudo, web, dns.fingerprint(), None, None, world.web.checks)
+    hijacks = [f for f in result.findings if f.rule in HIJACK_SIGNALS]
+    if hijacks:
+        return HostState(host, "hijacked", {
+            "summaries": [f.summary for f in hijacks],
+            "capture": hijacks[0].evidence.get("capture")})
+    return HostState(host, "ok", {"addresses": addresses})
 
 
 def _record_web(store: Store, world: _World, observations: list[WebObservation],
@@ -509,6 +593,13 @@ def _record_web(store: Store, world: _World, observations: list[WebObservation],
             result.add(check_tls(entry, observation, baselines.get("tls"), stage.tls))
             summary.changes.add(store.reconcile_findings(
                 name, result.evaluated, result.findings, summary.run_id, at, confirm))
+            landing = observation.landing()
+            own = {name, *entry.get("hosts", [])}
+            # The site's own page only: not another entry's page it redirects to, not a
+            # server's default page (whose links are the vendor's).
+            if entry["state"] == "active" and landing is not None and landing.host in own \
+                    and judgement is not None and judgement.placeholder is None:
+                world.references[name] = outbound_references(landing.page, landing.url, own)
             clean = judgement is not None and not any(
                 finding.rule in HIJACK_SIGNALS for finding in result.findings)
             if clean:

@@ -52,7 +52,9 @@ def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any])
         "the claimed bucket and the merely 'Not Found' service are not flagged"
     assert set(rules) == {"unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
                           "register.naming", "register.wildcard", "dangling.ns", "dangling.mx",
-                          "dangling.service", *WEB_RULES}
+                          "dangling.service", "link.hijacked", *WEB_RULES}
+    assert rules["link.hijacked"] == {"www.jiuquan.gov.cn"}, \
+        "the portal's 投资酒泉 column links to the taken-over gsj site (the Subei case)"
 
 
 WEB_RULES = {"unused.no_web", "unused.placeholder", "hijacked.content", "hijacked.cloaking",

@@ -315,3 +315,36 @@ def test_web_settings_from_the_configuration_file(tmp_path: Path) -> None:
         path.write_text(f"[web]\n{bad}\n", encoding="utf-8")
         with pytest.raises(ConfigError, match=message):
             load_config(path)
+
+
+# -- the hosts a site links to (the Subei case) ---------------------------------------------
+
+
+def test_links_to_hijacked_and_dead_hosts_are_raised_on_the_linking_entry(
+        web_world: Scanned) -> None:
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for finding in findings(web_world.db):
+        if finding["rule"].startswith("link."):
+            found.setdefault(finding["name"], {})[finding["subject"]] = finding
+    assert set(found) == {"links.webtest.gov.cn"}, "only the partner-link page links astray"
+    links = found["links.webtest.gov.cn"]
+    assert {subject: f["rule"] for subject, f in links.items()} == {
+        "bet.webtest.gov.cn": "link.hijacked",     # a register entry taken over
+        "www.bet-example.com": "link.hijacked",    # a gambling site outside the register
+        "www.old-bureau.com": "link.dead",         # a host that no longer exists
+        "closed.webtest.gov.cn": "link.dead",      # a department without a web server
+    }, "the legitimate partner (relative and protocol-relative links) is not flagged"
+    subei = links["bet.webtest.gov.cn"]
+    assert subei["severity"] == "critical" and "投资测试" in subei["summary"]
+    [reference] = subei["evidence"]["references"]
+    assert reference == {"page": "https://links.webtest.gov.cn/", "element": "a",
+                         "text": "投资测试", "url": "http://bet.webtest.gov.cn/"}
+    assert subei["evidence"]["register_entry"] is True
+    outside = links["www.bet-example.com"]["evidence"]
+    assert "澳门新葡京" in outside["capture"]["response"]["body_start"]
+    assert links["www.old-bureau.com"]["evidence"]["why"] == "does not exist (NXDOMAIN)"
+    # the deregistration follow-up names the live pages that still link to a closed site
+    report = web_world.run("report", "--format", "json")
+    followup = {row["name"]: row for row in json.loads(report.stdout)["followup"]}
+    assert followup["bet.webtest.gov.cn"]["linked_from"] == ["links.webtest.gov.cn"]
+    assert followup["bet.webtest.gov.cn"]["linked_from_checked"] is True

@@ -1,0 +1,71 @@
+"""Checks on the hosts a site refers its visitors to (the Subei case).
+
+Every distinct outbound host of a scan is checked once (:class:`HostState`): does it
+resolve, does a web server answer, does it show hijack signals (illicit content, cloaking,
+an off-site redirect: the same checks as a register entry's own site). The findings are
+raised on the linking entry, with the pages, elements and link texts that refer to the
+host, so that the administrator knows which column of which site to fix.
+
+A host whose state could not be had (a DNS failure, the per-run budget) is unknown: while
+any of an entry's hosts is unknown, its link rules are not evaluated, so nothing is resolved
+on a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from domainwatch.checks import CheckResult
+from domainwatch.names import display_name
+from domainwatch.probes.links import Reference
+from domainwatch.store import FindingDraft
+
+RULES = ("link.dead", "link.hijacked")
+
+
+@dataclass
+class HostState:
+    """What one outbound host showed this run. ``state``: ``ok``, ``dead``, ``hijacked`` or
+    ``unknown``; ``detail`` says why (the DNS status or the web failures, or the hijack
+    findings' summaries and capture)."""
+
+    host: str
+    state: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def check_links(name: str, references: dict[str, list[Reference]],
+                states: dict[str, HostState]) -> CheckResult:
+    """Evaluate the link rules for the entry ``name`` from its pages' ``references``."""
+    known = {host: states.get(host) for host in references}
+    if any(state is None or state.state == "unknown" for state in known.values()):
+        return CheckResult()
+    result = CheckResult(evaluated=set(RULES))
+    shown = display_name(name)
+    for host, refs in sorted(references.items()):
+        state = known[host]
+        assert state is not None
+        where = _where(refs)
+        evidence = {"host": host, "references": [ref.as_dict() for ref in refs],
+                    **state.detail}
+        if state.state == "dead":
+            result.findings.append(FindingDraft(
+                "link.dead", "medium",
+                f"{shown} links to {display_name(host)}, which {state.detail.get('why', '')}"
+                f" ({where})", evidence, subject=host))
+        elif state.state == "hijacked":
+            signals = "; ".join(state.detail.get("summaries", [])[:2])
+            result.findings.append(FindingDraft(
+                "link.hijacked", "critical",
+                f"{shown} sends its visitors to {display_name(host)}, which shows hijack "
+                f"signals ({where}): {signals}", evidence, subject=host))
+    return result
+
+
+def _where(refs: list[Reference]) -> str:
+    first = refs[0]
+    label = f"link “{first.text}”" if first.element.startswith("a") and first.text \
+        else first.element
+    more = f" and {len(refs) - 1} more" if len(refs) > 1 else ""
+    return f"{label} on {first.page}{more}"
