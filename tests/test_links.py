@@ -46,3 +46,14 @@ def test_link_findings_and_unknown_hosts() -> None:
     unknown = check_links("www.jiuquan.gov.cn", found, states)
     assert unknown.evaluated == set() and unknown.findings == [], \
         "an unknown host judges nothing: no finding is resolved on a guess"
+
+
+def test_forms_image_maps_and_script_buttons_are_references_too() -> None:
+    page = parse_page("""<body><form action="http://search.example.org/s"></form>
+    <map><area href="https://map.example.net/x"></map>
+    <button onclick="window.location.href='http://old-bureau.example/';">原工商局</button>
+    <a onclick="location.replace('/local')">本站</a></body>""", "http://www.a.gov.cn/")
+    found = outbound_references(page, "http://www.a.gov.cn/", {"www.a.gov.cn"})
+    assert {host: [ref.element for ref in refs] for host, refs in found.items()} == {
+        "search.example.org": ["form"], "map.example.net": ["area"],
+        "old-bureau.example": ["onclick"]}

@@ -161,11 +161,16 @@ def parse_page(html: str, url: str) -> Page:
                                       (_join(base, t) for t in script_redirects(script.text))
                                       if target and target not in page.script_redirects]
     for tag, attribute, kind in (("iframe", "src", "iframe"), ("frame", "src", "iframe"),
-                                 ("link", "href", "stylesheet"), ("img", "src", "image")):
+                                 ("link", "href", "stylesheet"), ("img", "src", "image"),
+                                 ("form", "action", "form"), ("area", "href", "area")):
         for element in root.iter(tag):
             value = element.get(attribute)
             if value and (tag != "link" or "stylesheet" in (element.get("rel") or "").lower()):
                 _resource(page, base, value, kind)
+    # Buttons and menus that navigate with a script: onclick="location.href='…'".
+    for element in root.xpath("//*[@onclick]"):
+        for target in script_redirects(element.get("onclick") or ""):
+            _resource(page, base, target, "onclick")
     return page
 
 
