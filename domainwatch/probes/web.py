@@ -26,7 +26,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from domainwatch.probes.http import HttpAnswer, HttpConnection, host_name
 from domainwatch.probes.page import Page, encode_sketch, parse_page, parse_refresh
-from domainwatch.probes.tls import TrustStore, Verdict, judge_chain
+from domainwatch.probes.tls import TrustStore, judge_chain
 
 DEFAULT_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                       "(KHTML, like Gecko) Chrome/130.0 Safari/537.36 domainwatch")
@@ -111,7 +111,6 @@ class Visit:
     hops: list[Hop] = field(default_factory=list)
     landing: Landing | None = None
     certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    verdicts: dict[str, Verdict] = field(default_factory=dict)
     # the landing page's connection, kept open for the crawler and referer fetches
     connection: HttpConnection | None = field(default=None, repr=False)
 
@@ -408,7 +407,6 @@ class WebProbe:
                 **summary.as_dict(), "host": host, "tls_version": answer.tls.version,
                 "cipher": answer.tls.cipher, "chain_length": len(answer.tls.chain),
                 **verdict.as_dict()}
-            visit.verdicts[summary.sha256] = verdict
         return summary.sha256
 
     async def _cloak(self, landing: Landing, label: str, headers: dict[str, str],
