@@ -27,7 +27,12 @@ from typing import Any
 from domainwatch.baseline import dns_baseline, tls_baseline, web_baseline
 from domainwatch.checks.delegation import check_mx, check_ns, check_service
 from domainwatch.checks.dns import check_dns
-from domainwatch.checks.links import HostState, check_links
+from domainwatch.checks.links import (
+    HostState,
+    check_link_registration,
+    check_links,
+    link_domains,
+)
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
 from domainwatch.checks.registration import (
     CONCLUSIVE,
@@ -306,7 +311,7 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
             await _check_servers(store, world, probe, config, summary, confirm)
         if world.web_queue:
             await _check_web(store, world, config, summary, confirm, progress)
-    if whois is not None and world.dependencies:
+    if whois is not None and (world.dependencies or world.references):
         await _check_registration(store, world, whois, summary, confirm)
 
 
@@ -423,8 +428,11 @@ def _host_answer(observation: DNSObservation) -> HostAnswer:
 
 async def _check_registration(store: Store, world: _World, settings: WhoisSettings,
                               summary: ScanSummary, confirm: Confirmation | None) -> None:
-    """Ask about every registrable domain the scanned names depend on, once each."""
-    domains = sorted({need.domain for needs in world.dependencies.values() for need in needs})
+    """Ask about every registrable domain the scanned names depend on or link to, once
+    each."""
+    linked = {name: link_domains(name, found) for name, found in world.references.items()}
+    domains = sorted({need.domain for needs in world.dependencies.values() for need in needs}
+                     | {domain for found in linked.values() for domain in found})
     client = WhoisClient(settings.servers, timeout=settings.timeout, retries=settings.retries,
                          min_interval=settings.min_interval, cache=_StoreWhoisCache(store))
     answers = await asyncio.gather(*(client.lookup(domain) for domain in domains))
@@ -443,6 +451,12 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
             result = check_registration(name, needs, records, first,
                                         expiry_window=settings.expiry_window,
                                         complete=world.processed.get(name) is not None)
+            summary.changes.add(store.reconcile_findings(
+                name, result.evaluated, result.findings, summary.run_id, at, confirm))
+        # link.unregistered is evaluated on its own: a linked domain that could not be
+        # asked leaves the entry's other registration findings alone.
+        for name, found in linked.items():
+            result = check_link_registration(name, found, world.references[name], records)
             summary.changes.add(store.reconcile_findings(
                 name, result.evaluated, result.findings, summary.run_id, at, confirm))
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from domainwatch.checks.links import HostState, check_links
+from domainwatch.checks.links import (
+    HostState,
+    check_link_registration,
+    check_links,
+    link_domains,
+)
 from domainwatch.probes.links import MAX_REFERENCES_PER_HOST, outbound_references
 from domainwatch.probes.page import parse_page
 
@@ -57,3 +62,22 @@ def test_forms_image_maps_and_script_buttons_are_references_too() -> None:
     assert {host: [ref.element for ref in refs] for host, refs in found.items()} == {
         "search.example.org": ["form"], "map.example.net": ["area"],
         "old-bureau.example": ["onclick"]}
+
+
+def test_link_registration_only_on_conclusive_answers() -> None:
+    page = parse_page('<a href="http://www.old-bureau.com/">原工商局网站</a>'
+                      '<a href="http://www.partner.example/">合作</a>'
+                      '<a href="http://gsj.jiuquan.gov.cn/">本市</a>', "http://www.jiuquan.gov.cn/")
+    found = outbound_references(page, "http://www.jiuquan.gov.cn/", {"www.jiuquan.gov.cn"})
+    domains = link_domains("www.jiuquan.gov.cn", found)
+    assert domains == {"old-bureau.com": ["www.old-bureau.com"],
+                       "partner.example": ["www.partner.example"]}, \
+        "the entry's own registrable domain (jiuquan.gov.cn) is not asked about"
+    records = {"old-bureau.com": {"status": "unregistered"},
+               "partner.example": {"status": "registered"}}
+    result = check_link_registration("www.jiuquan.gov.cn", domains, found, records)
+    assert [(f.rule, f.subject) for f in result.findings] == [
+        ("link.unregistered", "old-bureau.com")]
+    records["partner.example"] = {"status": "rate_limited"}
+    unknown = check_link_registration("www.jiuquan.gov.cn", domains, found, records)
+    assert unknown.evaluated == set() and unknown.findings == []

@@ -162,3 +162,11 @@ def test_sketch_is_bounded_stable_and_exact_for_short_texts() -> None:
     assert sketch("") == [] and similarity([], []) == 1.0 and similarity([], [1]) == 0.0
     assert similarity(sketch("网站建设中"), sketch("网站建设中")) == 1.0
     assert similarity(sketch("abcdef"), sketch("abcdeg")) == pytest.approx(1 / 3)
+
+
+def test_hostile_titles_and_link_texts_lose_their_control_characters() -> None:
+    page = parse_page('<title>\x1b[2J\x1b]0;owned\x07 澳门\x00新葡京</title><body>'
+                      '<a href="http://x.example/">\x1b[31m投资\r\n肃北\x08</a></body>',
+                      "http://www.a.gov.cn/")
+    assert page.title == "[2J]0;owned 澳门新葡京"
+    assert page.links[0].text == "[31m投资 肃北"

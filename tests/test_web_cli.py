@@ -348,3 +348,19 @@ def test_links_to_hijacked_and_dead_hosts_are_raised_on_the_linking_entry(
     followup = {row["name"]: row for row in json.loads(report.stdout)["followup"]}
     assert followup["bet.webtest.gov.cn"]["linked_from"] == ["links.webtest.gov.cn"]
     assert followup["bet.webtest.gov.cn"]["linked_from_checked"] is True
+
+
+def test_a_link_to_a_lapsed_domain_is_one_registration_from_the_subei_case(
+        web_world: Scanned, tmp_path: Path) -> None:
+    db = tmp_path / "links.db"
+    assert dw(db, "register", "import", str(REGISTER)).returncode == 0
+    result = dw(db, "--config", str(web_world.config), "scan", "links.webtest.gov.cn",
+                "--resolver", web_world.net.resolver, "--ca-file", str(web_world.net.ca_file),
+                "--whois-server", web_world.net.whois)
+    assert result.returncode == 0, result.stderr
+    [lapsed] = findings(db, "--rule", "link.unregistered")
+    assert (lapsed["name"], lapsed["subject"], lapsed["severity"]) == (
+        "links.webtest.gov.cn", "old-bureau.com", "critical")
+    assert lapsed["evidence"]["hosts"] == ["www.old-bureau.com"]
+    assert lapsed["evidence"]["references"][0]["text"] == "原工商局网站"
+    assert lapsed["evidence"]["whois"]["status"] == "unregistered"

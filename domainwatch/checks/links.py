@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domainwatch.checks import CheckResult
-from domainwatch.names import display_name
+from domainwatch.names import display_name, registrable_domain
 from domainwatch.probes.links import Reference
 from domainwatch.store import FindingDraft
 
 RULES = ("link.dead", "link.hijacked")
+CONCLUSIVE = ("registered", "unregistered", "reserved")
 
 
 @dataclass
@@ -60,6 +61,45 @@ def check_links(name: str, references: dict[str, list[Reference]],
                 "link.hijacked", "critical",
                 f"{shown} sends its visitors to {display_name(host)}, which shows hijack "
                 f"signals ({where}): {signals}", evidence, subject=host))
+    return result
+
+
+def link_domains(name: str, references: dict[str, list[Reference]]) -> dict[str, list[str]]:
+    """The registrable domains of the hosts ``name``'s pages refer to (its own domain
+    left out), each with those hosts."""
+    own = registrable_domain(name)
+    domains: dict[str, list[str]] = {}
+    for host in sorted(references):
+        domain = registrable_domain(host)
+        if domain is not None and domain != own:
+            domains.setdefault(domain, []).append(host)
+    return domains
+
+
+def check_link_registration(name: str, domains: dict[str, list[str]],
+                            references: dict[str, list[Reference]],
+                            records: dict[str, dict[str, Any]]) -> CheckResult:
+    """``link.unregistered``: a linked host's registrable domain is not registered: one
+    registration away from the Subei case. Evaluated only when every linked domain's WHOIS
+    answer was conclusive."""
+    if any(records.get(domain, {}).get("status") not in CONCLUSIVE for domain in domains):
+        return CheckResult()
+    result = CheckResult(evaluated={"link.unregistered"})
+    shown = display_name(name)
+    for domain, hosts in domains.items():
+        record = records[domain]
+        if record["status"] != "unregistered":
+            continue
+        refs = [ref for host in hosts for ref in references[host]]
+        result.findings.append(FindingDraft(
+            "link.unregistered", "critical",
+            f"{shown} links to {', '.join(display_name(h) for h in hosts)}, whose domain "
+            f"{display_name(domain)} is not registered: anyone can register it and serve "
+            f"anything to the site's visitors ({_where(refs)})",
+            {"domain": domain, "hosts": hosts, "references": [r.as_dict() for r in refs[:10]],
+             "whois": {key: record.get(key) for key in ("status", "server", "detail",
+                                                        "asked")}},
+            subject=domain))
     return result
 
 
