@@ -29,14 +29,15 @@ from domainwatch.checks.delegation import check_mx, check_ns, check_service
 from domainwatch.checks.dns import check_dns
 from domainwatch.checks.links import (
     HostState,
-    check_link_registration,
     check_links,
-    link_domains,
+    link_dependencies,
+    with_references,
 )
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
 from domainwatch.checks.registration import (
     CONCLUSIVE,
     DEFAULT_EXPIRY_WINDOW,
+    LINK_RULE,
     Dependency,
     check_registration,
     dependencies,
@@ -430,9 +431,11 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
                               summary: ScanSummary, confirm: Confirmation | None) -> None:
     """Ask about every registrable domain the scanned names depend on or link to, once
     each."""
-    linked = {name: link_domains(name, found) for name, found in world.references.items()}
-    domains = sorted({need.domain for needs in world.dependencies.values() for need in needs}
-                     | {domain for found in linked.values() for domain in found})
+    linked = {name: link_dependencies(name, found, {need.domain for need in
+                                                    world.dependencies.get(name, [])})
+              for name, found in world.references.items()}
+    domains = sorted({need.domain for needs in [*world.dependencies.values(),
+                                                *linked.values()] for need in needs})
     client = WhoisClient(settings.servers, timeout=settings.timeout, retries=settings.retries,
                          min_interval=settings.min_interval, cache=_StoreWhoisCache(store))
     answers = await asyncio.gather(*(client.lookup(domain) for domain in domains))
@@ -447,18 +450,28 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
             fingerprint = {key: record[key] for key in WHOIS_FINGERPRINT}
             store.record_observation(domain, "whois", fingerprint, record, summary.run_id, at)
         first = {domain: store.first_registered_whois(domain) for domain in records}
-        for name, needs in world.dependencies.items():
+        for name in sorted(set(world.dependencies) | set(linked)):
+            needs = world.dependencies.get(name, [])
             result = check_registration(name, needs, records, first,
                                         expiry_window=settings.expiry_window,
                                         complete=world.processed.get(name) is not None)
+            # The domains the entry's pages link to are judged on their own: one that could
+            # not be asked (a partner site's registry rate-limits) leaves the rest alone.
+            links = check_registration(name, linked.get(name, []), records, first,
+                                       expiry_window=settings.expiry_window)
+            if name in linked and links.evaluated:
+                links.evaluated.add(LINK_RULE)  # a link that is gone resolves its finding
+            unjudged: set[str] = set()
+            if not result.evaluated:
+                unjudged |= {need.domain for need in needs}
+            if not links.evaluated:
+                unjudged |= {need.domain for need in linked.get(name, [])}
+            result.add(links)
+            drafts = [with_references(draft, world.references.get(name, {}))
+                      for draft in result.findings]
             summary.changes.add(store.reconcile_findings(
-                name, result.evaluated, result.findings, summary.run_id, at, confirm))
-        # link.unregistered is evaluated on its own: a linked domain that could not be
-        # asked leaves the entry's other registration findings alone.
-        for name, found in linked.items():
-            result = check_link_registration(name, found, world.references[name], records)
-            summary.changes.add(store.reconcile_findings(
-                name, result.evaluated, result.findings, summary.run_id, at, confirm))
+                name, result.evaluated, drafts, summary.run_id, at, confirm,
+                unjudged=unjudged))
 
 
 async def _check_web(store: Store, world: _World, config: ResolverConfig,

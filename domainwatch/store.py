@@ -589,7 +589,8 @@ class Store:
 
     def reconcile_findings(self, name: str, evaluated_rules: Iterable[str],
                            holding: Iterable[FindingDraft], run_id: int | None,
-                           at: str, confirm: Confirmation | None = None) -> FindingChanges:
+                           at: str, confirm: Confirmation | None = None,
+                           unjudged: Iterable[str] = ()) -> FindingChanges:
         """Bring ``name``'s findings in line with one evaluation; call inside a transaction.
 
         ``holding`` are the findings that hold now. Findings of rules in ``evaluated_rules``
@@ -597,6 +598,8 @@ class Store:
         say) are left as they were. With ``confirm``, a finding opens only after holding that
         many evaluations in a row (``pending`` until then) and resolves only after as many
         clean ones. Every transition is queued for alerting in the same transaction.
+        Findings whose subject is in ``unjudged`` (a domain whose WHOIS answer could not be
+        had, say) are left as they were too, whatever their rule.
         """
         confirm = confirm or Confirmation()
         changes = FindingChanges()
@@ -642,8 +645,11 @@ class Store:
                 "evidence = ?, holds = ?, clears = 0, resolved_at = CASE WHEN ? = 'pending' "
                 "THEN resolved_at END WHERE id = ?",
                 (status, draft.severity, at, draft.summary, evidence, holds, status, row["id"]))
+        skipped = set(unjudged)
         for key, row in existing.items():
             if key in seen or row["rule"] not in evaluated or row["status"] == "resolved":
+                continue
+            if row["subject"] in skipped:
                 continue
             if row["status"] == "pending":
                 if row["resolved_at"] is None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from domainwatch.checks.links import (
     HostState,
-    check_link_registration,
     check_links,
-    link_domains,
+    link_dependencies,
+    with_references,
 )
+from domainwatch.checks.registration import check_registration
 from domainwatch.probes.links import MAX_REFERENCES_PER_HOST, outbound_references
 from domainwatch.probes.page import parse_page
 
@@ -67,17 +68,22 @@ def test_forms_image_maps_and_script_buttons_are_references_too() -> None:
 def test_link_registration_only_on_conclusive_answers() -> None:
     page = parse_page('<a href="http://www.old-bureau.com/">原工商局网站</a>'
                       '<a href="http://www.partner.example/">合作</a>'
-                      '<a href="http://gsj.jiuquan.gov.cn/">本市</a>', "http://www.jiuquan.gov.cn/")
+                      '<a href="http://gsj.jiuquan.gov.cn/">本市</a>'
+                      '<a href="http://ns1.dns-host.example/">x</a>', "http://www.jiuquan.gov.cn/")
     found = outbound_references(page, "http://www.jiuquan.gov.cn/", {"www.jiuquan.gov.cn"})
-    domains = link_domains("www.jiuquan.gov.cn", found)
-    assert domains == {"old-bureau.com": ["www.old-bureau.com"],
-                       "partner.example": ["www.partner.example"]}, \
-        "the entry's own registrable domain (jiuquan.gov.cn) is not asked about"
+    needs = link_dependencies("www.jiuquan.gov.cn", found, known={"dns-host.example"})
+    assert [(n.domain, n.host, n.role) for n in needs] == [
+        ("old-bureau.com", "www.old-bureau.com", "linked host"),
+        ("partner.example", "www.partner.example", "linked host")], \
+        "the entry's own domain and domains it already depends on are not asked twice"
     records = {"old-bureau.com": {"status": "unregistered"},
                "partner.example": {"status": "registered"}}
-    result = check_link_registration("www.jiuquan.gov.cn", domains, found, records)
-    assert [(f.rule, f.subject) for f in result.findings] == [
-        ("link.unregistered", "old-bureau.com")]
+    result = check_registration("www.jiuquan.gov.cn", needs, records, {})
+    assert [(f.rule, f.subject, f.severity) for f in result.findings] == [
+        ("link.unregistered", "old-bureau.com", "critical")]
+    assert "link.unregistered" in result.evaluated
+    lapsed = with_references(result.findings[0], found)
+    assert lapsed.evidence["references"][0]["text"] == "原工商局网站"
     records["partner.example"] = {"status": "rate_limited"}
-    unknown = check_link_registration("www.jiuquan.gov.cn", domains, found, records)
+    unknown = check_registration("www.jiuquan.gov.cn", needs, records, {})
     assert unknown.evaluated == set() and unknown.findings == []

@@ -1,7 +1,7 @@
 """The Subei case end to end, as four scans of one evolving world: a county portal whose
 投资肃北 column links to the bureau site on its own legacy domain; the bureau site goes
 offline while the domain stays registered; the domain lapses; someone else registers it and
-serves a gambling page."""
+serves a gambling page (and its new owner shows in WHOIS)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ def subei(tmp_path: Path) -> Iterator[Subei]:
     config = tmp_path / "dw.toml"
     config.write_text("[web]\ntimeout = 2.0\n[whois]\nmin_interval = 0.0\ntimeout = 2.0\n",
                       encoding="utf-8")
-    answers = {"subeigs.com": {"status": "registered", "registrant": "肃北县工商行政管理局"}}
+    answers = {"subeigs.com": {"status": "registered",
+                               "registrar": "Alibaba Cloud Computing (Beijing) Co., Ltd."}}
     with LocalInternet(world) as net, WhoisServer(answers, default="registered") as whois:
         case = Subei(net, whois, tmp_path / "subei.db", config)
         assert dw(case.db, "register", "import", str(register)).returncode == 0
@@ -93,9 +94,14 @@ def test_the_subei_case_over_four_scans(subei: Subei) -> None:
     # Someone else registers it and serves a gambling page: the county portal now sends
     # its visitors there.
     subei.whois.answers["subeigs.com"] = {"status": "registered",
-                                          "registrant": "某某网络科技有限公司"}
+                                          "registrar": "Offshore Names Ltd"}
     subei.net.replace_sites([portal, dataclasses.replace(bureau, body=GAMBLING)])
-    assert subei.scan() == {"link.hijacked": "www.subeigs.com"}
+    assert subei.scan() == {"link.hijacked": "www.subeigs.com",
+                            "unregistered.owner_changed": "subeigs.com"}
+    [owner] = findings(subei.db, "--rule", "unregistered.owner_changed")
+    assert owner["evidence"]["changed"]["registrar"] == {
+        "from": "Alibaba Cloud Computing (Beijing) Co., Ltd.", "to": "Offshore Names Ltd"}
+    assert owner["name"] == "www.subei.gov.cn" and owner["evidence"]["references"]
     [hijacked] = findings(subei.db, "--rule", "link.hijacked")
     assert hijacked["name"] == "www.subei.gov.cn" and hijacked["severity"] == "critical"
     assert hijacked["evidence"]["references"][0]["text"] == "投资肃北"

@@ -137,6 +137,17 @@ def test_one_finding_per_subject(tmp_path: Path) -> None:
         assert statuses == {"a.example-cloud.com": "open", "b.example-cloud.com": "resolved"}
 
 
+def test_unjudged_subjects_are_left_alone(tmp_path: Path) -> None:
+    with Store(tmp_path / "dw.db") as store:
+        reconcile(store, [draft("partner.example"), draft("old-bureau.com")], "T1")
+        with store.transaction():
+            changes = store.reconcile_findings("www.x.gov.cn", ("dangling.cname",), [], None,
+                                               "T2", unjudged={"partner.example"})
+        statuses = {f["subject"]: f["status"] for f in store.findings(status="all")}
+        assert statuses == {"partner.example": "open", "old-bureau.com": "resolved"}
+        assert len(changes.resolved) == 1
+
+
 def test_a_second_scan_on_the_same_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "dw.db"
     with RunLock(path), pytest.raises(StoreError, match="another scan is running"), RunLock(path):

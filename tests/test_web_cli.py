@@ -361,6 +361,7 @@ def test_a_link_to_a_lapsed_domain_is_one_registration_from_the_subei_case(
     [lapsed] = findings(db, "--rule", "link.unregistered")
     assert (lapsed["name"], lapsed["subject"], lapsed["severity"]) == (
         "links.webtest.gov.cn", "old-bureau.com", "critical")
-    assert lapsed["evidence"]["hosts"] == ["www.old-bureau.com"]
+    assert lapsed["evidence"]["depends_via"] == [{"role": "linked host",
+                                                  "host": "www.old-bureau.com"}]
     assert lapsed["evidence"]["references"][0]["text"] == "原工商局网站"
     assert lapsed["evidence"]["whois"]["status"] == "unregistered"

@@ -13,16 +13,17 @@ on a guess.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from domainwatch.checks import CheckResult
+from domainwatch.checks.registration import Dependency
 from domainwatch.names import display_name, registrable_domain
 from domainwatch.probes.links import Reference
 from domainwatch.store import FindingDraft
 
 RULES = ("link.dead", "link.hijacked")
-CONCLUSIVE = ("registered", "unregistered", "reserved")
 
 
 @dataclass
@@ -64,43 +65,32 @@ def check_links(name: str, references: dict[str, list[Reference]],
     return result
 
 
-def link_domains(name: str, references: dict[str, list[Reference]]) -> dict[str, list[str]]:
-    """The registrable domains of the hosts ``name``'s pages refer to (its own domain
-    left out), each with those hosts."""
+def link_dependencies(name: str, references: dict[str, list[Reference]],
+                      known: set[str]) -> list[Dependency]:
+    """The registrable domains of the hosts ``name``'s pages refer to, as registration
+    dependencies (role ``linked host``): the entry's own domain and the domains in
+    ``known`` (already dependencies of another kind) left out."""
     own = registrable_domain(name)
-    domains: dict[str, list[str]] = {}
+    found: list[Dependency] = []
+    seen: set[str] = set()
     for host in sorted(references):
         domain = registrable_domain(host)
-        if domain is not None and domain != own:
-            domains.setdefault(domain, []).append(host)
-    return domains
-
-
-def check_link_registration(name: str, domains: dict[str, list[str]],
-                            references: dict[str, list[Reference]],
-                            records: dict[str, dict[str, Any]]) -> CheckResult:
-    """``link.unregistered``: a linked host's registrable domain is not registered: one
-    registration away from the Subei case. Evaluated only when every linked domain's WHOIS
-    answer was conclusive."""
-    if any(records.get(domain, {}).get("status") not in CONCLUSIVE for domain in domains):
-        return CheckResult()
-    result = CheckResult(evaluated={"link.unregistered"})
-    shown = display_name(name)
-    for domain, hosts in domains.items():
-        record = records[domain]
-        if record["status"] != "unregistered":
+        if domain is None or domain == own or domain in known or domain in seen:
             continue
-        refs = [ref for host in hosts for ref in references[host]]
-        result.findings.append(FindingDraft(
-            "link.unregistered", "critical",
-            f"{shown} links to {', '.join(display_name(h) for h in hosts)}, whose domain "
-            f"{display_name(domain)} is not registered: anyone can register it and serve "
-            f"anything to the site's visitors ({_where(refs)})",
-            {"domain": domain, "hosts": hosts, "references": [r.as_dict() for r in refs[:10]],
-             "whois": {key: record.get(key) for key in ("status", "server", "detail",
-                                                        "asked")}},
-            subject=domain))
-    return result
+        seen.add(domain)
+        found.append(Dependency(domain, host, "linked host"))
+    return found
+
+
+def with_references(draft: FindingDraft, references: dict[str, list[Reference]]
+                    ) -> FindingDraft:
+    """A registration finding about linked hosts, with where the pages link to them."""
+    hosts = [via["host"] for via in draft.evidence.get("depends_via", [])
+             if via.get("role") == "linked host"]
+    refs = [ref.as_dict() for host in hosts for ref in references.get(host, [])][:10]
+    if not refs:
+        return draft
+    return dataclasses.replace(draft, evidence={**draft.evidence, "references": refs})
 
 
 def _where(refs: list[Reference]) -> str:

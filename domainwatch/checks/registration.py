@@ -17,11 +17,13 @@ from domainwatch.names import display_name, government_suffix, registrable_domai
 from domainwatch.store import FindingDraft
 
 RULES = ("unregistered.domain", "unregistered.expiring", "unregistered.owner_changed")
+LINK_RULE = "link.unregistered"
 CONCLUSIVE = ("registered", "unregistered", "reserved")
 DEFAULT_EXPIRY_WINDOW = timedelta(days=30)
 #: How a dependency makes a takeover possible, worst first.
 SEVERITY_BY_ROLE = {"own name": "critical", "CNAME target": "critical",
-                    "name server": "critical", "mail server": "high"}
+                    "name server": "critical", "linked host": "critical",
+                    "mail server": "high"}
 OWNER_FIELDS = ("registrar", "registrant", "name_servers")
 
 
@@ -29,7 +31,8 @@ OWNER_FIELDS = ("registrar", "registrant", "name_servers")
 class Dependency:
     domain: str       # the registrable domain
     host: str         # the name that lies in it
-    role: str         # "own name", "CNAME target", "name server", "mail server"
+    role: str         # "own name", "CNAME target", "name server", "mail server",
+                      # "linked host" (a host the entry's page links to or loads from)
 
 
 def dependencies(name: str, dns: dict[str, Any] | None) -> list[Dependency]:
@@ -75,7 +78,8 @@ def check_registration(name: str, needs: list[Dependency], records: dict[str, di
     if any(records.get(need.domain, {}).get("status") not in CONCLUSIVE for need in needs):
         return CheckResult()
     now = now or datetime.now(UTC)
-    result = CheckResult(evaluated=set(RULES) if complete else set())
+    rules = set(RULES) | ({LINK_RULE} if any(n.role == "linked host" for n in needs) else set())
+    result = CheckResult(evaluated=rules if complete else set())
     shown = display_name(name)
     for domain in dict.fromkeys(need.domain for need in needs):
         record = records[domain]
@@ -87,6 +91,14 @@ def check_registration(name: str, needs: list[Dependency], records: dict[str, di
             {"role": need.role, "host": need.host} for need in how], "whois": _whois_evidence(
                 record)}
         if record["status"] == "unregistered":
+            if all(need.role == "linked host" for need in how):
+                hosts = ", ".join(display_name(need.host) for need in how)
+                result.findings.append(FindingDraft(
+                    LINK_RULE, severity,
+                    f"{shown} links to {hosts}, whose domain {display_name(domain)} is not "
+                    "registered: anyone can register it and serve anything to the site's "
+                    "visitors", evidence, subject=domain))
+                continue
             result.findings.append(FindingDraft(
                 "unregistered.domain", severity,
                 f"{shown} depends on {display_name(domain)} ({roles}), which is not "
