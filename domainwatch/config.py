@@ -184,7 +184,6 @@ def _parse_whois(table: dict[str, Any], source: str) -> WhoisSettings | None:
 
 def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
     """[web]: the web and certificate stage (on unless ``enabled = false``)."""
-    from domainwatch.checks.web import GOVERNMENT_SUFFIXES
     from domainwatch.nightly import RunConfigError, parse_duration
     from domainwatch.scan import WebStage
 
@@ -218,7 +217,6 @@ def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
         except InvalidName as error:
             raise ConfigError(f"{path}: [web] allowed_hosts: {host!r}: {error}") from None
     stage.checks.allowed_hosts = tuple(hosts)
-    stage.checks.allowed_suffixes = GOVERNMENT_SUFFIXES
     try:
         if "stale_after" in table:
             stage.checks.stale_after = parse_duration(table["stale_after"])

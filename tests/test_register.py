@@ -212,3 +212,14 @@ def test_priority_column_and_set(tmp_path: Path) -> None:
     result = run(db, "register", "set", "fgw.jiuquan.gov.cn", "--priority", "high")
     assert "priority normal → high" in result.output
     assert run(db, "register", "set", "fgw.jiuquan.gov.cn").exit_code == 2
+
+
+def test_own_hosts_are_checked_like_name_servers(tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    good = "name,hosts\nwww.jiuquan.gov.cn,JQTZ.com; cdn.酒泉.政务\n"
+    assert run(db, "register", "import", str(write(tmp_path, good))).exit_code == 0
+    assert listed(db)[0]["hosts"] == ["cdn.xn--bww729e.xn--zfr164b", "jqtz.com"]
+    bad = "name,hosts\nwww.lanzhou.gov.cn,old_site.example\n"
+    result = run(db, "register", "import", str(write(tmp_path, bad)))
+    assert result.exit_code == EXIT_INPUT and "row 2: host 'old_site.example'" in result.output
+    assert [e["name"] for e in listed(db)] == ["www.jiuquan.gov.cn"]
