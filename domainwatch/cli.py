@@ -554,7 +554,9 @@ def _whois_settings(config: Config, servers: tuple[str, ...], flag: bool | None)
         return None
     settings = config.whois
     if servers or flag:
-        settings = dataclasses.replace(settings) if settings else WhoisSettings()
+        settings = dataclasses.replace(settings or WhoisSettings(), enabled=True)
+    elif settings is not None and not settings.enabled:
+        return None
     if servers:
         settings.servers = {**(settings.servers or {}), **_whois_servers(servers)}
     return settings
@@ -636,6 +638,11 @@ def _print_scan_summary(summary: Any) -> None:
     if summary.web_checked or summary.web_unanswered:
         click.echo(f"web: {summary.web_checked} sites answered, {summary.web_unanswered} did "
                    "not")
+    if summary.pages_crawled or summary.link_hosts_checked:
+        cut = (f" ({summary.crawls_incomplete} sites cut short by the run's page budget: "
+               "[links] run_pages)" if summary.crawls_incomplete else "")
+        click.echo(f"links: {summary.pages_crawled} pages read{cut}, "
+                   f"{summary.link_hosts_checked} linked hosts checked")
     if summary.whois_checked or summary.whois_unknown:
         click.echo(f"registration (WHOIS): {summary.whois_checked} domains checked"
                    + (f"; {len(summary.whois_unknown)} could not be (not judged, asked again "
@@ -965,17 +972,21 @@ def show(state: _State, name: str, output_format: str) -> None:
         _fail(f"{name} is neither in the register nor discovered", EXIT_INPUT)
     dns = store.observations(stored, "dns", limit=10)
     web = store.observations(stored, "web", limit=10)
+    links = store.observations(stored, "links", limit=1)
+    linked_from = store.linked_from(stored)
     baselines = store.baselines(stored)
     last_scan = store.last_scan(stored)
     history = store.entry_history(stored)
     if output_format == "json":
         click.echo(render_json({"name": stored, "entry": entry, "history": history,
                                 "discovered": discovered, "last_scan": last_scan,
-                                "dns": dns, "web": web, "baselines": baselines,
+                                "dns": dns, "web": web, "links": links,
+                                "linked_from": linked_from, "baselines": baselines,
                                 "findings": found}))
         return
     _print_show(stored, entry, history, discovered, dns, last_scan, found)
     _print_web(web, baselines)
+    _print_links(links, linked_from)
     _print_findings(found)
 
 
@@ -1077,7 +1088,7 @@ def _print_web(web: list[dict[str, Any]], baselines: dict[str, dict[str, Any]]) 
                 ("placeholder", data.get("placeholder") or ""),
                 ("hidden", f"{len(data['hidden'])} hidden block(s)" if data.get("hidden")
                  else ""),
-                ("links out", f"{len(data.get('links', []))} other host(s)")]
+                ("links out", f"{len(data.get('links', []))} other host(s) on this page")]
         for label, value in rows:
             if value:
                 echo(terminal_safe(f"  {label:<14}{value}", limit=None))
@@ -1103,6 +1114,33 @@ def _print_web(web: list[dict[str, Any]], baselines: dict[str, dict[str, Any]]) 
                 "whois": lambda d: str(d.get("registrant") or "")}[probe](data)
         echo(terminal_safe(f"  {probe:<6}{baseline['how']:<11}{baseline['adopted_at']}  "
                            f"{baseline['adopted_by']}  {what}", limit=None))
+
+
+def _print_links(links: list[dict[str, Any]], linked_from: list[dict[str, Any]]) -> None:
+    """The last crawl of the site, and the sites whose pages link here."""
+    echo = click.echo
+    if links:
+        data = links[0]["data"]
+        pages = data.get("pages", [])
+        why = {"site budget": "stopped at the site's page budget",
+               "run budget": "cut short by the run's page budget: not every page was read"}
+        echo(f"\nlinks (crawled {links[0]['last_seen']})")
+        echo(terminal_safe(f"  {len(pages)} page(s) read from {data.get('start')}"
+                           + (f", {why.get(data['stopped'], data['stopped'])}"
+                              if data.get("stopped") else ""), limit=None))
+        for host, references in data.get("references", {}).items():
+            first = references[0]
+            text = f" “{first['text']}”" if first.get("text") else ""
+            more = f" (+{len(references) - 1})" if len(references) > 1 else ""
+            echo(terminal_safe(f"  → {display_name(host):<32} {first['element']}{text} on "
+                               f"{first['page']}{more}", limit=None))
+    if linked_from:
+        echo("\nlinked from")
+        for row in linked_from:
+            for reference in row["references"]:
+                text = f" “{reference['text']}”" if reference.get("text") else ""
+                echo(terminal_safe(f"  ← {display_name(row['name'])}: {reference['element']}"
+                                   f"{text} on {reference['page']}", limit=None))
 
 
 def _print_findings(found: list[dict[str, Any]]) -> None:
@@ -1199,8 +1237,63 @@ def demo(state: _State, keep_db: Path | None) -> None:
         _print_scan_summary(summary)
         click.echo("")
         _print_findings_table([_finding_record(f) for f in store.findings(status="open")])
+    story_db = db_path.parent / "subei.db"
+    _tell_the_subei_case(story_db)
     click.echo(f"\nexplore: domainwatch --db {db_path} findings --format json\n"
-               f"         domainwatch --db {db_path} show www.jiuquan.gov.cn")
+               f"         domainwatch --db {db_path} show www.jiuquan.gov.cn\n"
+               f"         domainwatch --db {story_db} show www.subei.gov.cn")
+
+
+def _tell_the_subei_case(db_path: Path) -> None:
+    """The case domainwatch exists for, scan by scan: a world that changes between scans."""
+    from domainwatch.probes.dns import ResolverConfig, parse_resolver
+    from domainwatch.probes.tls import TrustStore
+    from domainwatch.probes.whois import parse_whois_server
+    from domainwatch.scan import WebStage, WhoisSettings
+    from domainwatch.scan import scan as run_scan
+    from domainwatch.testnet import LocalInternet, subei
+
+    click.echo("\nThe Subei case, as it happened: one scan after each step "
+               f"(database {db_path})")
+    with LocalInternet(subei.scenario()) as net, Store(db_path) as store:
+        register_file = subei.register_file()
+        plan = plan_import(str(register_file), read_rows(register_file), {})
+        apply_plan(store, plan, by="demo", reason="the Subei register")
+        config = ResolverConfig(resolvers=[parse_resolver(net.resolver)], timeout=1.0,
+                                retries=1)
+        # every step is nights apart: WHOIS is asked afresh each time
+        whois = WhoisSettings(servers={"": parse_whois_server(net.whois)[1]}, timeout=2.0,
+                              retries=1, min_interval=0.0, reuse_answers=False)
+        web = WebStage(ca_files=[net.ca_file])
+        web.probe.timeout = 3.0
+        web.probe.trust = TrustStore(web.ca_files)
+        for number, chapter in enumerate(subei.CHAPTERS, start=1):
+            chapter.change(net)
+            with store.transaction():
+                for name, new_state, note in chapter.register:
+                    entry = store.entry(name)
+                    assert entry is not None
+                    change = {"state": {"from": entry["state"], "to": new_state}}
+                    entry["state"] = new_state
+                    store.save_entry(entry, by="demo", reason=note, action="changed",
+                                     changes=change)
+            summary = run_scan(store, None, config, whois=whois, web=web)
+            click.echo(f"\n{number}. {chapter.title}")
+            for name, new_state, note in chapter.register:
+                click.echo(f"   register: {display_name(name)} set {new_state} ({note})")
+            changes = summary.changes
+            moves = [("+", changes.opened + changes.reopened), ("-", changes.resolved)]
+            shown = False
+            for mark, ids in moves:
+                for finding_id in ids:
+                    finding = store.finding(finding_id)
+                    assert finding is not None
+                    click.echo(terminal_safe(
+                        f"   {mark} {finding['severity']:<8} {finding['rule']:<30} "
+                        f"{finding['summary']}", limit=_terminal_width() or None))
+                    shown = True
+            if not shown:
+                click.echo("   no finding opened or resolved")
 
 
 def main() -> None:

@@ -24,6 +24,10 @@ Command-line options override it. Example::
     tls_expiry_window = "30d"              # tls.expiring
     allowed_hosts = ["conac.cn"]           # redirect targets beyond gov.cn and .政务
 
+    [links]                                # the crawl of each site and its linked hosts
+    depth = 2                              # link hops from the home page
+    pages = 30                             # pages per site
+
     [run]                                  # the nightly job: see domainwatch.nightly
     [alerts]                               # its channels: see domainwatch.alerts
 """
@@ -50,14 +54,15 @@ _SECTIONS: dict[str, dict[str, Any]] = {
     "register": {"managed_domains": list},
     "tsig": {"name": str, "algorithm": str, "secret": str},
     "whois": {"enabled": bool, "servers": list, "timeout": (int, float), "retries": int,
-              "min_interval": (int, float), "expiry_window": str},
+              "min_interval": (int, float), "expiry_window": str, "reuse_answers": bool},
     "web": {"enabled": bool, "ca_files": list, "system_trust": bool, "timeout": (int, float),
             "max_bytes": int, "max_redirects": int, "concurrency": int, "per_address": int,
             "user_agent": str, "crawlers": dict, "search_referer": str, "cloaking": bool,
             "stale_after": str, "change_similarity": (int, float),
             "cloaking_similarity": (int, float), "hidden_links": int,
-            "allowed_hosts": list, "tls_expiry_window": str, "links": bool,
-            "link_hosts": int},
+            "allowed_hosts": list, "tls_expiry_window": str},
+    "links": {"enabled": bool, "depth": int, "pages": int, "run_pages": int, "per_host": int,
+              "interval": (int, float), "sites": int, "hosts": int},
 }
 TSIG_ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
                    "hmac-sha512")
@@ -132,6 +137,7 @@ def load_config(path: Path | None) -> Config:
     config.run = _parse_run(document.get("run", {}), str(path))
     config.whois = _parse_whois(values["whois"], str(path))
     config.web = _parse_web(values["web"], path)
+    _parse_links(values["links"], config.web, path)
     if "alerts" in document:
         config.alerts = _parse_alerts(document["alerts"], str(path))
     return config
@@ -149,14 +155,15 @@ def _parse_run(table: object, source: str) -> RunConfig:
 
 
 def _parse_whois(table: dict[str, Any], source: str) -> WhoisSettings | None:
-    """[whois]: registration checks in scans and runs, off unless enabled or servers given."""
+    """[whois]: registration checks in scans and runs, off unless enabled or servers given
+    (``--whois``/``--whois-server`` turn them on and take the other settings from here)."""
     from domainwatch.nightly import RunConfigError, parse_duration
     from domainwatch.probes.whois import parse_whois_server
     from domainwatch.scan import WhoisSettings
 
-    if not table.get("enabled", bool(table.get("servers"))):
+    if not table:
         return None
-    settings = WhoisSettings()
+    settings = WhoisSettings(enabled=table.get("enabled", bool(table.get("servers"))))
     servers: dict[str, tuple[str, int]] = {}
     for text in table.get("servers", []):
         try:
@@ -170,6 +177,7 @@ def _parse_whois(table: dict[str, Any], source: str) -> WhoisSettings | None:
     for key in ("timeout", "min_interval"):
         if key in table:
             setattr(settings, key, float(table[key]))
+    settings.reuse_answers = table.get("reuse_answers", True)
     if "retries" in table:
         if table["retries"] < 0:
             raise ConfigError(f"{source}: [whois] retries must be 0 or more")
@@ -187,11 +195,8 @@ def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
     from domainwatch.nightly import RunConfigError, parse_duration
     from domainwatch.scan import WebStage
 
-    stage = WebStage(enabled=table.get("enabled", True), links=table.get("links", True),
+    stage = WebStage(enabled=table.get("enabled", True),
                      system_trust=table.get("system_trust", True))
-    if table.get("link_hosts", 1) < 0:
-        raise ConfigError(f"{path}: [web] link_hosts must be 0 or more")
-    stage.link_hosts = table.get("link_hosts", stage.link_hosts)
     for key in ("timeout", "change_similarity", "cloaking_similarity"):
         if key in table and not (0 < table[key] <= (1 if "similarity" in key else 3600)):
             raise ConfigError(f"{path}: [web] {key} is out of range")
@@ -231,6 +236,22 @@ def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
         stage.ca_files.append(candidate if candidate.is_absolute()
                               else path.parent / candidate)
     return stage
+
+
+def _parse_links(table: dict[str, Any], stage: WebStage, path: Path) -> None:
+    """[links]: the crawl of the active entries' sites and the check of the hosts they
+    refer to (part of the web stage; on unless ``enabled = false``)."""
+    stage.links = table.get("enabled", True)
+    least = {"depth": 0, "pages": 1, "run_pages": 0, "per_host": 1, "interval": 0,
+             "sites": 1, "hosts": 0}
+    for key, minimum in least.items():
+        if key in table and table[key] < minimum:
+            raise ConfigError(f"{path}: [links] {key} must be {minimum} or more")
+    if "hosts" in table:
+        stage.link_hosts = table["hosts"]
+    for key in ("depth", "pages", "run_pages", "per_host", "interval", "sites"):
+        if key in table:
+            setattr(stage.crawl, key, float(table[key]) if key == "interval" else table[key])
 
 
 def _parse_alerts(table: object, source: str) -> AlertConfig:

@@ -14,12 +14,10 @@ each renderer escapes for its format (HTML through Jinja's autoescape, CSV throu
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -272,22 +270,17 @@ def _followup(store: Store, entries: dict[str, dict[str, Any]], city_of: dict[st
 
 def _linkers(store: Store, entries: dict[str, dict[str, Any]]
              ) -> tuple[dict[str, list[str]], bool]:
-    """Which active entries' pages link to each host (from their latest web observation),
-    and whether any active entry's page has been read at all."""
+    """Which active entries' sites, as last crawled, link to each host, and whether any
+    active entry's site has been read at all."""
     linkers: dict[str, list[str]] = {}
+    index = store.links_index()
     checked = False
     for name, entry in sorted(entries.items()):
-        if entry["state"] != "active":
-            continue
-        links = store.latest_value(name, "web", "links")
-        if links is None:
+        if entry["state"] != "active" or name not in index:
             continue
         checked = True
-        final = store.latest_value(name, "web", "final_url") or ""
-        if (urlsplit(final).hostname or "") not in {name, *entry.get("hosts", [])}:
-            continue  # the page is another site's (a redirect), not this entry's own
-        for link in json.loads(links):
-            linkers.setdefault(link["host"], []).append(name)
+        for host in index[name]["references"]:
+            linkers.setdefault(host, []).append(name)
     return linkers, checked
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from domainwatch.baseline import dns_baseline, tls_baseline, web_baseline
 from domainwatch.checks.delegation import check_mx, check_ns, check_service
 from domainwatch.checks.dns import check_dns
+from domainwatch.checks.links import RULES as LINK_RULES
 from domainwatch.checks.links import (
     HostState,
     check_links,
@@ -52,7 +53,15 @@ from domainwatch.checks.web import (
 from domainwatch.names import registrable_domain
 from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
 from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig, ResolverUnreachable
-from domainwatch.probes.links import Reference, outbound_references
+from domainwatch.probes.links import (
+    CrawledPage,
+    Crawler,
+    CrawlSettings,
+    Reference,
+    SiteCrawl,
+    outbound_references,
+    references_from,
+)
 from domainwatch.probes.tls import TrustStore
 from domainwatch.probes.web import WebObservation, WebProbe, WebSettings
 from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
@@ -88,19 +97,26 @@ class ScanSummary:
     web_checked: int = 0
     web_unanswered: int = 0
     link_hosts_checked: int = 0
+    pages_crawled: int = 0
+    crawls_incomplete: int = 0
     changes: FindingChanges = field(default_factory=FindingChanges)
     seconds: float = 0.0
 
 
 @dataclass
 class WhoisSettings:
-    """Registration checks in the scan: which WHOIS servers to ask, and how politely."""
+    """Registration checks in the scan: which WHOIS servers to ask, and how politely.
+    ``enabled`` false: settings from the configuration for when a command line asks for
+    the checks."""
 
     servers: dict[str, tuple[str, int]] | None = None
+    enabled: bool = True
     timeout: float = 10.0
     retries: int = 2
     min_interval: float = 1.0
     expiry_window: timedelta = DEFAULT_EXPIRY_WINDOW
+    # an answer recorded by an earlier scan stands while its status's lifetime lasts
+    reuse_answers: bool = True
 
 
 @dataclass
@@ -112,6 +128,7 @@ class WebStage:
     enabled: bool = True
     links: bool = True
     link_hosts: int = 2000
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
     probe: WebSettings = field(default_factory=WebSettings)
     checks: WebCheckSettings = field(default_factory=WebCheckSettings)
     tls: TlsCheckSettings = field(default_factory=TlsCheckSettings)
@@ -154,8 +171,20 @@ class _World:
     web: WebStage | None = None
     # names waiting for the web stage: their DNS outcome, recorded with the web's
     web_queue: dict[str, str] = field(default_factory=dict)
+    # active entries' sites waiting for the crawl
+    crawl_queue: dict[str, _CrawlTarget] = field(default_factory=dict)
     # active entries' outbound hosts, with where their pages refer to them
     references: dict[str, dict[str, list[Reference]]] = field(default_factory=dict)
+    # entries whose crawl the run's page budget cut short
+    incomplete: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _CrawlTarget:
+    start: str
+    address: str
+    hosts: list[str]
+    outcome: str  # the scan outcome so far, recorded when the crawl is done
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -211,7 +240,7 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
             run_id = store.start_run(len(targets), targets_hash, _options(config))
             done = set()
         summary = ScanSummary(run_id=run_id, names_total=len(targets), resumed_after=len(done))
-        _recall(store, world, done)
+        _recall(store, world, done, run_id)
         todo = [name for name in targets if name not in done]
         started = time.monotonic()
         try:
@@ -228,7 +257,7 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
         return summary
 
 
-def _recall(store: Store, world: _World, done: set[str]) -> None:
+def _recall(store: Store, world: _World, done: set[str], run_id: int) -> None:
     """Names an interrupted run already recorded still take part in the checks that look
     across names (servers, registration): from what that run observed."""
     for name in done & set(world.entries):
@@ -240,6 +269,11 @@ def _recall(store: Store, world: _World, done: set[str]) -> None:
         world.processed[name] = fingerprint
         if fingerprint is not None:
             world.dependencies[name] = dependencies(name, fingerprint)
+        links = store.observations(name, "links", limit=1)
+        if links and links[0]["last_run"] == run_id:
+            world.references[name] = references_from(links[0]["data"])
+            if not links[0]["data"].get("complete", True):
+                world.incomplete.add(name)
 
 
 async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: list[str],
@@ -437,7 +471,8 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
     domains = sorted({need.domain for needs in [*world.dependencies.values(),
                                                 *linked.values()] for need in needs})
     client = WhoisClient(settings.servers, timeout=settings.timeout, retries=settings.retries,
-                         min_interval=settings.min_interval, cache=_StoreWhoisCache(store))
+                         min_interval=settings.min_interval,
+                         cache=_StoreWhoisCache(store) if settings.reuse_answers else None)
     answers = await asyncio.gather(*(client.lookup(domain) for domain in domains))
     records = {domain: record.as_dict() for domain, record in zip(domains, answers, strict=True)}
     at = utcnow()
@@ -466,6 +501,8 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
                 unjudged |= {need.domain for need in needs}
             if not links.evaluated:
                 unjudged |= {need.domain for need in linked.get(name, [])}
+            unjudged |= _unreached(store, world, name, [LINK_RULE], {
+                need.domain for need in [*needs, *linked.get(name, [])]})
             result.add(links)
             drafts = [with_references(draft, world.references.get(name, {}))
                       for draft in result.findings]
@@ -513,8 +550,64 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
                 batch.clear()
                 last_flush = time.monotonic()
         _record_web(store, world, batch, summary, confirm)
+        if world.crawl_queue:
+            await _crawl_sites(store, world, probe, summary, progress)
         if stage.links and world.references:
             await _check_links(store, world, probe, host_probe, summary, confirm)
+
+
+async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: ScanSummary,
+                       progress: ProgressCallback | None) -> None:
+    """Read the active entries' sites for the hosts they refer to, and record each entry
+    as done once its crawl is in (the ``links`` observation)."""
+    assert world.web is not None
+    crawler = Crawler(probe, world.web.crawl)
+    targets = list(world.crawl_queue.items())
+    slots = asyncio.Semaphore(world.web.crawl.sites)
+    restart = getattr(progress, "restart", None)
+    if restart is not None:
+        restart("links")
+
+    async def crawl(name: str, target: _CrawlTarget) -> SiteCrawl:
+        async with slots:
+            return await crawler.crawl(name, target.start, target.address, target.hosts)
+
+    batch: list[SiteCrawl] = []
+    last_flush = time.monotonic()
+    for number, finished in enumerate(asyncio.as_completed(
+            [crawl(name, target) for name, target in targets]), start=1):
+        batch.append(await finished)
+        if progress:
+            progress(number, len(targets))
+        if len(batch) >= WEB_FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
+            _record_crawls(store, world, batch, summary)
+            batch.clear()
+            last_flush = time.monotonic()
+    _record_crawls(store, world, batch, summary)
+
+
+def _record_crawls(store: Store, world: _World, crawls: list[SiteCrawl],
+                   summary: ScanSummary) -> None:
+    at = utcnow()
+    with store.transaction():
+        for crawl in crawls:
+            target = world.crawl_queue.pop(crawl.name)
+            _record_links(store, world, crawl, summary, at)
+            store.mark_name_done(summary.run_id, crawl.name,
+                                 f"{target.outcome} pages={len(crawl.pages)}")
+            summary.names_scanned += 1
+
+
+def _record_links(store: Store, world: _World, crawl: SiteCrawl, summary: ScanSummary,
+                  at: str) -> None:
+    world.references[crawl.name] = crawl.references
+    summary.pages_crawled += len(crawl.pages)
+    if not crawl.complete:
+        world.incomplete.add(crawl.name)
+        summary.crawls_incomplete += 1
+    if store.record_observation(crawl.name, "links", crawl.fingerprint(), crawl.data(),
+                                summary.run_id, at):
+        summary.observations_changed += 1
 
 
 async def _check_links(store: Store, world: _World, probe: WebProbe, host_probe: DNSProbe,
@@ -538,15 +631,28 @@ async def _check_links(store: Store, world: _World, probe: WebProbe, host_probe:
         for name, found in world.references.items():
             result = check_links(name, found, states)
             summary.changes.add(store.reconcile_findings(
-                name, result.evaluated, result.findings, summary.run_id, at, confirm))
+                name, result.evaluated, result.findings, summary.run_id, at, confirm,
+                unjudged=_unreached(store, world, name, LINK_RULES, set(found))))
+
+
+def _unreached(store: Store, world: _World, name: str, rules: Iterable[str],
+               present: set[str]) -> set[str]:
+    """The subjects of ``name``'s standing findings of ``rules`` that its crawl did not
+    come across because the run's page budget cut it short: not seen is not gone."""
+    if name not in world.incomplete:
+        return set()
+    return {row["subject"] for row in store.standing_findings(name, rules)
+            if row["subject"] not in present}
 
 
 async def _host_state(store: Store, world: _World, probe: WebProbe, host_probe: DNSProbe,
                       host: str) -> HostState:
-    """What an outbound host shows: a register entry's own findings when it has been
-    scanned, else a DNS lookup and a visit judged by the hijack checks."""
+    """What an outbound host shows: an active register entry's own findings when it has
+    been scanned, else a DNS lookup and a visit judged by the hijack checks (an offline
+    entry is not held to having a web site, so its own findings cannot say it is gone)."""
     assert world.web is not None
-    if host in world.entries and store.last_scan(host) is not None:
+    entry = world.entries.get(host)
+    if entry is not None and entry["state"] == "active" and store.last_scan(host) is not None:
         open_rules = {f["rule"]: f for status in ("open", "acknowledged")
                       for f in store.findings(status=status, name=host)}
         hijacks = [f for rule, f in open_rules.items() if rule in HIJACK_SIGNALS]
@@ -561,6 +667,15 @@ async def _host_state(store: Store, world: _World, probe: WebProbe, host_probe: 
                                             "findings": [f["id"] for f in dead],
                                             "register_entry": True})
         return HostState(host, "ok", {"register_entry": True})
+    state = await _probed_host_state(world, probe, host_probe, host)
+    if entry is not None:
+        state.detail["register_entry"] = True
+    return state
+
+
+async def _probed_host_state(world: _World, probe: WebProbe, host_probe: DNSProbe,
+                             host: str) -> HostState:
+    assert world.web is not None
     dns = await host_probe.probe(host)
     if dns.status == "unresolved":
         return HostState(host, "unknown", {"dns": dns.failures()})
@@ -620,20 +735,28 @@ def _record_web(store: Store, world: _World, observations: list[WebObservation],
             result.add(check_tls(entry, observation, baselines.get("tls"), stage.tls))
             summary.changes.add(store.reconcile_findings(
                 name, result.evaluated, result.findings, summary.run_id, at, confirm))
-            landing = observation.landing()
-            own = {name, *entry.get("hosts", [])}
-            # The site's own page only: not another entry's page it redirects to, not a
-            # server's default page (whose links are the vendor's).
-            if entry["state"] == "active" and landing is not None and landing.host in own \
-                    and judgement is not None and judgement.placeholder is None:
-                world.references[name] = outbound_references(landing.page, landing.url, own)
             clean = judgement is not None and not any(
                 finding.rule in HIJACK_SIGNALS for finding in result.findings)
             if clean:
                 _first_baselines(store, name, baselines, dns, data, at, summary.run_id)
             outcome = world.web_queue.pop(name, "resolves")
-            web = "ok" if answered else "no-answer"
-            store.mark_name_done(summary.run_id, name, f"{outcome} web={web}")
+            outcome += " web=" + ("ok" if answered else "no-answer")
+            landing = observation.landing()
+            own = [name, *entry.get("hosts", [])]
+            # The site's own pages only: not another entry's page it redirects to, not a
+            # server's default page (whose links are the vendor's).
+            if stage.links and entry["state"] == "active" and landing is not None \
+                    and landing.host in own and judgement is not None \
+                    and judgement.placeholder is None and (landing.status or 500) < 400:
+                if stage.crawl.depth > 0:
+                    world.crawl_queue[name] = _CrawlTarget(landing.url, landing.address,
+                                                           own, outcome)
+                    continue
+                home = SiteCrawl(name=name, start=landing.url, pages=[CrawledPage(
+                    landing.url, 0, landing.status)])
+                home.add(outbound_references(landing.page, landing.url, own))
+                _record_links(store, world, home, summary, at)
+            store.mark_name_done(summary.run_id, name, outcome)
             summary.names_scanned += 1
 
 

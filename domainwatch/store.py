@@ -520,6 +520,27 @@ class Store:
             "probe = ? ORDER BY id DESC LIMIT 1", (key, name, probe)).fetchone()
         return None if row is None else row[0]
 
+    def links_index(self) -> dict[str, dict[str, Any]]:
+        """Every name's latest ``links`` observation: name → its references (host → where)
+        and when it was last confirmed."""
+        rows = self.conn.execute(
+            "SELECT o.name, json_extract(o.data, '$.references'), o.last_seen "
+            "FROM observations o JOIN (SELECT MAX(id) AS id FROM observations "
+            "WHERE probe = 'links' GROUP BY name) latest ON o.id = latest.id")
+        return {name: {"references": json.loads(references or "{}"), "last_seen": seen}
+                for name, references, seen in rows}
+
+    def linked_from(self, host: str) -> list[dict[str, Any]]:
+        """The names whose pages, as last crawled, refer to ``host``: each with the
+        references (page, element, link text) and when that crawl was confirmed."""
+        rows = self.conn.execute(
+            "SELECT o.name, json_extract(o.data, '$.references.\"' || ? || '\"'), "
+            "o.last_seen FROM observations o JOIN (SELECT MAX(id) AS id FROM observations "
+            "WHERE probe = 'links' GROUP BY name) latest ON o.id = latest.id "
+            "ORDER BY o.name", (host,))
+        return [{"name": name, "references": json.loads(references), "last_seen": seen}
+                for name, references, seen in rows if references is not None]
+
     def set_baseline(self, name: str, probe: str, data: dict[str, Any], *, at: str,
                      by: str, how: str, run_id: int | None = None) -> None:
         """Adopt ``data`` as ``name``'s baseline for ``probe`` (call inside a transaction).
@@ -575,6 +596,13 @@ class Store:
         for row in rows:
             row["evidence"] = json.loads(row["evidence"])
         return rows
+
+    def standing_findings(self, name: str, rules: Iterable[str]) -> list[dict[str, Any]]:
+        """``name``'s findings of ``rules`` that are not resolved (pending ones too)."""
+        wanted = list(rules)
+        marks = ", ".join("?" * len(wanted))
+        return self.query(f"SELECT id, rule, subject, status FROM findings WHERE name = ? "
+                          f"AND rule IN ({marks}) AND status != 'resolved'", [name, *wanted])
 
     def finding(self, finding_id: int) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM findings WHERE id = ?", (finding_id,))

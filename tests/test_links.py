@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+
 from domainwatch.checks.links import (
     HostState,
     check_links,
@@ -9,7 +12,16 @@ from domainwatch.checks.links import (
     with_references,
 )
 from domainwatch.checks.registration import check_registration
-from domainwatch.probes.links import MAX_REFERENCES_PER_HOST, outbound_references
+from domainwatch.probes.links import (
+    MAX_REFERENCES_PER_HOST,
+    Reference,
+    SiteCrawl,
+    _crawlable,
+    _key,
+    _Pacer,
+    outbound_references,
+    references_from,
+)
 from domainwatch.probes.page import parse_page
 
 PAGE = """<html><body><ul>
@@ -87,3 +99,61 @@ def test_link_registration_only_on_conclusive_answers() -> None:
     records["partner.example"] = {"status": "rate_limited"}
     unknown = check_registration("www.jiuquan.gov.cn", needs, records, {})
     assert unknown.evaluated == set() and unknown.findings == []
+
+
+def test_redirects_in_a_page_are_references() -> None:
+    page = parse_page("<html><head><meta http-equiv='refresh' content='0;url=http://a.example/'>"
+                      "</head><body><script>location.href='http://b.example/x'</script>"
+                      "</body></html>", "http://www.jiuquan.gov.cn/")
+    found = outbound_references(page, "http://www.jiuquan.gov.cn/", {"www.jiuquan.gov.cn"})
+    assert {host: [(ref.element, ref.url) for ref in refs] for host, refs in found.items()} == {
+        "a.example": [("redirect", "http://a.example/")],
+        "b.example": [("redirect", "http://b.example/x")]}
+
+
+def test_documents_are_not_crawled_and_one_page_is_one_page() -> None:
+    assert _crawlable("https://x.gov.cn/zwgk/index.html")
+    assert _crawlable("https://x.gov.cn/zwgk/")
+    assert _crawlable("https://x.gov.cn/show.aspx?id=3")
+    assert not _crawlable("https://x.gov.cn/files/2026/zcfg.PDF")
+    assert not _crawlable("https://x.gov.cn/a.docx")
+    assert not _crawlable("https://x.gov.cn/" + "a" * 2100)
+    assert _key("http://X.gov.cn/a?b=1#top") == _key("https://x.gov.cn:443/a?b=1")
+    assert _key("https://x.gov.cn") == _key("https://x.gov.cn/")
+    assert _key("https://x.gov.cn/a?b=1") != _key("https://x.gov.cn/a?b=2")
+
+
+def test_pacer_spaces_requests_to_a_host_and_caps_them() -> None:
+    async def run() -> tuple[list[float], int]:
+        pacer = _Pacer(concurrency=2, interval=0.05)
+        starts: list[float] = []
+        in_flight = most = 0
+
+        async def request() -> None:
+            nonlocal in_flight, most
+            async with pacer.turn():
+                starts.append(asyncio.get_running_loop().time())
+                in_flight += 1
+                most = max(most, in_flight)
+                await asyncio.sleep(0.08)
+                in_flight -= 1
+
+        await asyncio.gather(*(request() for _ in range(6)))
+        return starts, most
+
+    starts, most = asyncio.run(run())
+    assert most == 2
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.045, gaps  # the loop's clock may wake a hair early
+
+
+def test_a_site_crawl_fingerprint_is_its_references() -> None:
+    crawl = SiteCrawl("www.x.gov.cn", "https://www.x.gov.cn/")
+    crawl.add({"b.example": [Reference("https://www.x.gov.cn/", "a", "乙")],
+               "a.example": [Reference("https://www.x.gov.cn/", "a", "甲")]})
+    crawl.add({"a.example": [Reference("https://www.x.gov.cn/", "a", "甲"),
+                             Reference("https://www.x.gov.cn/yqlj/", "a", "甲")]})
+    assert list(crawl.fingerprint()["references"]) == ["a.example", "b.example"]
+    assert len(crawl.references["a.example"]) == 2, "the same reference is kept once"
+    again = references_from(crawl.data())
+    assert again == crawl.references

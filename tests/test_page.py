@@ -170,3 +170,22 @@ def test_hostile_titles_and_link_texts_lose_their_control_characters() -> None:
                       "http://www.a.gov.cn/")
     assert page.title == "[2J]0;owned 澳门新葡京"
     assert page.links[0].text == "[31m投资 肃北"
+
+
+def test_site_links_are_kept_only_when_asked_for_the_crawl() -> None:
+    html = """<html><body><a href="/zwgk/">政务公开</a> <a href="list.html#top">列表</a>
+    <a href="https://jiuquan.gov.cn/about">关于</a> <a href="http://gsj.jiuquan.gov.cn/">工商局</a>
+    <div style="display:none"><a href="/hidden/">隐藏</a></div>
+    <frameset><frame src="main.htm"></frameset><map><area href="/map/" alt="地图"></map>
+    <button onclick="location.href='/bs/'">办事</button></body></html>"""
+    url = "https://www.jiuquan.gov.cn/index/"
+    assert parse_page(html, url).site_links == [], "a web-stage read keeps no own links"
+    page = parse_page(html, url, frozenset({"www.jiuquan.gov.cn", "jiuquan.gov.cn"}))
+    assert [(link.url, link.element, link.text) for link in page.site_links] == [
+        ("https://www.jiuquan.gov.cn/zwgk/", "a", "政务公开"),
+        ("https://www.jiuquan.gov.cn/index/list.html", "a", "列表"),
+        ("https://jiuquan.gov.cn/about", "a", "关于"),
+        ("https://www.jiuquan.gov.cn/index/main.htm", "frame", ""),
+        ("https://www.jiuquan.gov.cn/map/", "area", "地图"),
+        ("https://www.jiuquan.gov.cn/bs/", "onclick", "办事"),
+    ], "fragments dropped, other hosts and hidden links left out"

@@ -314,6 +314,12 @@ def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
                  "unregistered.expiring"):
         assert rule in result.stdout
     assert "synced zone jiuquan.gov.cn (AXFR from" in result.stdout
+    # and it ends with the Subei case, told scan by scan
+    story = result.stdout.split("The Subei case, as it happened", 1)[1]
+    chapters = story.split("\n4. ")
+    assert "+ medium   link.dead" in chapters[0] and "link.unregistered" in chapters[0]
+    assert "+ critical link.hijacked" in chapters[1]
+    assert "- critical link.unregistered" in chapters[1]
 
 
 def test_a_scan_on_a_terminal_shows_progress_and_from_cron_prints_only_results(

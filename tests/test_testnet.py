@@ -533,3 +533,37 @@ def test_missing_binary_names_the_packages(variable: str, monkeypatch: pytest.Mo
     with pytest.raises(MissingBinaryError, match=r"apt-get install knot unbound"):
         net.start()
     assert not net.running
+
+
+def test_replace_records_changes_a_zone_between_two_scans() -> None:
+    world = scenario_from_dict({
+        "server": {"root": {}, "gtld": {}},
+        "zone": [{"origin": ".", "server": "root"},
+                 {"origin": "com", "server": "gtld",
+                  "records": "www.lapsing.com. A 127.20.216.1\n"}],
+        "whois": {"answers": {"lapsing.com": {"status": "registered"}}},
+    })
+    with LocalInternet(world) as net:
+        assert addresses(ask(net.resolver, "www.lapsing.com")) == {"127.20.216.1"}
+        net.replace_records("com", "")  # the registry drops the lapsed domain
+        lapsed = ask(net.resolver, "www.lapsing.com")
+        assert lapsed.rcode() == dns.rcode.NXDOMAIN, "the resolver's cache was emptied"
+        net.replace_records("com", "www.lapsing.com. A 127.20.216.2\n")  # a new owner
+        assert addresses(ask(net.resolver, "www.lapsing.com")) == {"127.20.216.2"}
+        soa = ask(net.server_address("gtld") + ":53", "com", "SOA")
+        assert soa.answer[0][0].serial == 3, "every change is a new serial"
+        with pytest.raises(ScenarioError, match="bad records"):
+            net.replace_records("com", "www.lapsing.com. A not-an-address\n")
+        assert addresses(ask(net.resolver, "www.lapsing.com")) == {"127.20.216.2"}
+        net.whois_answers["lapsing.com"] = {"status": "unregistered"}
+        assert _whois(net.whois, "lapsing.com").startswith('No match for "LAPSING.COM".')
+
+
+def _whois(address: str, domain: str) -> str:
+    host, _, port = address.rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(domain.encode() + b"\r\n")
+        chunks = []
+        while chunk := connection.recv(4096):
+            chunks.append(chunk)
+    return b"".join(chunks).decode()

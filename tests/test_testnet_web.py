@@ -77,6 +77,10 @@ def _world_sites() -> list[dict[str, Any]]:
         {"address": HANG, "names": ["hang.web.test"], "behaviour": "hang"},
         {"address": RESET, "names": ["reset.web.test"], "behaviour": "reset"},
         {"address": HUGE, "names": ["huge.web.test"], "behaviour": "huge"},
+        {"address": MAIN, "names": ["pages.web.test"], "body": "首页", "charset": "gbk",
+         "content_type": "text/html; charset=gbk",
+         "pages": {"/zwgk/": "政务公开", "/zwgk/tzgg/": "通知公告",
+                   "/go/": {"status": 302, "location": "http://www.partner.example/"}}},
     ]
 
 
@@ -129,20 +133,20 @@ def peer_certificate(address: str, name: str) -> x509.Certificate:
 
 
 def get(address: str, name: str, *, tls: ssl.SSLContext | None = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = 5) -> tuple[int, dict[str, str], str]:
+        headers: dict[str, str] | None = None, timeout: float = 5,
+        path: str = "/", charset: str = "utf-8") -> tuple[int, dict[str, str], str]:
     """One request to ``address`` with Host (and SNI) ``name``: status, headers, body."""
     if tls is not None:
         sock: socket.socket = handshake(address, name, tls, timeout)
     else:
         sock = socket.create_connection((address, 80), timeout=timeout)
     with sock:
-        lines = ["GET / HTTP/1.1", f"Host: {name}", "Connection: close",
+        lines = [f"GET {path} HTTP/1.1", f"Host: {name}", "Connection: close",
                  *(f"{key}: {value}" for key, value in (headers or {}).items())]
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         response = http.client.HTTPResponse(sock)
         response.begin()
-        body = response.read().decode()
+        body = response.read().decode(charset)
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
@@ -344,6 +348,19 @@ def test_visitors_from_search_engines_are_redirected(web_world: LocalInternet,
 
 
 @pytest.mark.parametrize("https", [False, True])
+def test_pages_answer_their_paths_and_everything_below(web_world: LocalInternet) -> None:
+    def page(path: str, tls: ssl.SSLContext | None = None) -> tuple[int, str]:
+        status, headers, body = get(MAIN, "pages.web.test", path=path, tls=tls, charset="gbk")
+        return status, headers.get("location") or body
+
+    assert page("/") == (200, "首页")
+    assert page("/elsewhere/x.html") == (200, "首页"), "the body answers every other path"
+    assert page("/zwgk/") == (200, "政务公开")
+    assert page("/zwgk/2026/1.html", verifying(web_world)) == (200, "政务公开")
+    assert page("/zwgk/tzgg/") == (200, "通知公告"), "the longest matching path wins"
+    assert page("/go/?url=x") == (302, "http://www.partner.example/")
+
+
 def test_hanging_site_times_out(web_world: LocalInternet, https: bool) -> None:
     began = time.monotonic()
     with pytest.raises(TimeoutError):
@@ -524,6 +541,17 @@ def _site_world(*sites: dict[str, Any]) -> dict[str, Any]:
         ([{}, {"names": ["A.test"]}], "defined twice on 127.20.215.1 port 80"),
         ([{"http": False}, {"http": False}], "defined twice on 127.20.215.1 port 443"),
         ([{"colour": "red"}], "unknown keys colour"),
+        ([{"pages": {"zwgk": "x"}}], "a path is '/' and printable ASCII"),
+        ([{"pages": {"/a b/": "x"}}], "a path is '/' and printable ASCII"),
+        ([{"pages": {"/": "x"}}], "not '/' alone"),
+        ([{"pages": {"/go/": {"status": 302}}}], "a redirect is a status from"),
+        ([{"pages": {"/go/": {"status": 200, "location": "http://x/"}}}],
+         "a redirect is a status from"),
+        ([{"pages": {"/go/": {"colour": "red"}}}], "unknown keys colour"),
+        ([{"pages": {"/go/": 3}}], "must be a body or a table"),
+        ([{"pages": "x"}], "pages must be a table"),
+        ([{"charset": "ascii", "pages": {"/a/": "中文"}}], "cannot be written in ascii"),
+        ([{"behaviour": "hang", "pages": {"/a/": "x"}}], "has no pages"),
     ],
 )
 def test_bad_site_tables_are_rejected(sites: list[dict[str, Any]], message: str) -> None:

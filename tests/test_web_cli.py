@@ -317,6 +317,35 @@ def test_web_settings_from_the_configuration_file(tmp_path: Path) -> None:
             load_config(path)
 
 
+def test_link_and_whois_settings_from_the_configuration_file(tmp_path: Path) -> None:
+    from domainwatch.cli import _whois_settings
+    from domainwatch.config import ConfigError, load_config
+
+    path = tmp_path / "dw.toml"
+    path.write_text("[links]\ndepth = 3\npages = 100\nrun_pages = 20000\nper_host = 1\n"
+                    "interval = 1\nsites = 8\nhosts = 500\n"
+                    "[whois]\ntimeout = 4\nreuse_answers = false\n", encoding="utf-8")
+    config = load_config(path)
+    stage = config.web
+    assert stage is not None and stage.links and stage.link_hosts == 500
+    crawl = stage.crawl
+    assert (crawl.depth, crawl.pages, crawl.run_pages, crawl.per_host, crawl.interval,
+            crawl.sites) == (3, 100, 20000, 1, 1.0, 8)
+    # [whois] without servers is off, but its settings hold once a command line turns it on
+    assert _whois_settings(config, (), None) is None
+    settings = _whois_settings(config, ("127.0.0.1:43",), None)
+    assert settings.timeout == 4.0 and not settings.reuse_answers and settings.enabled
+    path.write_text("[links]\nenabled = false\n", encoding="utf-8")
+    assert not load_config(path).web.links  # type: ignore[union-attr]
+    for bad, message in (("pages = 0", "pages must be 1 or more"),
+                         ("interval = -1", "interval must be 0 or more"),
+                         ("depth = 'deep'", "depth has the wrong type"),
+                         ("link_hosts = 5", "has no setting 'link_hosts'")):
+        path.write_text(f"[links]\n{bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)
+
+
 # -- the hosts a site links to (the Subei case) ---------------------------------------------
 
 
@@ -336,18 +365,88 @@ def test_links_to_hijacked_and_dead_hosts_are_raised_on_the_linking_entry(
     }, "the legitimate partner (relative and protocol-relative links) is not flagged"
     subei = links["bet.webtest.gov.cn"]
     assert subei["severity"] == "critical" and "投资测试" in subei["summary"]
+    # found one level down, on the column page (decoded from GBK): the column to fix
     [reference] = subei["evidence"]["references"]
-    assert reference == {"page": "https://links.webtest.gov.cn/", "element": "a",
+    assert reference == {"page": "https://links.webtest.gov.cn/tzcs/", "element": "a",
                          "text": "投资测试", "url": "http://bet.webtest.gov.cn/"}
     assert subei["evidence"]["register_entry"] is True
     outside = links["www.bet-example.com"]["evidence"]
     assert "澳门新葡京" in outside["capture"]["response"]["body_start"]
-    assert links["www.old-bureau.com"]["evidence"]["why"] == "does not exist (NXDOMAIN)"
+    # reached through the site's own exit redirect, from the 招商热线 link
+    assert outside["references"] == [{
+        "page": "https://links.webtest.gov.cn/go/", "element": "redirect",
+        "text": "招商热线", "url": "http://www.bet-example.com/zs/"}]
+    old = links["www.old-bureau.com"]["evidence"]
+    assert old["why"] == "does not exist (NXDOMAIN)"
+    assert old["references"][0]["page"] == "https://links.webtest.gov.cn/zwgk/tzgg/"
     # the deregistration follow-up names the live pages that still link to a closed site
     report = web_world.run("report", "--format", "json")
     followup = {row["name"]: row for row in json.loads(report.stdout)["followup"]}
     assert followup["bet.webtest.gov.cn"]["linked_from"] == ["links.webtest.gov.cn"]
     assert followup["bet.webtest.gov.cn"]["linked_from_checked"] is True
+
+
+def test_the_crawl_reads_the_columns_and_partner_lists_and_the_budget_holds_a_trap(
+        web_world: Scanned) -> None:
+    crawl = show(web_world, "links.webtest.gov.cn")["links"][0]["data"]
+    pages = [page["url"] for page in crawl["pages"]]
+    assert len(pages) == 30 and crawl["stopped"] == "site budget" and crawl["complete"]
+    assert pages[:5] == ["https://links.webtest.gov.cn/", "https://links.webtest.gov.cn/zwgk/",
+                         "https://links.webtest.gov.cn/tzcs/",
+                         "https://links.webtest.gov.cn/yqlj/index.html",
+                         "https://links.webtest.gov.cn/calendar/"], "the navigation first"
+    assert not any(url.endswith(".pdf") for url in pages), "documents are not pages"
+    # every page of the site is read, and the calendar's endless days fill what is left of
+    # the budget, and no more
+    assert [url for url in pages if "/calendar/" not in url][4:] == [
+        "https://links.webtest.gov.cn/zwgk/tzgg/", "https://links.webtest.gov.cn/go/"]
+    assert sum("/calendar/" in url for url in pages) == 30 - 6
+    # two dozen county portals and a company on the partner list: checked, none flagged
+    partners = {host for host in crawl["references"] if host.startswith("www.xian")}
+    assert len(partners) == 24
+    assert crawl["references"]["www.xian07.gov.cn"][0] == {
+        "page": "https://links.webtest.gov.cn/yqlj/index.html", "element": "a",
+        "text": "测试07县人民政府", "url": "http://www.xian07.gov.cn/"}
+    assert "www.partner-example.com" in crawl["references"]
+    flagged = {f["subject"] for f in findings(web_world.db, "--category", "link")}
+    assert not flagged & (partners | {"www.partner-example.com", "www.gov.cn"})
+
+
+def test_a_register_entry_shows_the_live_pages_that_link_to_it(web_world: Scanned) -> None:
+    shown = show(web_world, "bet.webtest.gov.cn")
+    assert [(row["name"], [ref["page"] for ref in row["references"]])
+            for row in shown["linked_from"]] == [
+        ("links.webtest.gov.cn", ["https://links.webtest.gov.cn/tzcs/"])]
+    text = web_world.run("show", "bet.webtest.gov.cn").stdout
+    assert "linked from" in text
+    assert "← links.webtest.gov.cn: a “投资测试” on https://links.webtest.gov.cn/tzcs/" in text
+
+
+def test_what_a_crawl_cut_short_did_not_reach_is_not_taken_as_gone(
+        web_world: Scanned, tmp_path: Path) -> None:
+    db = tmp_path / "budget.db"
+    assert dw(db, "register", "import", str(REGISTER)).returncode == 0
+
+    def scan(links: str) -> tuple[str, dict[str, str]]:
+        config = _config(tmp_path, f"[links]\ninterval = 0.01\n{links}")
+        result = dw(db, "--config", str(config), "scan", "links.webtest.gov.cn", "--resolver",
+                    web_world.net.resolver, "--ca-file", str(web_world.net.ca_file))
+        assert result.returncode == 0, result.stderr
+        return result.stdout, {f["subject"]: f["status"] for f in findings(
+            db, "--status", "all", "--category", "link")}
+
+    _, full = scan("")
+    assert full["www.old-bureau.com"] == "open"  # on a notice two levels down
+    # tonight the run's page budget runs out after three pages: the notice is not read
+    output, cut = scan("run_pages = 3")
+    assert "1 sites cut short by the run's page budget" in output
+    assert cut == full, "nothing resolved on a crawl that did not reach the page"
+    shown = dw(db, "show", "links.webtest.gov.cn").stdout
+    assert "cut short by the run's page budget: not every page was read" in shown
+    # a complete crawl of a smaller scope does resolve what it no longer finds
+    _, shallow = scan("depth = 1")
+    assert shallow["www.old-bureau.com"] == "resolved"
+    assert shallow["bet.webtest.gov.cn"] == "open"
 
 
 def test_a_link_to_a_lapsed_domain_is_one_registration_from_the_subei_case(

@@ -89,6 +89,16 @@ class HiddenBlock:
                 "hosts": self.hosts}
 
 
+@dataclass(frozen=True)
+class SiteLink:
+    """A link within the site (the crawl follows it): absolute URL, the element it came
+    from (``a``, ``frame``, ``iframe``, ``area``, ``onclick``) and the link text."""
+
+    url: str
+    element: str
+    text: str = ""
+
+
 @dataclass(eq=False)
 class Page:
     title: str = ""
@@ -100,6 +110,8 @@ class Page:
     script_redirects: list[str] = field(default_factory=list)
     scripts: int = 0
     resources: dict[str, list[str]] = field(default_factory=dict)
+    # only when parse_page is given the site's hosts
+    site_links: list[SiteLink] = field(default_factory=list)
 
     @property
     def hidden_text(self) -> str:
@@ -123,8 +135,10 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def parse_page(html: str, url: str) -> Page:
-    """Read ``html`` (decoded) fetched from ``url``."""
+def parse_page(html: str, url: str, site: frozenset[str] = frozenset()) -> Page:
+    """Read ``html`` (decoded) fetched from ``url``. With ``site`` (the hosts of the site
+    the page belongs to), the visible links, frames, image-map areas and ``onclick``
+    navigations within those hosts are kept too, in ``site_links``, for a crawl."""
     page = Page()
     html = _XML_DECLARATION.sub("", html.replace("\x00", ""), count=1)
     if not html.strip():
@@ -140,11 +154,13 @@ def parse_page(html: str, url: str) -> Page:
             base = _join(url, href) or url
             break
     hidden_by_style = _hiding_selectors(root)
+    if site:
+        site = site | {_host(base) or ""}
     title = root.find(".//title")
     if title is not None:
         page.title = clean_text(title.text_content())[:MAX_TITLE]
     texts: list[str] = []
-    _walk(root, page, texts, base, hidden_by_style, None)
+    _walk(root, page, texts, base, hidden_by_style, None, site)
     page.text = clean_text(" ".join(texts))[:MAX_TEXT]
     for meta in root.iter("meta"):
         if (meta.get("http-equiv") or "").strip().lower() == "refresh":
@@ -167,10 +183,16 @@ def parse_page(html: str, url: str) -> Page:
             value = element.get(attribute)
             if value and (tag != "link" or "stylesheet" in (element.get("rel") or "").lower()):
                 _resource(page, base, value, kind)
+                if site and tag in ("frame", "iframe", "area"):
+                    _site_link(page, site, base, value, tag,
+                               clean_text(element.get("alt") or element.get("title") or ""))
     # Buttons and menus that navigate with a script: onclick="location.href='…'".
     for element in root.xpath("//*[@onclick]"):
         for target in script_redirects(element.get("onclick") or ""):
             _resource(page, base, target, "onclick")
+            if site:
+                _site_link(page, site, base, target, "onclick",
+                           clean_text(element.text_content())[:MAX_LINK_TEXT])
     return page
 
 
@@ -190,25 +212,27 @@ def parse_refresh(value: str, base: str) -> tuple[float, str] | None:
 
 
 def _walk(element: Any, page: Page, texts: list[str], base: str,
-          hidden_by_style: set[tuple[str, str]], block: HiddenBlock | None) -> None:
+          hidden_by_style: set[tuple[str, str]], block: HiddenBlock | None,
+          site: frozenset[str]) -> None:
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag and tag not in _INVISIBLE:
         if block is None:
             reason = _hidden_reason(element, tag, hidden_by_style)
             if reason is not None:
                 block = HiddenBlock(reason=reason, text="", links=0)
-                _walk_children(element, page, texts, base, hidden_by_style, block)
+                _walk_children(element, page, texts, base, hidden_by_style, block, site)
                 block.text = clean_text(block.text)[:MAX_HIDDEN_TEXT]
                 if (block.text or block.links) and len(page.hidden) < MAX_HIDDEN_BLOCKS:
                     page.hidden.append(block)
                 return
         if tag == "a":
-            _link(element, page, base, block)
-        _walk_children(element, page, texts, base, hidden_by_style, block)
+            _link(element, page, base, block, site)
+        _walk_children(element, page, texts, base, hidden_by_style, block, site)
 
 
 def _walk_children(element: Any, page: Page, texts: list[str], base: str,
-                   hidden_by_style: set[tuple[str, str]], block: HiddenBlock | None) -> None:
+                   hidden_by_style: set[tuple[str, str]], block: HiddenBlock | None,
+                   site: frozenset[str]) -> None:
     sink = texts if block is None else None
     if element.text:
         if sink is not None:
@@ -217,7 +241,7 @@ def _walk_children(element: Any, page: Page, texts: list[str], base: str,
             block.text += " " + element.text
     for child in element:
         if isinstance(child.tag, str):
-            _walk(child, page, texts, base, hidden_by_style, block)
+            _walk(child, page, texts, base, hidden_by_style, block, site)
         if child.tail:
             if sink is not None:
                 sink.append(child.tail)
@@ -260,13 +284,17 @@ def _hiding_selectors(root: Any) -> set[tuple[str, str]]:
     return selectors
 
 
-def _link(element: Any, page: Page, base: str, block: HiddenBlock | None) -> None:
+def _link(element: Any, page: Page, base: str, block: HiddenBlock | None,
+          site: frozenset[str]) -> None:
     href = element.get("href")
     if not href:
         return
     host = _link_host(href.strip(), base)
     if not host:
         return
+    if host in site and block is None:
+        _site_link(page, site, base, href, "a",
+                   clean_text(element.text_content())[:MAX_LINK_TEXT])
     page.link_count += 1
     if block is not None:
         block.links += 1
@@ -279,6 +307,15 @@ def _link(element: Any, page: Page, base: str, block: HiddenBlock | None) -> Non
         if target is not None:
             text = clean_text(element.text_content())[:MAX_LINK_TEXT]
             page.links.append(Link(target, host, text, hidden=block is not None))
+
+
+def _site_link(page: Page, site: frozenset[str], base: str, reference: str, element: str,
+               text: str) -> None:
+    if len(page.site_links) >= MAX_LINKS:
+        return
+    target = _join(base, reference)
+    if target is not None and _host(target) in site:
+        page.site_links.append(SiteLink(target.split("#", 1)[0], element, text))
 
 
 _ABSOLUTE = re.compile(r"^(?:(https?):)?//([^/?#\\]*)", re.IGNORECASE)

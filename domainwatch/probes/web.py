@@ -317,7 +317,7 @@ class WebProbe:
             parts = urlsplit(url)
             target = (parts.hostname or "").lower()
             if target not in known:
-                known[target] = await self._resolve(target)
+                known[target] = await self.addresses(target)
             hop = Hop(url=url, kind=kind)
             visit.hops.append(hop)
             if not known[target]:
@@ -326,8 +326,8 @@ class WebProbe:
             requested_at = _now()
             if visit.connection is not None:
                 await visit.connection.close()
-            answer, visit.connection = await self._fetch_any(
-                target, known[target], parts.scheme, parts.port, _path(parts), {})
+            answer, visit.connection = await self.fetch(
+                target, known[target], parts.scheme, parts.port, request_path(parts), {})
             hop.address, hop.status, hop.error, hop.phase = (
                 answer.address, answer.status, answer.error, answer.phase)
             if answer.tls is not None:
@@ -340,7 +340,7 @@ class WebProbe:
                 await visit.connection.close()
                 visit.connection = None
                 hop.location = location
-                next_url = _absolute(url, location)
+                next_url = absolute_url(url, location)
                 if next_url is None:
                     hop.error = f"unusable Location {location[:200]!r}"
                     return visit
@@ -360,13 +360,14 @@ class WebProbe:
                               error=f"more than {self.settings.max_redirects} redirects"))
         return visit
 
-    async def _resolve(self, host: str) -> list[str]:
+    async def addresses(self, host: str) -> list[str]:
+        """``host``'s addresses from the scan's resolver; none when the lookup fails."""
         try:
             return await self.resolve(host)
         except Exception:  # a failed lookup is "no address" for this hop, nothing more
             return []
 
-    async def _fetch_any(self, host: str, addresses: list[str], scheme: str,
+    async def fetch(self, host: str, addresses: list[str], scheme: str,
                          port: int | None, path: str, headers: dict[str, str],
                          connection: HttpConnection | None = None
                          ) -> tuple[HttpAnswer, HttpConnection]:
@@ -412,8 +413,8 @@ class WebProbe:
     async def _cloak(self, landing: Landing, label: str, headers: dict[str, str],
                      pages: dict[bytes, Page], connection: HttpConnection) -> CloakFetch:
         parts = urlsplit(landing.url)
-        answer, _ = await self._fetch_any(landing.host, [landing.address], parts.scheme,
-                                          parts.port, _path(parts), headers, connection)
+        answer, _ = await self.fetch(landing.host, [landing.address], parts.scheme,
+                                          parts.port, request_path(parts), headers, connection)
         page = _read(answer, landing.url, pages) if answer.status is not None else None
         return CloakFetch(label=label, request_headers=dict(headers), status=answer.status,
                           location=answer.headers.get("location"), error=answer.error,
@@ -453,7 +454,8 @@ def _body_redirect(page: Page, refresh_header: str | None = None,
     return None, ""
 
 
-def _absolute(base: str, location: str) -> str | None:
+def absolute_url(base: str, location: str) -> str | None:
+    """``location`` (a redirect's) made absolute against ``base``; None unless http(s)."""
     try:
         joined = urljoin(base, location.strip())
         scheme = urlsplit(joined).scheme
@@ -463,7 +465,8 @@ def _absolute(base: str, location: str) -> str | None:
     return joined if scheme in ("http", "https") and host else None
 
 
-def _path(parts: Any) -> str:
+def request_path(parts: Any) -> str:
+    """The request target (path and query, percent-encoded) of a split URL."""
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     if parts.query:
         path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")

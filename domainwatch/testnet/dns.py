@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import functools
 import os
 import random
@@ -28,7 +29,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import dns.exception
 import dns.flags
@@ -50,6 +51,7 @@ from domainwatch.testnet.scenario import (
     check_sites,
     fqdn,
     is_subdomain,
+    parse_records,
 )
 from domainwatch.testnet.web import (
     NGINX_DIR,
@@ -114,6 +116,7 @@ class LocalInternet:
         self._outputs: list[IO[bytes]] = []
         self._blackholes: list[Blackhole] = []
         self._extras: dict[str, list[str]] = {}
+        self._serials: dict[str, int] = {}
         self._lock = threading.Lock()
         self.started_in: float | None = None
         self._whois_server: WhoisServer | None = None
@@ -223,6 +226,39 @@ class LocalInternet:
             elif self._nginx is not None:
                 self._stop_web()
             self._start_faulty()
+
+    def replace_records(self, origin: str, records: str) -> None:
+        """Serve ``records`` (zone-file text, as a scenario's ``records``) in the zone
+        ``origin`` from now on, as a registry or a DNS host changing a zone between two
+        scans: the zone file is written again with a higher serial, its knotd reloads it
+        (and has, when this returns), and Unbound's caches are emptied. The scenario object
+        is not changed. Raises ScenarioError for bad records (nothing changes then)."""
+        zone = self.scenario.zone(origin)
+        lines = parse_records(zone.origin, records, zone.ttl)
+        knotc = shutil.which("knotc") or "/usr/sbin/knotc"
+        with self._lock:
+            if self._prefix is None:
+                raise TestnetError("the local internet is not running")
+            index = self.scenario.zones.index(zone)
+            self._serials[zone.origin] = self._serials.get(zone.origin, 1) + 1
+            replaced = dataclasses.replace(zone, records=lines)
+            _write_zone_file(self.workdir / "zones" / _zone_file_name(index, zone.origin),
+                             replaced, self._extras.get(zone.origin, []),
+                             self._serials[zone.origin])
+            socket_path = self.workdir / f"knot-{zone.server}" / "knot.sock"
+            result = subprocess.run([knotc, "-s", str(socket_path), "-b", "zone-reload",
+                                     zone.fqdn], capture_output=True, text=True, timeout=30)
+            if result.returncode != 0:
+                raise TestnetError(f"knotc zone-reload {zone.fqdn} failed: "
+                                   f"{(result.stdout + result.stderr).strip()}")
+        self.flush_resolver_cache()
+
+    @property
+    def whois_answers(self) -> dict[str, dict[str, Any]]:
+        """The world's WHOIS server's answers by domain (change them between scans)."""
+        if self._whois_server is None:
+            raise TestnetError("the local internet is not running")
+        return self._whois_server.answers
 
     def server_address(self, server_name: str) -> str:
         if self._prefix is None:
@@ -508,8 +544,7 @@ class LocalInternet:
             group = self.scenario.servers[zone.server]
             if group.behaviour != "normal" or not zone.serve:
                 continue
-            name = f"{index:04d}-{re.sub(r'[^a-z0-9._-]', '_', zone.origin.strip('.')) or 'root'}"
-            files[zone.origin] = f"{name}.zone"
+            files[zone.origin] = _zone_file_name(index, zone.origin)
             _write_zone_file(zone_dir / files[zone.origin], zone, extras.get(zone.origin, []))
         confs: dict[str, Path] = {}
         for group in self.scenario.servers.values():
@@ -676,21 +711,25 @@ def _address_owners(zone: Zone) -> set[str]:
     return owners
 
 
-def _zone_lines(zone: Zone, extra: list[str]) -> list[str]:
+def _zone_file_name(index: int, origin: str) -> str:
+    return f"{index:04d}-{re.sub(r'[^a-z0-9._-]', '_', origin.strip('.')) or 'root'}.zone"
+
+
+def _zone_lines(zone: Zone, extra: list[str], serial: int = 1) -> list[str]:
     """The whole zone as zone-file lines: SOA, apex NS, the scenario's records, `extra`."""
     apex = zone.fqdn
     rname = "hostmaster." if zone.origin == ROOT else f"hostmaster.{apex}"
     return [
-        f"{apex} {zone.ttl} IN SOA {zone.ns[0]}. {rname} 1 3600 600 86400 60",
+        f"{apex} {zone.ttl} IN SOA {zone.ns[0]}. {rname} {serial} 3600 600 86400 60",
         *(f"{apex} {zone.ttl} IN NS {host}." for host in zone.ns),
         *zone.records,
         *extra,
     ]
 
 
-def _write_zone_file(path: Path, zone: Zone, extra: list[str]) -> None:
+def _write_zone_file(path: Path, zone: Zone, extra: list[str], serial: int = 1) -> None:
     with path.open("w", encoding="ascii") as handle:
-        handle.write("\n".join(_zone_lines(zone, extra)))
+        handle.write("\n".join(_zone_lines(zone, extra, serial)))
         handle.write("\n")
 
 

@@ -52,8 +52,10 @@ _TSIG_KEYS = {"name", "algorithm", "secret"}
 _SITE_KEYS = {
     "address", "names", "status", "body", "body_file", "content_type", "headers", "http",
     "https", "certificate", "tls", "crawler_body", "referer_status", "referer_location",
-    "referer_body", "behaviour", "size", "charset",
+    "referer_body", "behaviour", "size", "charset", "pages",
 }
+_PAGE_KEYS = {"body", "status", "location"}
+_PAGE_PATH = re.compile(r"^/[!-~]*$")
 _CERTIFICATE_KEYS = {"issuer", "key", "expired", "names", "days"}
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#%&'*+.^_`|~-]+$")
 _LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
@@ -122,6 +124,19 @@ class SiteCertificate:
 
 
 @dataclass(frozen=True)
+class SitePage:
+    """Another answer of a site, for ``path`` and every path below it (the longest
+    matching ``path`` wins; the site's own ``body`` answers the rest): ``status`` with
+    ``body``, or a redirect to ``location``. Written in TOML as ``[site.pages]`` entries,
+    ``"/zwgk/" = "<html>…"`` or ``"/go/" = { status = 302, location = "http://…" }``."""
+
+    path: str
+    body: str = ""
+    status: int = 200
+    location: str | None = None
+
+
+@dataclass(frozen=True)
 class Site:
     """A web site on ``address`` for ``names`` (ASCII, lower case): every path answers
     ``status`` with ``body``, over HTTP on port 80 (``http``) and HTTPS on 443 (``https``).
@@ -135,7 +150,8 @@ class Site:
     ``behaviour`` other than "normal" is served by a small Python server instead of
     nginx: "hang" (accepts, never answers), "reset" (accepts, reads, resets) or "huge"
     (200 with a generated body of ``size`` bytes). ``charset`` is the encoding the body is
-    served in (``gbk`` for the many government sites still in GBK).
+    served in (``gbk`` for the many government sites still in GBK). ``pages`` give
+    other paths other answers (:class:`SitePage`), for the crawl of a site's links.
     """
 
     address: str
@@ -156,6 +172,7 @@ class Site:
     size: int = DEFAULT_HUGE_SIZE
     body_parts: tuple[str, ...] = ()
     charset: str = "utf-8"
+    pages: tuple[SitePage, ...] = ()
 
     @property
     def full_body(self) -> str:
@@ -517,9 +534,12 @@ def _site_from_table(index: int, table: object, base_dir: Path) -> Site:
         behaviour=behaviour,
         size=table.get("size", DEFAULT_HUGE_SIZE),
         charset=table.get("charset", "utf-8"),
+        pages=_pages_from_table(table.get("pages", {}), where),
     )
     try:
         site.full_body.encode(site.charset)
+        for page in site.pages:
+            page.body.encode(site.charset)
     except LookupError:
         raise ScenarioError(f"{where}: charset {site.charset!r} is not an encoding") from None
     except UnicodeEncodeError as exc:
@@ -527,6 +547,28 @@ def _site_from_table(index: int, table: object, base_dir: Path) -> Site:
                             f"{exc.reason}") from None
     check_site(site)
     return site
+
+
+def _pages_from_table(table: object, where: str) -> tuple[SitePage, ...]:
+    where = f"{where}: pages"
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where} must be a table of path = body (or = {{ status, "
+                            "location }})")
+    pages = []
+    for path, value in table.items():
+        if isinstance(value, str):
+            pages.append(SitePage(path=path, body=value))
+            continue
+        if not isinstance(value, dict):
+            raise ScenarioError(f"{where}: {path!r} must be a body or a table")
+        _check_keys(value, _PAGE_KEYS, f"{where}: {path!r}")
+        status = value.get("status", 302 if "location" in value else 200)
+        location = value.get("location")
+        body = value.get("body", "")
+        if not isinstance(body, str) or (location is not None and not isinstance(location, str)):
+            raise ScenarioError(f"{where}: {path!r}: body and location must be strings")
+        pages.append(SitePage(path=path, body=body, status=status, location=location))
+    return tuple(pages)
 
 
 def _certificate_from_table(table: object, where: str) -> SiteCertificate:
@@ -644,6 +686,32 @@ def check_site(site: Site) -> None:
             )
     if not isinstance(site.size, int) or isinstance(site.size, bool) or site.size < 0:
         raise ScenarioError(f"{where}: size must be a non-negative number of bytes")
+    if site.pages and site.faulty:
+        raise ScenarioError(f"{where}: a {site.behaviour!r} site has no pages")
+    paths = [page.path for page in site.pages]
+    if len(set(paths)) != len(paths):
+        raise ScenarioError(f"{where}: pages has a path twice")
+    for page in site.pages:
+        _check_page(page, where)
+
+
+def _check_page(page: SitePage, where: str) -> None:
+    if not isinstance(page, SitePage):
+        raise ScenarioError(f"{where}: pages must be SitePage values")
+    where = f"{where}: page {page.path!r}"
+    if not isinstance(page.path, str) or not _PAGE_PATH.match(page.path) \
+            or any(c in page.path for c in '"{};\\') or page.path == "/":
+        raise ScenarioError(f"{where}: a path is '/' and printable ASCII without spaces, "
+                            "quotes, braces or ';' (and not '/' alone: that is the body)")
+    _check_status(page.status, "status", where)
+    redirect = 300 <= page.status < 400
+    if redirect != (page.location is not None) or (redirect and page.status not in REDIRECTS):
+        raise ScenarioError(f"{where}: a redirect is a status from {REDIRECTS} with a "
+                            "location, and only a redirect has a location")
+    if page.location is not None and any(c in page.location for c in "\r\n\0"):
+        raise ScenarioError(f"{where}: location must be a one-line string")
+    if not isinstance(page.body, str):
+        raise ScenarioError(f"{where}: body must be text")
 
 
 def _check_status(status: object, key: str, where: str) -> None:

@@ -1,6 +1,7 @@
 """The test internet's web sites: one Debian nginx serving a scenario's ``[[site]]`` tables.
 
-Every site answers every path with its status, body, content type and headers, over HTTP
+Every site answers every path with its status, body, content type and headers (except the
+paths its ``pages`` answer otherwise: an nginx prefix location each), over HTTP
 on port 80 and HTTPS on port 443 (each can be turned off per site), with a certificate
 from the world's CA (:mod:`domainwatch.testnet.ca`). Each address and port also has a
 default server answering ``404 no site`` for any other Host (on 443 with a certificate for
@@ -252,6 +253,20 @@ def _server(number: int, group: list[Site], shared: dict[str, str],
             setters += sets
         returns.append(f"            if ($dw_search) {{ return {status} {text}; }}")
     final = _quote(location) if location is not None else body
+    for index, page in enumerate(site.pages):
+        if page.location is not None:
+            answer_text = _quote(page.location)
+            page_setters: list[str] = []
+        else:
+            page_setters, answer_text = _expression(f"{prefix}_p{index}_",
+                                                    _encoded_chunks(page.body, site.charset))
+        lines += [
+            f'        location "{page.path}" {{',
+            f"            default_type {_quote(site.content_type)};",
+            *(f"            {line}" for line in page_setters),
+            f"            return {page.status} {answer_text};",
+            "        }",
+        ]
     lines += [
         "        location / {",
         f"            default_type {_quote(site.content_type)};",
@@ -301,10 +316,8 @@ def _shared_parts(sites: list[Site]) -> tuple[dict[str, str], list[str]]:
 
 def _pieces(site: Site, shared: dict[str, str]) -> list[str]:
     """The site's body as escaped pieces, each under the token limit."""
-    if site.charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        # Bytes of another encoding travel through the UTF-8 configuration file as
-        # surrogate escapes, and nginx serves them as they were.
-        return _chunks(site.body.encode(site.charset).decode("utf-8", "surrogateescape"))
+    if not _utf8(site.charset):
+        return _encoded_chunks(site.body, site.charset)
     if not site.body_parts:
         return _chunks(site.body)
     pieces: list[str] = []
@@ -312,6 +325,19 @@ def _pieces(site: Site, shared: dict[str, str]) -> list[str]:
         reference = shared.get(part)
         pieces += [reference] if reference is not None else _chunks(part)
     return pieces
+
+
+def _utf8(charset: str) -> bool:
+    return charset.lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+def _encoded_chunks(text: str, charset: str) -> list[str]:
+    """``text`` in ``charset``, escaped in pieces. Bytes of another encoding than UTF-8
+    travel through the UTF-8 configuration file as surrogate escapes, and nginx serves them
+    as they were."""
+    if _utf8(charset):
+        return _chunks(text)
+    return _chunks(text.encode(charset).decode("utf-8", "surrogateescape"))
 
 
 def _escape(text: str) -> str:
