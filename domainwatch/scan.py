@@ -344,7 +344,8 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
         flush()
         if world.processed:
             await _check_servers(store, world, probe, config, summary, confirm)
-        if world.web_queue:
+        # A resumed run whose names were all done still owes the link checks.
+        if world.web is not None and (world.web_queue or world.references):
             await _check_web(store, world, config, summary, confirm, progress)
     if whois is not None and (world.dependencies or world.references):
         await _check_registration(store, world, whois, summary, confirm)
@@ -515,7 +516,8 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
                      summary: ScanSummary, confirm: Confirmation | None,
                      progress: ProgressCallback | None) -> None:
     """Fetch every resolving register entry over HTTP and HTTPS, judge its page and
-    certificate, and record each name as done once its web results are in."""
+    certificate, read the active sites for their links, and record each name as done once
+    its results are in; then check the hosts the sites link to."""
     assert world.web is not None
     stage = world.web
     hosts_config = dataclasses.replace(config, record_types=("A", "AAAA"))

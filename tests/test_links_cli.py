@@ -7,6 +7,7 @@ lapses; someone else registers it and serves a gambling page."""
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,30 @@ def test_the_subei_case_scan_by_scan(subei: Subei) -> None:
     # the bureau's own record shows the live page that still sends visitors to it
     shown = dw(subei.db, "show", BUREAU).stdout
     assert f"← {PORTAL}: a “投资肃北” on https://{PORTAL}/" in shown
+
+
+def test_a_run_killed_before_its_link_checks_owes_them_on_resume(subei: Subei) -> None:
+    linked, closed, _, _ = story.CHAPTERS
+    subei.tell(linked)
+    assert ("link.dead", PORTAL, BUREAU) in subei.tell(closed)
+    # As if the scan had been killed once every site was read, before the link checks: the
+    # names are recorded as done, the links observations kept, no link finding yet.
+    connection = sqlite3.connect(subei.db)
+    with connection:
+        [(run_id,)] = connection.execute("SELECT max(id) FROM runs")
+        connection.execute("DELETE FROM finding_events WHERE finding_id IN "
+                           "(SELECT id FROM findings WHERE rule LIKE 'link.%')")
+        connection.execute("DELETE FROM findings WHERE rule LIKE 'link.%'")
+        connection.execute("UPDATE runs SET status = 'interrupted', finished = NULL "
+                           "WHERE id = ?", (run_id,))
+    connection.close()
+    assert ("link.dead", PORTAL, BUREAU) not in {
+        (f["rule"], f["name"], f["subject"]) for f in findings(subei.db)}
+    result = dw(subei.db, "--config", str(subei.config), "scan", "--resolver",
+                subei.net.resolver, "--ca-file", str(subei.net.ca_file),
+                "--whois-server", subei.net.whois)
+    assert result.returncode == 0, result.stderr
+    assert f"(resumed run {run_id} after 2 names)" in result.stdout
+    [dead] = findings(subei.db, "--rule", "link.dead")
+    assert (dead["name"], dead["subject"]) == (PORTAL, BUREAU)
+    assert dead["evidence"]["references"][0]["text"] == "投资肃北"

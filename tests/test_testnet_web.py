@@ -344,10 +344,9 @@ def test_visitors_from_search_engines_are_redirected(web_world: LocalInternet,
     assert get(CLOAK, "cloak2.web.test")[::2] == (200, "normal")
 
 
-# -- faults --------------------------------------------------------------------------
+# -- pages ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("https", [False, True])
 def test_pages_answer_their_paths_and_everything_below(web_world: LocalInternet) -> None:
     def page(path: str, tls: ssl.SSLContext | None = None) -> tuple[int, str]:
         status, headers, body = get(MAIN, "pages.web.test", path=path, tls=tls, charset="gbk")
@@ -361,6 +360,10 @@ def test_pages_answer_their_paths_and_everything_below(web_world: LocalInternet)
     assert page("/go/?url=x") == (302, "http://www.partner.example/")
 
 
+# -- faults --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("https", [False, True])
 def test_hanging_site_times_out(web_world: LocalInternet, https: bool) -> None:
     began = time.monotonic()
     with pytest.raises(TimeoutError):
