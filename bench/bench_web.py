@@ -9,10 +9,15 @@ pages), imports a register of them and times, through the real CLI:
 3. a whole scan with the web stage (``--ca-file`` the world's CA): every site fetched over
    HTTP and HTTPS, the certificate judged, the page read and checked, the crawler and
    search-referer fetches made, observations and baselines written;
-4. that whole scan once more (the nightly case: nothing changed).
+4. that whole scan once more (the nightly case: nothing changed);
+5. a whole scan with the crawl of every site for its links on top (``[links]``: up to
+   ``--crawl-pages`` pages in all, no spacing between requests to one host, so that it
+   measures what the scanning process can read, not the politeness delay), and the checks
+   of the hosts they link to.
 
-The web stage's rate is the sites fetched divided by (3) minus (2). Loopback only; every
-server is stopped at the end.
+(3) and (4) run with ``[links] enabled = false``: the web stage's rate is the sites fetched
+divided by (3) minus (2); the crawl's, the pages read divided by (5) minus (4). Loopback
+only; every server is stopped at the end.
 
     python bench/bench_web.py --names 10000
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,7 +40,7 @@ from domainwatch.testnet import LocalInternet, synthetic_scenario
 RESULTS = Path(__file__).parent / "results"
 
 
-def bench(n: int) -> dict[str, Any]:
+def bench(n: int, crawl_pages: int) -> dict[str, Any]:
     # The synthetic world's AAAA records are documentation addresses: connect to none.
     os.environ[LOOPBACK_ONLY_VARIABLE] = "1"
     scenario = synthetic_scenario(n, web=True)
@@ -49,12 +55,24 @@ def bench(n: int) -> dict[str, Any]:
         dns = ("scan", "--resolver", net.resolver, "--timeout", "2", "--retries", "2")
         cold_s, _, _ = timed_cli(db, *dns, "--no-web")
         warm_s, _, _ = timed_cli(db, *dns, "--no-web")
-        web = (*dns, "--ca-file", str(net.ca_file))
+        no_links = work / "no-links.toml"
+        no_links.write_text("[links]\nenabled = false\n", encoding="utf-8")
+        crawl = work / "crawl.toml"
+        crawl.write_text(f"[links]\ninterval = 0\nsites = 128\nrun_pages = {crawl_pages}\n",
+                         encoding="utf-8")
+        web = ("--config", str(no_links), *dns, "--ca-file", str(net.ca_file))
         first_s, first_mib, first_out = timed_cli(db, *web)
         sites = count(db, "SELECT count(DISTINCT name) FROM observations WHERE probe = 'web'")
         answered = count(db, "SELECT count(*) FROM observations WHERE probe = 'web' AND "
                              "json_extract(data, '$.status') IS NOT NULL")
         second_s, second_mib, _ = timed_cli(db, *web)
+        links_s, links_mib, links_out = timed_cli(db, "--config", str(crawl), *dns,
+                                                  "--ca-file", str(net.ca_file))
+        found = re.search(r"links: (\d+) pages read.*?, (\d+) linked hosts checked",
+                          links_out)
+        if found is None:
+            raise SystemExit(f"no links line in the scan's summary:\n{links_out}")
+        pages, link_hosts = int(found.group(1)), int(found.group(2))
         web_findings = count(db, "SELECT count(*) FROM findings WHERE rule LIKE 'hijacked.%' "
                                  "OR rule LIKE 'tls.%' OR rule IN ('unused.no_web', "
                                  "'unused.placeholder', 'unused.stale')")
@@ -75,6 +93,11 @@ def bench(n: int) -> dict[str, Any]:
         "whole_scan_second_seconds": round(second_s, 2),
         "web_stage_second_names_per_second": round(sites / stage_second),
         "whole_scan_second_peak_rss_mib": round(second_mib),
+        "crawl_pages_read": pages,
+        "crawl_linked_hosts_checked": link_hosts,
+        "crawl_and_link_checks_seconds": round(links_s - second_s, 2),
+        "crawl_pages_per_second": round(pages / (links_s - second_s)),
+        "whole_scan_with_crawl_peak_rss_mib": round(links_mib),
         "web_findings": web_findings,
         "database_mib": round(size_mib, 1),
         "first_scan_summary": first_out.strip().splitlines()[:3],
@@ -84,10 +107,12 @@ def bench(n: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--names", type=int, action="append", help="world size (repeatable)")
+    parser.add_argument("--crawl-pages", type=int, default=30_000,
+                        help="the crawl's page budget for the run (default 30000)")
     options = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     for n in options.names or [10_000]:
-        result = {"machine": machine(), **bench(n)}
+        result = {"machine": machine(), **bench(n, options.crawl_pages)}
         (RESULTS / f"web-{n}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
         print(f"\nweb stage, {result['names']} names ({result['machine']['cpu']}, "
               f"{result['machine']['cores']} cores)")
