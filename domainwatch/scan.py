@@ -32,6 +32,7 @@ from domainwatch.checks.links import (
     HostState,
     check_links,
     link_dependencies,
+    unknown_hosts,
     with_references,
 )
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
@@ -632,9 +633,11 @@ async def _check_links(store: Store, world: _World, probe: WebProbe, host_probe:
     with store.transaction():
         for name, found in world.references.items():
             result = check_links(name, found, states)
+            unjudged = unknown_hosts(found, states) | _unreached(store, world, name,
+                                                                 LINK_RULES, set(found))
             summary.changes.add(store.reconcile_findings(
                 name, result.evaluated, result.findings, summary.run_id, at, confirm,
-                unjudged=_unreached(store, world, name, LINK_RULES, set(found))))
+                unjudged=unjudged))
 
 
 def _unreached(store: Store, world: _World, name: str, rules: Iterable[str],

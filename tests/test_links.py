@@ -9,6 +9,7 @@ from domainwatch.checks.links import (
     HostState,
     check_links,
     link_dependencies,
+    unknown_hosts,
     with_references,
 )
 from domainwatch.checks.registration import check_registration
@@ -60,10 +61,14 @@ def test_link_findings_and_unknown_hosts() -> None:
     hijacked = next(f for f in result.findings if f.rule == "link.hijacked")
     assert "link “投资酒泉” on https://www.jiuquan.gov.cn/ and 4 more" in hijacked.summary
     assert hijacked.severity == "critical" and len(hijacked.evidence["references"]) == 5
-    states["www.partner.example"] = HostState("www.partner.example", "unknown")
+    assert unknown_hosts(found, states) == set()
+    states["cdn.example.net"] = HostState("cdn.example.net", "unknown")
+    del states["www.partner.example"]  # beyond the run's budget of hosts
     unknown = check_links("www.jiuquan.gov.cn", found, states)
-    assert unknown.evaluated == set() and unknown.findings == [], \
-        "an unknown host judges nothing: no finding is resolved on a guess"
+    assert {(f.rule, f.subject) for f in unknown.findings} == {
+        ("link.hijacked", "gsj.jiuquan.gov.cn")}, "the hosts that are known are judged"
+    assert unknown_hosts(found, states) == {"cdn.example.net", "www.partner.example"}, \
+        "an unknown host judges nothing: its findings are left as they were"
 
 
 def test_forms_image_maps_and_script_buttons_are_references_too() -> None:

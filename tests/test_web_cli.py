@@ -443,6 +443,9 @@ def test_what_a_crawl_cut_short_did_not_reach_is_not_taken_as_gone(
     assert cut == full, "nothing resolved on a crawl that did not reach the page"
     shown = dw(db, "show", "links.webtest.gov.cn").stdout
     assert "cut short by the run's page budget: not every page was read" in shown
+    # hosts beyond the run's budget of linked hosts are not judged either
+    _, few = scan("hosts = 1")
+    assert few == full
     # a complete crawl of a smaller scope does resolve what it no longer finds
     _, shallow = scan("depth = 1")
     assert shallow["www.old-bureau.com"] == "resolved"

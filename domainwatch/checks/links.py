@@ -6,9 +6,9 @@ an off-site redirect: the same checks as a register entry's own site). The findi
 raised on the linking entry, with the pages, elements and link texts that refer to the
 host, so that the administrator knows which column of which site to fix.
 
-A host whose state could not be had (a DNS failure, the per-run budget) is unknown: while
-any of an entry's hosts is unknown, its link rules are not evaluated, so nothing is resolved
-on a guess.
+A host whose state could not be had (a DNS failure, the per-run budget) is unknown: the
+entry's findings about it are left as they were (:func:`unknown_hosts` lists them for the
+store), so nothing is resolved on a guess, while its other hosts are judged.
 """
 
 from __future__ import annotations
@@ -39,15 +39,15 @@ class HostState:
 
 def check_links(name: str, references: dict[str, list[Reference]],
                 states: dict[str, HostState]) -> CheckResult:
-    """Evaluate the link rules for the entry ``name`` from its pages' ``references``."""
-    known = {host: states.get(host) for host in references}
-    if any(state is None or state.state == "unknown" for state in known.values()):
-        return CheckResult()
+    """Evaluate the link rules for the entry ``name`` from its pages' ``references``; an
+    unknown host raises nothing (and its findings are to be left alone:
+    :func:`unknown_hosts`)."""
     result = CheckResult(evaluated=set(RULES))
     shown = display_name(name)
     for host, refs in sorted(references.items()):
-        state = known[host]
-        assert state is not None
+        state = states.get(host)
+        if state is None or state.state == "unknown":
+            continue
         where = _where(refs)
         evidence = {"host": host, "references": [ref.as_dict() for ref in refs],
                     **state.detail}
@@ -63,6 +63,13 @@ def check_links(name: str, references: dict[str, list[Reference]],
                 f"{shown} sends its visitors to {display_name(host)}, which shows hijack "
                 f"signals ({where}): {signals}", evidence, subject=host))
     return result
+
+
+def unknown_hosts(references: dict[str, list[Reference]],
+                  states: dict[str, HostState]) -> set[str]:
+    """The hosts among ``references`` whose state this run could not tell."""
+    return {host for host in references
+            if host not in states or states[host].state == "unknown"}
 
 
 def link_dependencies(name: str, references: dict[str, list[Reference]],
