@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from domainwatch.baseline import dns_baseline, tls_baseline, web_baseline
+from domainwatch.checks import CheckResult
 from domainwatch.checks.delegation import check_mx, check_ns, check_service
 from domainwatch.checks.dns import check_dns
 from domainwatch.checks.links import RULES as LINK_RULES
@@ -44,6 +45,7 @@ from domainwatch.checks.registration import (
     check_registration,
     dependencies,
 )
+from domainwatch.checks.registration import RULES as REGISTRATION_RULES
 from domainwatch.checks.tls import TlsCheckSettings, check_tls
 from domainwatch.checks.web import (
     HIJACK_SIGNALS,
@@ -492,17 +494,25 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
             result = check_registration(name, needs, records, first,
                                         expiry_window=settings.expiry_window,
                                         complete=world.processed.get(name) is not None)
-            # The domains the entry's pages link to are judged on their own: one that could
-            # not be asked (a partner site's registry rate-limits) leaves the rest alone.
-            links = check_registration(name, linked.get(name, []), records, first,
-                                       expiry_window=settings.expiry_window)
-            if name in linked and links.evaluated:
-                links.evaluated.add(LINK_RULE)  # a link that is gone resolves its finding
             unjudged: set[str] = set()
             if not result.evaluated:
                 unjudged |= {need.domain for need in needs}
-            if not links.evaluated:
-                unjudged |= {need.domain for need in linked.get(name, [])}
+            # The domains the entry's pages link to are judged one by one, apart from the
+            # rest: one that could not be asked (a partner site's registry rate-limits)
+            # leaves only its own findings as they were.
+            links = CheckResult()
+            if name in linked:  # crawled this run: a link that is gone resolves its finding
+                links.evaluated = {*REGISTRATION_RULES, LINK_RULE}
+            by_domain: dict[str, list[Dependency]] = {}
+            for need in linked.get(name, []):
+                by_domain.setdefault(need.domain, []).append(need)
+            for domain, domain_needs in by_domain.items():
+                one = check_registration(name, domain_needs, records, first,
+                                         expiry_window=settings.expiry_window)
+                if one.evaluated:
+                    links.findings += one.findings
+                else:
+                    unjudged.add(domain)
             unjudged |= _unreached(store, world, name, [LINK_RULE], {
                 need.domain for need in [*needs, *linked.get(name, [])]})
             result.add(links)

@@ -467,3 +467,32 @@ def test_a_link_to_a_lapsed_domain_is_one_registration_from_the_subei_case(
                                                   "host": "www.old-bureau.com"}]
     assert lapsed["evidence"]["references"][0]["text"] == "原工商局网站"
     assert lapsed["evidence"]["whois"]["status"] == "unregistered"
+
+
+def test_a_partner_registry_that_rate_limits_leaves_only_its_own_findings(
+        web_world: Scanned, tmp_path: Path) -> None:
+    db = tmp_path / "limits.db"
+    assert dw(db, "register", "import", str(REGISTER)).returncode == 0
+    config = _config(tmp_path, "[links]\ninterval = 0.01\n[whois]\nmin_interval = 0.0\n"
+                               "retries = 0\nreuse_answers = false\n")
+
+    def scan() -> dict[str, str]:
+        result = dw(db, "--config", str(config), "scan", "links.webtest.gov.cn", "--resolver",
+                    web_world.net.resolver, "--ca-file", str(web_world.net.ca_file),
+                    "--whois-server", web_world.net.whois)
+        assert result.returncode == 0, result.stderr
+        return {f["subject"]: f["status"] for f in findings(
+            db, "--status", "all", "--rule", "link.unregistered")}
+
+    answers = web_world.net.whois_answers
+    saved = dict(answers)
+    try:
+        answers["bet-example.com"] = {"status": "unregistered"}
+        assert scan() == {"old-bureau.com": "open", "bet-example.com": "open"}
+        # the partner's registry now rate-limits; the old bureau's domain is taken back
+        answers["bet-example.com"] = {"status": "rate_limited"}
+        answers["old-bureau.com"] = {"status": "registered"}
+        assert scan() == {"old-bureau.com": "resolved", "bet-example.com": "open"}
+    finally:
+        answers.clear()
+        answers.update(saved)
