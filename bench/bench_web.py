@@ -65,7 +65,7 @@ def bench(n: int, crawl_pages: int) -> dict[str, Any]:
         sites = count(db, "SELECT count(DISTINCT name) FROM observations WHERE probe = 'web'")
         answered = count(db, "SELECT count(*) FROM observations WHERE probe = 'web' AND "
                              "json_extract(data, '$.status') IS NOT NULL")
-        second_s, second_mib, _ = timed_cli(db, *web)
+        second_s, second_mib, second_out = timed_cli(db, *web)
         links_s, links_mib, links_out = timed_cli(db, "--config", str(crawl), *dns,
                                                   "--ca-file", str(net.ca_file))
         found = re.search(r"links: (\d+) pages read.*?, (\d+) linked hosts checked",
@@ -100,8 +100,20 @@ def bench(n: int, crawl_pages: int) -> dict[str, Any]:
         "whole_scan_with_crawl_peak_rss_mib": round(links_mib),
         "web_findings": web_findings,
         "database_mib": round(size_mib, 1),
-        "first_scan_summary": first_out.strip().splitlines()[:3],
+        "first_scan_stages": _stages(first_out),
+        "second_scan_stages": _stages(second_out),
+        "scan_with_crawl_stages": _stages(links_out),
+        "first_scan_summary": first_out.strip().splitlines()[:4],
     }
+
+
+def _stages(output: str) -> dict[str, dict[str, float]]:
+    """The scan summary's ``time:`` line: wall and CPU seconds per stage."""
+    found = re.search(r"^time: (.*)$", output, re.MULTILINE)
+    if found is None:
+        return {}
+    return {stage: {"seconds": float(wall), "cpu_seconds": float(cpu)} for stage, wall, cpu in
+            re.findall(r"([a-z ]+) ([\d.]+)s \(CPU ([\d.]+)s\)(?:, |$)", found.group(1))}
 
 
 def main() -> None:
@@ -117,10 +129,14 @@ def main() -> None:
         print(f"\nweb stage, {result['names']} names ({result['machine']['cpu']}, "
               f"{result['machine']['cores']} cores)")
         for key, value in result.items():
-            if key not in ("machine", "first_scan_summary"):
+            if key not in ("machine", "first_scan_summary") and not key.endswith("_stages"):
                 print(f"  {key:<36}{value}")
         for line in result["first_scan_summary"]:
             print(f"  {line}")
+        for key in ("first_scan_stages", "second_scan_stages", "scan_with_crawl_stages"):
+            print(f"  {key}: " + ", ".join(f"{stage} {spent['seconds']}s (CPU "
+                                           f"{spent['cpu_seconds']}s)"
+                                           for stage, spent in result[key].items()))
 
 
 if __name__ == "__main__":

@@ -635,6 +635,10 @@ def _print_scan_summary(summary: Any) -> None:
                f"{summary.observations_changed} fingerprints new or changed")
     click.echo(f"findings: {len(changes.opened)} opened, {len(changes.reopened)} reopened, "
                f"{len(changes.escalated)} escalated, {len(changes.resolved)} resolved")
+    if summary.stages:
+        click.echo("time: " + ", ".join(
+            f"{stage} {spent.seconds:.1f}s (CPU {spent.cpu_seconds:.1f}s)"
+            for stage, spent in summary.stages.items()))
     if summary.web_checked or summary.web_unanswered:
         click.echo(f"web: {summary.web_checked} sites answered, {summary.web_unanswered} did "
                    "not")

@@ -18,7 +18,7 @@ import hashlib
 import secrets
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -88,6 +88,14 @@ class ScanError(Exception):
 
 
 @dataclass
+class StageTime:
+    """Where a scan's time went: wall seconds and CPU seconds of the scanning process."""
+
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+@dataclass
 class ScanSummary:
     run_id: int
     names_total: int
@@ -104,6 +112,7 @@ class ScanSummary:
     crawls_incomplete: int = 0
     changes: FindingChanges = field(default_factory=FindingChanges)
     seconds: float = 0.0
+    stages: dict[str, StageTime] = field(default_factory=dict)
 
 
 @dataclass
@@ -289,6 +298,7 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
     wildcard_probes = {f"{WILDCARD_LABEL}{secrets.token_hex(4)}.{domain}": domain
                        for domain in wildcard_domains}
     waiting_domains = set(wildcard_domains)
+    dns_stage = _Stopwatch()
     async with DNSProbe(config) as probe:
         await probe.check_resolvers()
         batch: list[DNSObservation] = []
@@ -345,13 +355,37 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
         async for observation in probe.probe_many(retry):
             batch.append(observation)
         flush()
+        dns_stage.add_to(summary, "dns")
         if world.processed:
-            await _check_servers(store, world, probe, config, summary, confirm)
+            with _timed(summary, "delegations"):
+                await _check_servers(store, world, probe, config, summary, confirm)
         # A resumed run whose names were all done still owes the link checks.
         if world.web is not None and (world.web_queue or world.references):
             await _check_web(store, world, config, summary, confirm, progress)
     if whois is not None and (world.dependencies or world.references):
-        await _check_registration(store, world, whois, summary, confirm)
+        with _timed(summary, "whois"):
+            await _check_registration(store, world, whois, summary, confirm)
+
+
+class _Stopwatch:
+    """Wall and CPU time since it was made."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def add_to(self, summary: ScanSummary, stage: str) -> None:
+        spent = summary.stages.setdefault(stage, StageTime())
+        spent.seconds += time.perf_counter() - self.wall
+        spent.cpu_seconds += time.process_time() - self.cpu
+
+
+@contextlib.contextmanager
+def _timed(summary: ScanSummary, stage: str) -> Iterator[None]:
+    watch = _Stopwatch()
+    try:
+        yield
+    finally:
+        watch.add_to(summary, stage)
 
 
 async def _check_servers(store: Store, world: _World, probe: DNSProbe, config: ResolverConfig,
@@ -530,6 +564,7 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
     certificate, read the active sites for their links, and record each name as done once
     its results are in; then check the hosts the sites link to."""
     assert world.web is not None
+    web_stage = _Stopwatch()
     stage = world.web
     hosts_config = dataclasses.replace(config, record_types=("A", "AAAA"))
     async with DNSProbe(hosts_config) as host_probe:
@@ -563,10 +598,13 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
                 batch.clear()
                 last_flush = time.monotonic()
         _record_web(store, world, batch, summary, confirm)
+        web_stage.add_to(summary, "web")
         if world.crawl_queue:
-            await _crawl_sites(store, world, probe, summary, progress)
+            with _timed(summary, "crawl"):
+                await _crawl_sites(store, world, probe, summary, progress)
         if stage.links and world.references:
-            await _check_links(store, world, probe, host_probe, summary, confirm)
+            with _timed(summary, "linked hosts"):
+                await _check_links(store, world, probe, host_probe, summary, confirm)
 
 
 async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: ScanSummary,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -435,8 +436,11 @@ def test_what_a_crawl_cut_short_did_not_reach_is_not_taken_as_gone(
         return result.stdout, {f["subject"]: f["status"] for f in findings(
             db, "--status", "all", "--category", "link")}
 
-    _, full = scan("")
+    output, full = scan("")
     assert full["www.old-bureau.com"] == "open"  # on a notice two levels down
+    # the summary says where the time went, stage by stage
+    assert re.search(r"^time: dns [\d.]+s \(CPU [\d.]+s\), .*web [\d.]+s \(CPU [\d.]+s\), "
+                     r"crawl [\d.]+s \(CPU [\d.]+s\), linked hosts [\d.]+s", output, re.M)
     # tonight the run's page budget runs out after three pages: the notice is not read
     output, cut = scan("run_pages = 3")
     assert "1 sites cut short by the run's page budget" in output
