@@ -617,7 +617,7 @@ async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: Sc
     slots = asyncio.Semaphore(world.web.crawl.sites)
     restart = getattr(progress, "restart", None)
     if restart is not None:
-        restart("links")
+        restart("crawl")
 
     async def crawl(name: str, target: _CrawlTarget) -> SiteCrawl:
         async with slots:
