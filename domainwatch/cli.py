@@ -640,8 +640,10 @@ def _print_scan_summary(summary: Any) -> None:
             f"{stage} {spent.seconds:.1f}s (CPU {spent.cpu_seconds:.1f}s)"
             for stage, spent in summary.stages.items()))
     if summary.web_checked or summary.web_unanswered:
+        processes = (f" ({summary.web_processes} worker processes)"
+                     if summary.web_processes > 1 else "")
         click.echo(f"web: {summary.web_checked} sites answered, {summary.web_unanswered} did "
-                   "not")
+                   f"not{processes}")
     if summary.pages_crawled or summary.link_hosts_checked:
         cut = (f" ({summary.crawls_incomplete} sites cut short by the run's page budget: "
                "[links] run_pages)" if summary.crawls_incomplete else "")

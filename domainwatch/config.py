@@ -57,6 +57,7 @@ _SECTIONS: dict[str, dict[str, Any]] = {
               "min_interval": (int, float), "expiry_window": str, "reuse_answers": bool},
     "web": {"enabled": bool, "ca_files": list, "system_trust": bool, "timeout": (int, float),
             "max_bytes": int, "max_redirects": int, "concurrency": int, "per_address": int,
+            "processes": int,
             "user_agent": str, "crawlers": dict, "search_referer": str, "cloaking": bool,
             "stale_after": str, "change_similarity": (int, float),
             "cloaking_similarity": (int, float), "hidden_links": int,
@@ -200,11 +201,12 @@ def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
     for key in ("timeout", "change_similarity", "cloaking_similarity"):
         if key in table and not (0 < table[key] <= (1 if "similarity" in key else 3600)):
             raise ConfigError(f"{path}: [web] {key} is out of range")
-    for key in ("max_bytes", "max_redirects", "concurrency", "per_address", "hidden_links"):
-        if key in table and table[key] < (0 if key == "max_redirects" else 1):
+    for key in ("max_bytes", "max_redirects", "concurrency", "per_address", "hidden_links",
+                "processes"):
+        if key in table and table[key] < (0 if key in ("max_redirects", "processes") else 1):
             raise ConfigError(f"{path}: [web] {key} must be a positive number")
     for key in ("timeout", "max_bytes", "max_redirects", "concurrency", "per_address",
-                "user_agent", "search_referer", "cloaking"):
+                "user_agent", "search_referer", "cloaking", "processes"):
         if key in table:
             setattr(stage.probe, key, float(table[key]) if key == "timeout" else table[key])
     if "crawlers" in table:

@@ -67,6 +67,12 @@ from domainwatch.probes.links import (
 )
 from domainwatch.probes.tls import TrustStore
 from domainwatch.probes.web import WebObservation, WebProbe, WebSettings
+from domainwatch.probes.web_processes import (
+    WorkerJob,
+    probe_in_processes,
+    share_out,
+    web_processes,
+)
 from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
 from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
@@ -107,6 +113,7 @@ class ScanSummary:
     whois_unknown: dict[str, str] = field(default_factory=dict)
     web_checked: int = 0
     web_unanswered: int = 0
+    web_processes: int = 1
     link_hosts_checked: int = 0
     pages_crawled: int = 0
     crawls_incomplete: int = 0
@@ -582,13 +589,18 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
             fingerprint = world.processed.get(name) or {}
             targets.append((name, list(fingerprint.get("a", [])) + list(
                 fingerprint.get("aaaa", []))))
+        processes = summary.web_processes = web_processes(stage.probe.processes, len(targets))
+        observations = probe.probe_many(targets) if processes < 2 else probe_in_processes([
+            WorkerJob(share, dataclasses.replace(stage.probe, trust=None), stage.ca_files,
+                      stage.system_trust, hosts_config)
+            for share in share_out(targets, processes)])
         batch: list[WebObservation] = []
         last_flush = time.monotonic()
         restart = getattr(progress, "restart", None)
         if restart is not None:
             restart("web")
         fetched = 0
-        async for observation in probe.probe_many(targets):
+        async for observation in observations:
             batch.append(observation)
             fetched += 1
             if progress:

@@ -290,6 +290,24 @@ def test_swapped_content_and_certificate_are_caught_and_accept_adopts_them(
     assert changing_world.run("accept", "nobody.change.gov.cn").returncode == 3
 
 
+def test_worker_processes_see_what_the_scanning_process_sees(web_world: Scanned,
+                                                             tmp_path: Path) -> None:
+    db = tmp_path / "processes.db"
+    assert dw(db, "register", "import", str(REGISTER)).returncode == 0
+    config = _config(tmp_path, "processes = 2\n")
+    result = dw(db, "--config", str(config), "scan", "--resolver", web_world.net.resolver,
+                "--ca-file", str(web_world.net.ca_file))
+    assert result.returncode == 0, result.stderr
+    assert "(2 worker processes)" in result.stdout
+    assert web_rules(db) == web_rules(web_world.db)
+
+    def evidence(path: Path) -> dict[tuple[str, str, str], str]:
+        return {(f["name"], f["rule"], f["subject"]): re.sub(r"#\d+", "#", f["summary"])
+                for f in findings(path) if f["rule"].startswith(("link.", "tls."))}
+
+    assert evidence(db) == evidence(web_world.db)
+
+
 def test_web_settings_from_the_configuration_file(tmp_path: Path) -> None:
     from datetime import timedelta
 

@@ -60,6 +60,8 @@ class WebSettings:
     crawlers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CRAWLERS))
     search_referer: str = DEFAULT_SEARCH_REFERER
     cloaking: bool = True
+    # worker processes (0: one per CPU for big stages; 1: none); see web_processes.py
+    processes: int = 0
     trust: TrustStore | None = None
 
 
