@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import secrets
 import time
@@ -49,9 +50,13 @@ from domainwatch.checks.registration import RULES as REGISTRATION_RULES
 from domainwatch.checks.tls import TlsCheckSettings, check_tls
 from domainwatch.checks.web import (
     HIJACK_SIGNALS,
+    SITE_PAGES,
     WebCheckSettings,
     check_dns_change,
+    check_site_pages,
     check_web,
+    own_hosts,
+    page_content,
 )
 from domainwatch.names import registrable_domain
 from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
@@ -613,13 +618,14 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
         web_stage.add_to(summary, "web")
         if world.crawl_queue:
             with _timed(summary, "crawl"):
-                await _crawl_sites(store, world, probe, summary, progress)
+                await _crawl_sites(store, world, probe, summary, confirm, progress)
         if stage.links and world.references:
             with _timed(summary, "linked hosts"):
                 await _check_links(store, world, probe, host_probe, summary, confirm)
 
 
 async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: ScanSummary,
+                       confirm: Confirmation | None,
                        progress: ProgressCallback | None) -> None:
     """Read the active entries' sites for the hosts they refer to, and record each entry
     as done once its crawl is in (the ``links`` observation)."""
@@ -632,8 +638,12 @@ async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: Sc
         restart("crawl")
 
     async def crawl(name: str, target: _CrawlTarget) -> SiteCrawl:
+        assert world.web is not None
+        inspect = functools.partial(page_content, settings=world.web.checks,
+                                    own=own_hosts(world.entries[name]))
         async with slots:
-            return await crawler.crawl(name, target.start, target.address, target.hosts)
+            return await crawler.crawl(name, target.start, target.address, target.hosts,
+                                       inspect)
 
     batch: list[SiteCrawl] = []
     last_flush = time.monotonic()
@@ -643,19 +653,24 @@ async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: Sc
         if progress:
             progress(number, len(targets))
         if len(batch) >= WEB_FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
-            _record_crawls(store, world, batch, summary)
+            _record_crawls(store, world, batch, summary, confirm)
             batch.clear()
             last_flush = time.monotonic()
-    _record_crawls(store, world, batch, summary)
+    _record_crawls(store, world, batch, summary, confirm)
 
 
 def _record_crawls(store: Store, world: _World, crawls: list[SiteCrawl],
-                   summary: ScanSummary) -> None:
+                   summary: ScanSummary, confirm: Confirmation | None) -> None:
     at = utcnow()
     with store.transaction():
         for crawl in crawls:
             target = world.crawl_queue.pop(crawl.name)
             _record_links(store, world, crawl, summary, at)
+            result, unjudged = check_site_pages(crawl.name, crawl.flagged,
+                                                crawl.flagged_count, crawl.complete)
+            summary.changes.add(store.reconcile_findings(
+                crawl.name, result.evaluated, result.findings, summary.run_id, at, confirm,
+                unjudged=unjudged))
             store.mark_name_done(summary.run_id, crawl.name,
                                  f"{target.outcome} pages={len(crawl.pages)}")
             summary.names_scanned += 1
@@ -798,8 +813,10 @@ def _record_web(store: Store, world: _World, observations: list[WebObservation],
             if store.record_observation(name, "web", fingerprint, data, summary.run_id, at):
                 summary.observations_changed += 1
             result.add(check_tls(entry, observation, baselines.get("tls"), stage.tls))
+            # The pages beyond the home page are the crawl's to judge.
             summary.changes.add(store.reconcile_findings(
-                name, result.evaluated, result.findings, summary.run_id, at, confirm))
+                name, result.evaluated, result.findings, summary.run_id, at, confirm,
+                unjudged={SITE_PAGES}))
             clean = judgement is not None and not any(
                 finding.rule in HIJACK_SIGNALS for finding in result.findings)
             if clean:

@@ -5,12 +5,21 @@ test_web_cli.py."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from domainwatch.checks.tls import check_tls
-from domainwatch.checks.web import check_dns_change, check_web
+from domainwatch.checks.web import (
+    WebCheckSettings,
+    check_dns_change,
+    check_site_pages,
+    check_web,
+    page_content,
+)
 from domainwatch.probes.page import parse_page, sketch, text_hash
 from domainwatch.probes.web import CloakFetch, Hop, Landing, Visit, WebObservation
+
+PAGES = Path(__file__).parent / "data" / "pages"
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 PORTAL = ("<html><head><title>酒泉市人民政府</title></head><body><h1>酒泉市人民政府门户网站</h1>"
@@ -220,3 +229,29 @@ def test_cert_changed_from_the_baseline() -> None:
     swapped = certificate(issuer="CN=other test CA", issuer_cn="other test CA")
     result = check_tls(entry(), observation(certificate=swapped), baseline, now=NOW)
     assert result.findings[0].evidence["changed"] == ["key", "issuer"]
+
+
+def test_pages_beyond_the_home_page_are_judged_for_injections() -> None:
+    settings = WebCheckSettings()
+    own = {"www.jinta.gov.cn", "jinta.gov.cn"}
+    injected = (PAGES / "illicit-hidden-links.html").read_text(encoding="utf-8")
+    url = "https://www.jinta.gov.cn/zwgk/1.html"
+    found = page_content(url, parse_page(injected, url), settings, own)
+    assert found is not None and found["url"] == url
+    assert found["hidden_injection"]["links"] >= settings.hidden_links
+    for guard in ("guard-gov-portal.html", "guard-police-news.html"):
+        article = (PAGES / guard).read_text(encoding="utf-8")
+        assert page_content(url, parse_page(article, url), settings, own) is None, \
+            f"{guard}: news of lottery regulation or a gambling raid is not an injection"
+
+    result, unjudged = check_site_pages("www.jinta.gov.cn", [found], 3, complete=True)
+    [finding] = result.findings
+    assert (finding.rule, finding.subject, finding.severity) == (
+        "hijacked.content", "pages", "critical")
+    assert "and 2 more page(s)" in finding.summary
+    assert unjudged == {""}, "the home page's own finding is the web stage's"
+    clean, unjudged = check_site_pages("www.jinta.gov.cn", [], 0, complete=True)
+    assert clean.evaluated == {"hijacked.content"} and not clean.findings
+    assert unjudged == {""}, "a complete crawl that finds nothing resolves the finding"
+    _, unjudged = check_site_pages("www.jinta.gov.cn", [], 0, complete=False)
+    assert unjudged == {"", "pages"}, "a crawl cut short is not taken as clean"

@@ -46,6 +46,7 @@ EXPECTED_WEB_RULES = {
     "soon.webtest.gov.cn": {"tls.expiring"},
     "legacy.webtest.gov.cn": {"tls.weak"},
     "moved.webtest.gov.cn": {"hijacked.dns_changed"},
+    "links.webtest.gov.cn": {"hijacked.content"},  # injected into a notice two levels down
 }
 #: The link findings of links.webtest.gov.cn: subject → rule.
 EXPECTED_LINKS = {
@@ -433,6 +434,20 @@ def test_the_crawl_reads_the_columns_and_partner_lists_and_the_budget_holds_a_tr
     assert not flagged & (partners | {"www.partner-example.com", "www.gov.cn"})
 
 
+def test_the_pages_the_crawl_reads_are_judged_for_injections_too(web_world: Scanned) -> None:
+    [injected] = [f for f in findings(web_world.db, "--rule", "hijacked.content")
+                  if f["name"] == "links.webtest.gov.cn"]
+    assert (injected["subject"], injected["severity"]) == ("pages", "critical")
+    assert "https://links.webtest.gov.cn/zwgk/tzgg/" in injected["summary"]
+    assert "hidden block of 6 links" in injected["summary"]
+    [page] = injected["evidence"]["pages"]
+    assert page["url"] == "https://links.webtest.gov.cn/zwgk/tzgg/"
+    assert page["title"] == "通知公告" and page["hidden_injection"]["links"] == 6
+    # the home page itself is clean, and the notice's hidden links are not link findings
+    assert not any(f["subject"] == "www.example-bet.com"
+                   for f in findings(web_world.db, "--category", "link"))
+
+
 def test_a_register_entry_shows_the_live_pages_that_link_to_it(web_world: Scanned) -> None:
     shown = show(web_world, "bet.webtest.gov.cn")
     assert [(row["name"], [ref["page"] for ref in row["references"]])
@@ -453,11 +468,12 @@ def test_what_a_crawl_cut_short_did_not_reach_is_not_taken_as_gone(
         result = dw(db, "--config", str(config), "scan", "links.webtest.gov.cn", "--resolver",
                     web_world.net.resolver, "--ca-file", str(web_world.net.ca_file))
         assert result.returncode == 0, result.stderr
-        return result.stdout, {f["subject"]: f["status"] for f in findings(
-            db, "--status", "all", "--category", "link")}
+        return result.stdout, {f["subject"] or f["rule"]: f["status"] for f in findings(
+            db, "--status", "all") if f["rule"].startswith(("link.", "hijacked.content"))}
 
     output, full = scan("")
     assert full["www.old-bureau.com"] == "open"  # on a notice two levels down
+    assert full["pages"] == "open"  # the hidden links injected into that notice
     # the summary says where the time went, stage by stage
     assert re.search(r"^time: dns [\d.]+s \(CPU [\d.]+s\), .*web [\d.]+s \(CPU [\d.]+s\), "
                      r"crawl [\d.]+s \(CPU [\d.]+s\), linked hosts [\d.]+s", output, re.M)
@@ -473,6 +489,7 @@ def test_what_a_crawl_cut_short_did_not_reach_is_not_taken_as_gone(
     # a complete crawl of a smaller scope does resolve what it no longer finds
     _, shallow = scan("depth = 1")
     assert shallow["www.old-bureau.com"] == "resolved"
+    assert shallow["pages"] == "resolved"
     assert shallow["bet.webtest.gov.cn"] == "open"
 
 

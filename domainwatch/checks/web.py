@@ -22,13 +22,15 @@ from urllib.parse import urlsplit
 from domainwatch.checks import CheckResult
 from domainwatch.content import match_placeholder, score_illicit
 from domainwatch.names import display_name, registrable_domain
-from domainwatch.probes.page import decode_sketch, similarity
+from domainwatch.probes.page import Page, decode_sketch, similarity
 from domainwatch.probes.web import CloakFetch, Landing, WebObservation, headers_evidence
 from domainwatch.store import FindingDraft
 
 UNUSED_RULES = ("unused.no_web", "unused.placeholder", "unused.stale")
 HIJACK_RULES = ("hijacked.content", "hijacked.cloaking", "hijacked.redirect",
                 "hijacked.content_changed")
+#: The subject of ``hijacked.content`` found on the pages beyond the home page.
+SITE_PAGES = "pages"
 #: The rules whose presence keeps a first observation from becoming the baseline.
 HIJACK_SIGNALS = ("hijacked.content", "hijacked.cloaking", "hijacked.redirect")
 GOVERNMENT_SUFFIXES = ("gov.cn", "xn--zfr164b")  # .政务 in IDNA form
@@ -67,15 +69,61 @@ def judge(landing: Landing, settings: WebCheckSettings, own: set[str]) -> Judgem
     redirects = page.meta_refresh is not None or bool(page.script_redirects)
     placeholder = match_placeholder(page.title, page.text, landing.html, links=page.link_count,
                                     scripts=page.scripts, redirects=redirects)
-    injection = None
+    signals = sorted({signal.term for signal in illicit.signals})
+    return Judgement(illicit, placeholder, hidden_injection(page, settings, own), signals)
+
+
+def hidden_injection(page: Page, settings: WebCheckSettings,
+                     own: set[str]) -> dict[str, Any] | None:
+    """The page's hidden blocks of links to other sites, when they hold enough links to be
+    an injection (black-hat SEO), else None."""
     foreign = [block for block in page.hidden
                if sum(1 for host in block.hosts if not allowed(host, settings, own)) > 0]
     foreign_links = sum(block.links for block in foreign)
     if foreign and foreign_links >= settings.hidden_links:
-        injection = {"blocks": [block.as_dict() for block in foreign[:5]],
-                     "links": foreign_links}
-    signals = sorted({signal.term for signal in illicit.signals})
-    return Judgement(illicit, placeholder, injection, signals)
+        return {"blocks": [block.as_dict() for block in foreign[:5]], "links": foreign_links}
+    return None
+
+
+def page_content(url: str, page: Page, settings: WebCheckSettings,
+                 own: set[str]) -> dict[str, Any] | None:
+    """What a page the crawl read beyond the home page shows of injected content (illicit
+    signals, a hidden block of links to other sites), or None when it shows none."""
+    illicit = score_illicit(page.title, page.text, hidden_text=page.hidden_text)
+    injection = hidden_injection(page, settings, own)
+    if not illicit.flagged and injection is None:
+        return None
+    return {"url": url, "title": page.title,
+            "signals": sorted({signal.term for signal in illicit.signals}) if illicit.flagged
+            else [], "illicit": illicit.as_dict() if illicit.flagged else None,
+            "hidden_injection": injection}
+
+
+def check_site_pages(name: str, flagged: list[dict[str, Any]], flagged_count: int,
+                     complete: bool) -> tuple[CheckResult, set[str]]:
+    """``hijacked.content`` for the pages the crawl read beyond the home page (subject
+    ``pages``: one finding per site, however many pages), and the subjects to leave alone:
+    the home page's finding (the web stage's), and this one when a crawl cut short found
+    nothing (not seen is not gone)."""
+    result = CheckResult(evaluated={"hijacked.content"})
+    unjudged = {""}
+    if not flagged:
+        if not complete:
+            unjudged.add(SITE_PAGES)
+        return result, unjudged
+    first = flagged[0]
+    what = []
+    if first["signals"]:
+        what.append(f"illicit content ({', '.join(first['signals'][:6])})")
+    if first["hidden_injection"] is not None:
+        what.append(f"a hidden block of {first['hidden_injection']['links']} links to other "
+                    "sites")
+    more = f" and {flagged_count - 1} more page(s)" if flagged_count > 1 else ""
+    result.findings.append(FindingDraft(
+        "hijacked.content", "critical",
+        f"{display_name(name)}'s page {first['url']}{more} carries {' and '.join(what)}",
+        {"pages": flagged, "pages_flagged": flagged_count}, subject=SITE_PAGES))
+    return result, unjudged
 
 
 def allowed(host: str, settings: WebCheckSettings, own: set[str]) -> bool:

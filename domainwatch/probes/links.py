@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +45,7 @@ MAX_REFERENCES_PER_HOST = 5
 MAX_HOSTS_PER_PAGE = 300
 MAX_HOSTS_PER_SITE = 500
 MAX_URL = 2000
+MAX_FLAGGED_PAGES = 10
 #: Links to these are documents and media, not pages with links of their own.
 SKIPPED_EXTENSIONS = frozenset({
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "ofd", "ceb",
@@ -53,6 +54,10 @@ SKIPPED_EXTENSIONS = frozenset({
     "ico", "tif", "tiff", "psd", "mp3", "mp4", "avi", "flv", "f4v", "wmv", "mov", "mkv", "rm",
     "rmvb", "swf", "wav", "css", "js", "woff", "woff2", "ttf", "eot",
 })
+
+
+#: Looks at a page the crawl read (its URL and the page): something to keep, or None.
+Inspect = Callable[[str, Page], "dict[str, Any] | None"]
 
 
 @dataclass
@@ -114,6 +119,9 @@ class SiteCrawl:
     references: dict[str, list[Reference]] = field(default_factory=dict)
     complete: bool = True
     stopped: str | None = None
+    # pages beyond the home page that the crawl's ``inspect`` found something on
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    flagged_count: int = 0
 
     def add(self, found: dict[str, list[Reference]]) -> None:
         for host, references in found.items():
@@ -132,7 +140,9 @@ class SiteCrawl:
 
     def data(self) -> dict[str, Any]:
         return {**self.fingerprint(), "start": self.start, "stopped": self.stopped,
-                "pages": [page.as_dict() for page in self.pages]}
+                "pages": [page.as_dict() for page in self.pages],
+                "flagged": [page["url"] for page in self.flagged],
+                "flagged_count": self.flagged_count}
 
 
 def references_from(data: dict[str, Any]) -> dict[str, list[Reference]]:
@@ -187,10 +197,12 @@ class Crawler:
         self.pages_left = settings.run_pages
         self._pacers: dict[str, _Pacer] = {}
 
-    async def crawl(self, name: str, start: str, address: str,
-                    own: Iterable[str] = ()) -> SiteCrawl:
+    async def crawl(self, name: str, start: str, address: str, own: Iterable[str] = (),
+                    inspect: Inspect | None = None) -> SiteCrawl:
         """Read the site whose home page is ``start`` (answered from ``address``); its
-        pages are those on ``name`` and the hosts in ``own``."""
+        pages are those on ``name`` and the hosts in ``own``. ``inspect`` is shown every
+        page beyond the home page whose text differs from the home page's (which the web
+        stage has judged already); what it returns is kept in ``flagged``."""
         site = frozenset({host_name(name), *(host_name(host) for host in own),
                           _host_of(start)})
         crawl = SiteCrawl(name=name, start=start)
@@ -198,6 +210,7 @@ class Crawler:
         pool: dict[tuple[str, str, int | None], list[HttpConnection]] = {}
         seen = {_key(start)}
         level: list[SiteLink] = [SiteLink(start, "start")]
+        home = ""
         try:
             for depth in range(self.settings.depth + 1):
                 batch: list[SiteLink] = []
@@ -224,6 +237,14 @@ class Crawler:
                             crawl.add({_host_of(target): [
                                 Reference(record.url, "redirect", link.text, target)]})
                     if page is not None:
+                        if depth == 0:
+                            home = page.text_hash
+                        elif inspect is not None and page.text_hash != home:
+                            found = inspect(record.url, page)
+                            if found is not None:
+                                crawl.flagged_count += 1
+                                if len(crawl.flagged) < MAX_FLAGGED_PAGES:
+                                    crawl.flagged.append(found)
                         crawl.add(outbound_references(page, record.url, site))
                         nexts += page.site_links
                         nexts += [SiteLink(target, "redirect", link.text)
