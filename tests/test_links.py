@@ -15,6 +15,7 @@ from domainwatch.checks.links import (
 from domainwatch.checks.registration import check_registration
 from domainwatch.probes.links import (
     MAX_REFERENCES_PER_HOST,
+    MAX_URL_KEPT,
     Reference,
     SiteCrawl,
     _crawlable,
@@ -162,3 +163,12 @@ def test_a_site_crawl_fingerprint_is_its_references() -> None:
     assert len(crawl.references["a.example"]) == 2, "the same reference is kept once"
     again = references_from(crawl.data())
     assert again == crawl.references
+
+
+def test_hostile_urls_are_cut_before_they_become_evidence() -> None:
+    long = "http://bet.example/" + "x" * 100_000
+    page = parse_page(f'<a href="{long}">澳门</a><meta http-equiv="refresh" '
+                      f'content="0;url={long}">', "http://www.a.gov.cn/")
+    found = outbound_references(page, "http://www.a.gov.cn/" + "y" * 5000, {"www.a.gov.cn"})
+    assert {len(ref.url) for ref in found["bet.example"]} == {MAX_URL_KEPT}
+    assert {len(ref.page) for ref in found["bet.example"]} == {MAX_URL_KEPT}

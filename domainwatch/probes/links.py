@@ -45,6 +45,8 @@ MAX_REFERENCES_PER_HOST = 5
 MAX_HOSTS_PER_PAGE = 300
 MAX_HOSTS_PER_SITE = 500
 MAX_URL = 2000
+#: URLs kept as evidence are cut to this (a hostile page's links can be megabytes long).
+MAX_URL_KEPT = 500
 MAX_FLAGGED_PAGES = 10
 #: Links to these are documents and media, not pages with links of their own.
 SKIPPED_EXTENSIONS = frozenset({
@@ -157,6 +159,7 @@ def outbound_references(page: Page, page_url: str,
     the browser to, with at most :data:`MAX_REFERENCES_PER_HOST` references each."""
     own = set(own)
     found: dict[str, list[Reference]] = {}
+    page_url = page_url[:MAX_URL_KEPT]
 
     def add(host: str, reference: Reference) -> None:
         if host in own or not host:
@@ -171,12 +174,12 @@ def outbound_references(page: Page, page_url: str,
     # links a visitor can follow are the page's references.
     for link in page.links:
         if not link.hidden:
-            add(link.host, Reference(page_url, "a", link.text, link.url))
+            add(link.host, Reference(page_url, "a", link.text, link.url[:MAX_URL_KEPT]))
     for host, kinds in page.resources.items():
         for kind in kinds:
             add(host, Reference(page_url, kind))
     for target in _body_redirects(page):
-        add(_host_of(target), Reference(page_url, "redirect", "", target))
+        add(_host_of(target), Reference(page_url, "redirect", "", target[:MAX_URL_KEPT]))
     return found
 
 
@@ -234,8 +237,8 @@ class Crawler:
                         if target is not None and _host_of(target) in site:
                             nexts.append(SiteLink(target, "redirect", link.text))
                         elif target is not None:
-                            crawl.add({_host_of(target): [
-                                Reference(record.url, "redirect", link.text, target)]})
+                            crawl.add({_host_of(target): [Reference(
+                                record.url, "redirect", link.text, target[:MAX_URL_KEPT])]})
                     if page is not None:
                         if depth == 0:
                             home = page.text_hash
