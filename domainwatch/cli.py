@@ -1188,11 +1188,13 @@ def _capture_lines(capture: dict[str, Any]) -> list[str]:
 
 @cli.command()
 @click.option("--keep-db", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the demo database here (default: a new temporary file).")
+              help="Write the demo database here (default: a new temporary file); the "
+                   "Subei story's goes beside it as NAME-subei.db, made anew each time.")
 @pass_state
 def demo(state: _State, keep_db: Path | None) -> None:
     """Start the local test internet, import the demo register, sync the zones that allow
-    a transfer, scan, print findings.
+    a transfer, scan, print findings; then tell the Subei case scan by scan in a world
+    that changes between the scans.
 
     Everything runs on loopback (127.0.0.0/8): real Knot DNS servers for a small
     gov.cn hierarchy and a real Unbound resolver. Needs root (servers listen on port 53).
@@ -1243,7 +1245,11 @@ def demo(state: _State, keep_db: Path | None) -> None:
         _print_scan_summary(summary)
         click.echo("")
         _print_findings_table([_finding_record(f) for f in store.findings(status="open")])
-    story_db = db_path.parent / "subei.db"
+    # The story starts from nothing every time: its database is the demo's own, made anew.
+    story_db = db_path.with_name(f"{db_path.stem}-subei.db")
+    for stale in (story_db, *(story_db.with_name(story_db.name + end)
+                              for end in ("-wal", "-shm"))):
+        stale.unlink(missing_ok=True)
     _tell_the_subei_case(story_db)
     click.echo(f"\nexplore: domainwatch --db {db_path} findings --format json\n"
                f"         domainwatch --db {db_path} show www.jiuquan.gov.cn\n"

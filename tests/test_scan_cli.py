@@ -303,10 +303,14 @@ def test_a_non_database_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "domainwatch", "demo", "--keep-db",
-                             str(tmp_path / "demo.db")], capture_output=True, text=True,
-                            timeout=180, stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, result.stderr
+    def demo() -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, "-m", "domainwatch", "demo", "--keep-db",
+                                 str(tmp_path / "demo.db")], capture_output=True, text=True,
+                                timeout=180, stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    result = demo()
     for rule in ("unused.no_dns", "unused.offline_still_resolving", "dangling.cname",
                  "dangling.ns", "dangling.mx", "dangling.service", "register.naming",
                  "register.unlisted",
@@ -320,6 +324,11 @@ def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
     assert "+ medium   link.dead" in chapters[0] and "link.unregistered" in chapters[0]
     assert "+ critical link.hijacked" in chapters[1]
     assert "- critical link.unregistered" in chapters[1]
+    # told again from the start, whatever the kept demo database already holds
+    again = demo().stdout.split("The Subei case, as it happened", 1)[1]
+    first_chapter = story.split("\n2. ")[0].split("\n", 1)[1]
+    assert again.split("\n2. ")[0].split("\n", 1)[1] == first_chapter
+    assert (tmp_path / "demo-subei.db").exists()
 
 
 def test_a_scan_on_a_terminal_shows_progress_and_from_cron_prints_only_results(
