@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from domainwatch.baseline import dns_baseline, tls_baseline, web_baseline
 from domainwatch.checks import CheckResult
@@ -83,6 +83,7 @@ from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
 from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
 from domainwatch.takeover import Service, fetch, load_services, match, services_for
 
+T = TypeVar("T")
 FLUSH_EVERY = 500
 FLUSH_SECONDS = 1.0
 WILDCARD_LABEL = "dw-wildcard-check-"
@@ -599,22 +600,18 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
             WorkerJob(share, dataclasses.replace(stage.probe, trust=None), stage.ca_files,
                       stage.system_trust, hosts_config)
             for share in share_out(targets, processes)])
-        batch: list[WebObservation] = []
-        last_flush = time.monotonic()
         restart = getattr(progress, "restart", None)
         if restart is not None:
             restart("web")
+        web_batch = _Batch[WebObservation](
+            lambda batch: _record_web(store, world, batch, summary, confirm))
         fetched = 0
         async for observation in observations:
-            batch.append(observation)
             fetched += 1
             if progress:
                 progress(fetched, len(targets))
-            if len(batch) >= WEB_FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                _record_web(store, world, batch, summary, confirm)
-                batch.clear()
-                last_flush = time.monotonic()
-        _record_web(store, world, batch, summary, confirm)
+            web_batch.add(observation)
+        web_batch.flush()
         web_stage.add_to(summary, "web")
         if world.crawl_queue:
             with _timed(summary, "crawl"):
@@ -645,18 +642,35 @@ async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: Sc
             return await crawler.crawl(name, target.start, target.address, target.hosts,
                                        inspect)
 
-    batch: list[SiteCrawl] = []
-    last_flush = time.monotonic()
+    crawl_batch = _Batch[SiteCrawl](
+        lambda batch: _record_crawls(store, world, batch, summary, confirm))
     for number, finished in enumerate(asyncio.as_completed(
             [crawl(name, target) for name, target in targets]), start=1):
-        batch.append(await finished)
+        crawl_batch.add(await finished)
         if progress:
             progress(number, len(targets))
-        if len(batch) >= WEB_FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
-            _record_crawls(store, world, batch, summary, confirm)
-            batch.clear()
-            last_flush = time.monotonic()
-    _record_crawls(store, world, batch, summary, confirm)
+    crawl_batch.flush()
+
+
+class _Batch(Generic[T]):
+    """Results kept until ``record`` writes them (one transaction): every
+    :data:`WEB_FLUSH_EVERY` of them or :data:`FLUSH_SECONDS`, and at the end."""
+
+    def __init__(self, record: Callable[[list[T]], None]) -> None:
+        self.record = record
+        self.items: list[T] = []
+        self.last_flush = time.monotonic()
+
+    def add(self, item: T) -> None:
+        self.items.append(item)
+        if len(self.items) >= WEB_FLUSH_EVERY \
+                or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.record(self.items)
+        self.items = []
+        self.last_flush = time.monotonic()
 
 
 def _record_crawls(store: Store, world: _World, crawls: list[SiteCrawl],
