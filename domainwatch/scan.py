@@ -60,7 +60,13 @@ from domainwatch.checks.web import (
 )
 from domainwatch.names import registrable_domain
 from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
-from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig, ResolverUnreachable
+from domainwatch.probes.dns import (
+    DNSObservation,
+    DNSProbe,
+    HostLookups,
+    ResolverConfig,
+    ResolverUnreachable,
+)
 from domainwatch.probes.links import (
     CrawledPage,
     Crawler,
@@ -406,12 +412,10 @@ async def _check_servers(store: Store, world: _World, probe: DNSProbe, config: R
     """The mail servers and the delegations of the names this run scanned."""
     hosts_config = dataclasses.replace(config, record_types=("A", "AAAA"))
     async with DNSProbe(hosts_config) as host_probe:
-        lookups: dict[str, asyncio.Task[DNSObservation]] = {}
+        lookups = HostLookups(host_probe)
 
         async def resolve(host: str) -> HostAnswer:
-            if host not in lookups:
-                lookups[host] = asyncio.ensure_future(host_probe.probe(host))
-            return _host_answer(await lookups[host])
+            return _host_answer(await lookups.observation(host))
 
         parents: dict[str, asyncio.Task[DNSObservation]] = {}
 
@@ -581,15 +585,7 @@ async def _check_web(store: Store, world: _World, config: ResolverConfig,
     stage = world.web
     hosts_config = dataclasses.replace(config, record_types=("A", "AAAA"))
     async with DNSProbe(hosts_config) as host_probe:
-        lookups: dict[str, asyncio.Task[DNSObservation]] = {}
-
-        async def resolve(host: str) -> list[str]:
-            if host not in lookups:
-                lookups[host] = asyncio.ensure_future(host_probe.probe(host))
-            observation = await lookups[host]
-            return observation.a + observation.aaaa
-
-        probe = WebProbe(stage.probe, resolve)
+        probe = WebProbe(stage.probe, HostLookups(host_probe).addresses)
         targets = []
         for name in world.web_queue:
             fingerprint = world.processed.get(name) or {}

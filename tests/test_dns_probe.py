@@ -13,6 +13,7 @@ from domainwatch.probes.dns import (
     FAILURES,
     DNSObservation,
     DNSProbe,
+    HostLookups,
     ResolverConfig,
     ResolverUnreachable,
     parse_resolver,
@@ -251,3 +252,26 @@ def test_parse_resolver() -> None:
     for bad in ("", "localhost", "1.2.3.4:0", "1.2.3.4:99999", "[1.2.3.4]:53", "[::1]:", "1.2.3:4"):
         with pytest.raises(ValueError, match="resolver"):
             parse_resolver(bad)
+
+
+def test_host_lookups_ask_each_host_once(local_internet: LocalInternet) -> None:
+    async def look() -> tuple[list[str], list[list[str]], DNSObservation]:
+        async with DNSProbe(config(local_internet, record_types=("A", "AAAA"))) as probe:
+            asked: list[str] = []
+            ask = probe.probe
+
+            async def counted(name: str) -> DNSObservation:
+                asked.append(name)
+                return await ask(name)
+
+            probe.probe = counted  # type: ignore[method-assign]
+            lookups = HostLookups(probe)
+            answers = await asyncio.gather(*(lookups.addresses("www.gansu.gov.cn")
+                                             for _ in range(5)))
+            later = await lookups.observation("www.gansu.gov.cn")
+            await lookups.addresses("jiuquan.gov.cn")
+            return asked, answers, later
+
+    asked, answers, later = run(look())
+    assert asked == ["www.gansu.gov.cn", "jiuquan.gov.cn"], "once each, even when asked at once"
+    assert all(answer == later.a + later.aaaa and answer for answer in answers)

@@ -43,6 +43,7 @@ __all__ = [
     "FAILURES",
     "DNSObservation",
     "DNSProbe",
+    "HostLookups",
     "ObservationStatus",
     "QueryStatus",
     "ResolverConfig",
@@ -822,3 +823,22 @@ class DNSProbe:
                 ttl = _min_ttl(answer.message)
                 if ttl is not None:
                     obs.ttls["NS@zone"] = ttl
+
+
+class HostLookups:
+    """Host names looked up through ``probe``, each asked once however often (and however
+    many at once) it is wanted: redirect targets, linked hosts, name servers and mail
+    servers shared by many names."""
+
+    def __init__(self, probe: DNSProbe) -> None:
+        self.probe = probe
+        self._lookups: dict[str, asyncio.Task[DNSObservation]] = {}
+
+    async def observation(self, host: str) -> DNSObservation:
+        if host not in self._lookups:
+            self._lookups[host] = asyncio.ensure_future(self.probe.probe(host))
+        return await self._lookups[host]
+
+    async def addresses(self, host: str) -> list[str]:
+        observation = await self.observation(host)
+        return observation.a + observation.aaaa

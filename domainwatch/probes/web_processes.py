@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from domainwatch.probes.dns import DNSObservation, DNSProbe, ResolverConfig
+from domainwatch.probes.dns import DNSProbe, HostLookups, ResolverConfig
 from domainwatch.probes.tls import TrustStore
 from domainwatch.probes.web import WebObservation, WebProbe, WebSettings
 
@@ -150,15 +150,7 @@ async def _probe_job(sender: Connection, job: WorkerJob) -> None:
     settings = dataclasses.replace(job.settings,
                                    trust=TrustStore(job.ca_files, system=job.system_trust))
     async with DNSProbe(job.resolver) as dns:
-        lookups: dict[str, asyncio.Task[DNSObservation]] = {}
-
-        async def resolve(host: str) -> list[str]:
-            if host not in lookups:
-                lookups[host] = asyncio.ensure_future(dns.probe(host))
-            observation = await lookups[host]
-            return observation.a + observation.aaaa
-
-        probe = WebProbe(settings, resolve)
+        probe = WebProbe(settings, HostLookups(dns).addresses)
         batch: list[WebObservation] = []
         last_sent = time.monotonic()
         async for observation in probe.probe_many(job.targets):
