@@ -18,7 +18,7 @@ else
 IN_NETNS =
 endif
 
-.PHONY: demo test bench lint install debian-packages clean
+.PHONY: demo test bench bench-national lint install debian-packages clean
 
 demo: install
 	$(IN_NETNS) $(BIN)/domainwatch demo
@@ -32,6 +32,10 @@ bench: install
 	$(IN_NETNS) $(BIN)/python bench/bench_scan.py --names 10000 --names 100000
 	$(IN_NETNS) $(BIN)/python bench/bench_web.py --names 10000
 	$(BIN)/python bench/bench_similarity.py --pages 200
+
+# The nightly job at national scale: 100k names, three runs (see docs/benchmarks.md).
+bench-national: install
+	$(IN_NETNS) $(BIN)/python bench/bench_national.py --names 100000
 
 lint: install
 	$(BIN)/ruff check domainwatch tests bench

@@ -647,7 +647,9 @@ def _print_scan_summary(summary: Any) -> None:
     if summary.pages_crawled or summary.link_hosts_checked:
         cut = (f" ({summary.crawls_incomplete} sites cut short by the run's page budget: "
                "[links] run_pages)" if summary.crawls_incomplete else "")
-        click.echo(f"links: {summary.pages_crawled} pages read{cut}, "
+        later = (f", {summary.crawls_deferred} sites left for later runs (the links of their "
+                 "last crawl checked)" if summary.crawls_deferred else "")
+        click.echo(f"links: {summary.pages_crawled} pages read{cut}{later}, "
                    f"{summary.link_hosts_checked} linked hosts checked")
     if summary.whois_checked or summary.whois_unknown:
         click.echo(f"registration (WHOIS): {summary.whois_checked} domains checked"

@@ -96,6 +96,8 @@ WILDCARD_LABEL = "dw-wildcard-check-"
 WHOIS_FINGERPRINT = ("status", "registrar", "registrant", "name_servers", "created", "expires")
 WEB_FLUSH_EVERY = 200
 LINK_HOSTS_IN_FLIGHT = 64
+# the outcome's ending for a site whose crawl the run's page budget left for a later run
+DEFERRED_CRAWL = "crawl=deferred"
 #: A register entry's own findings that make a link to it dead, and how that reads.
 DEAD_RULES = {"unused.no_dns": "does not resolve", "unused.no_web": "has no web server answering",
               "dangling.cname": "points at a CNAME target that does not exist"}
@@ -129,6 +131,8 @@ class ScanSummary:
     link_hosts_checked: int = 0
     pages_crawled: int = 0
     crawls_incomplete: int = 0
+    # sites the run's page budget left for a later run (their last crawl's links checked)
+    crawls_deferred: int = 0
     changes: FindingChanges = field(default_factory=FindingChanges)
     seconds: float = 0.0
     stages: dict[str, StageTime] = field(default_factory=dict)
@@ -305,6 +309,8 @@ def _recall(store: Store, world: _World, done: set[str], run_id: int) -> None:
             world.references[name] = references_from(links[0]["data"])
             if not links[0]["data"].get("complete", True):
                 world.incomplete.add(name)
+        elif last is not None and last["outcome"].endswith(DEFERRED_CRAWL):
+            _recall_links(store, world, name)
 
 
 async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: list[str],
@@ -624,7 +630,7 @@ async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: Sc
     as done once its crawl is in (the ``links`` observation)."""
     assert world.web is not None
     crawler = Crawler(probe, world.web.crawl)
-    targets = list(world.crawl_queue.items())
+    targets = crawl_order(world.crawl_queue, store.crawl_ages(), world.entries)
     slots = asyncio.Semaphore(world.web.crawl.sites)
     restart = getattr(progress, "restart", None)
     if restart is not None:
@@ -640,8 +646,10 @@ async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: Sc
 
     crawl_batch = _Batch[SiteCrawl](
         lambda batch: _record_crawls(store, world, batch, summary, confirm))
-    for number, finished in enumerate(asyncio.as_completed(
-            [crawl(name, target) for name, target in targets]), start=1):
+    # Tasks made here, in order, take the slots in order (as_completed would start them in
+    # the arbitrary order of a set).
+    tasks = [asyncio.ensure_future(crawl(name, target)) for name, target in targets]
+    for number, finished in enumerate(asyncio.as_completed(tasks), start=1):
         crawl_batch.add(await finished)
         if progress:
             progress(number, len(targets))
@@ -675,15 +683,46 @@ def _record_crawls(store: Store, world: _World, crawls: list[SiteCrawl],
     with store.transaction():
         for crawl in crawls:
             target = world.crawl_queue.pop(crawl.name)
-            _record_links(store, world, crawl, summary, at)
+            deferred = not crawl.pages and not crawl.complete
+            if deferred:
+                _recall_links(store, world, crawl.name)
+                summary.crawls_deferred += 1
+            else:
+                _record_links(store, world, crawl, summary, at)
             result, unjudged = check_site_pages(crawl.name, crawl.flagged,
                                                 crawl.flagged_count, crawl.complete)
             summary.changes.add(store.reconcile_findings(
                 crawl.name, result.evaluated, result.findings, summary.run_id, at, confirm,
                 unjudged=unjudged))
-            store.mark_name_done(summary.run_id, crawl.name,
-                                 f"{target.outcome} pages={len(crawl.pages)}")
+            store.mark_name_done(summary.run_id, crawl.name, f"{target.outcome} " + (
+                DEFERRED_CRAWL if deferred else f"pages={len(crawl.pages)}"))
             summary.names_scanned += 1
+
+
+def crawl_order(queue: dict[str, T], ages: dict[str, tuple[bool, str]],
+                entries: dict[str, dict[str, Any]]) -> list[tuple[str, T]]:
+    """The sites to crawl, the most overdue first, so that a run's page budget reads a
+    different share of a large register each night and comes back to every site in turn:
+    sites never crawled, or last cut short, first (portals, the entries others name as
+    parent, before the rest), then by the age of their last crawl."""
+    parents = {entry.get("parent") for entry in entries.values()}
+
+    def overdue(item: tuple[int, tuple[str, T]]) -> tuple[bool, str, bool, int]:
+        index, (name, _) = item
+        complete, seen = ages.get(name, (False, ""))
+        return complete, seen if complete else "", name not in parents, index
+
+    return [item for _, item in sorted(enumerate(queue.items()), key=overdue)]
+
+
+def _recall_links(store: Store, world: _World, name: str) -> None:
+    """A site the run's page budget left for a later run: the links found by its last
+    crawl are checked again (the hosts a site links to change more often than its
+    links), and what that crawl did not find is not taken as gone."""
+    latest = store.observations(name, "links", limit=1)
+    if latest:
+        world.references[name] = references_from(latest[0]["data"])
+        world.incomplete.add(name)
 
 
 def _record_links(store: Store, world: _World, crawl: SiteCrawl, summary: ScanSummary,

@@ -530,6 +530,16 @@ class Store:
         return {name: {"references": json.loads(references or "{}"), "last_seen": seen}
                 for name, references, seen in rows}
 
+    def crawl_ages(self) -> dict[str, tuple[bool, str]]:
+        """Every crawled name's last crawl: whether it was complete, and when it was last
+        confirmed (the latest ``links`` observation's ``last_seen``)."""
+        rows = self.conn.execute(
+            "SELECT o.name, json_extract(o.data, '$.complete'), o.last_seen "
+            "FROM observations o JOIN (SELECT MAX(id) AS id FROM observations "
+            "WHERE probe = 'links' GROUP BY name) latest ON o.id = latest.id")
+        return {name: (complete is None or bool(complete), seen)
+                for name, complete, seen in rows}
+
     def linked_from(self, host: str) -> list[dict[str, Any]]:
         """The names whose pages, as last crawled, refer to ``host``: each with the
         references (page, element, link text) and when that crawl was confirmed."""

@@ -1,0 +1,249 @@
+"""Benchmark the nightly job at national scale: 100k names, three runs, planted cases.
+
+Builds the national world (``domainwatch.testnet.national``: ~60% live web sites, CNAMEs
+into a cloud, hosts without a web server, absent names, legacy domains checked over WHOIS,
+and some 1,600 planted cases), imports its register and times three ``domainwatch run
+--all`` through the real CLI, each with the web stage, the crawl for links and the WHOIS
+checks on:
+
+1. the first run (cold resolver cache, empty database);
+2. a second run over the unchanged world;
+3. a third run after :func:`~domainwatch.testnet.national.change_world` changed 1% of it.
+
+For each run it reports wall time, names per second, CPU time and peak memory of the
+domainwatch processes, the time of each stage (from the run's summary), the rows it wrote
+to each table and the database's size; and whether every planted case was found, whether
+the unchanged run opened anything, and which findings the third run opened that the
+change does not explain. Loopback only; every server is stopped at the end.
+
+    python bench/bench_national.py --names 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench_scan import machine
+
+from domainwatch.probes.http import LOOPBACK_ONLY_VARIABLE
+from domainwatch.testnet import LocalInternet
+from domainwatch.testnet.national import (
+    NationalWorld,
+    Planted,
+    change_world,
+    national_world,
+    register_csv_rows,
+)
+
+RESULTS = Path(__file__).parent / "results"
+RUN_EXIT_CODES = {0, 10, 11, 12, 13, 14}
+TABLES = ("observations", "findings", "finding_events", "run_names", "baselines")
+
+
+def run_cli(db: Path, *args: str) -> dict[str, Any]:
+    """Run ``domainwatch`` as a child process: wall and CPU seconds, peak RSS, output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "domainwatch", "--db", str(db), *args],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            env={**os.environ, LOOPBACK_ONLY_VARIABLE: "1"})
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode not in RUN_EXIT_CODES and not (args[0] == "register"
+                                                         and result.returncode == 0):
+        raise SystemExit(f"domainwatch {' '.join(args)} exited {result.returncode}:\n"
+                         f"{result.stderr[-3000:]}")
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime
+                             - before.ru_stime, 1),
+        # ru_maxrss of the children is that of the largest one waited for so far.
+        "peak_rss_mib": round(after.ru_maxrss / 1024),
+        "output": result.stdout,
+    }
+
+
+def table_rows(db: Path) -> dict[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in TABLES}
+    finally:
+        conn.close()
+
+
+def standing_findings(db: Path, statuses: tuple[str, ...] = ("open", "acknowledged",
+                                                                 "pending")
+                      ) -> set[tuple[str, str]]:
+    """(name, rule) of the findings in ``statuses``: by default every one not resolved
+    (``pending``: seen, waiting for the next run to confirm it, as ``[run] confirm`` asks
+    of the unused.* rules)."""
+    conn = sqlite3.connect(db)
+    try:
+        marks = ", ".join("?" for _ in statuses)
+        return {(name, rule) for name, rule in conn.execute(
+            f"SELECT name, rule FROM findings WHERE status IN ({marks})", statuses)}
+    finally:
+        conn.close()
+
+
+def opened_in(db: Path, run_id: int) -> list[tuple[str, str]]:
+    """(name, rule) of the findings a run opened or reopened."""
+    conn = sqlite3.connect(db)
+    try:
+        return sorted(conn.execute(
+            "SELECT f.name, f.rule FROM finding_events e JOIN findings f ON f.id = e.finding_id "
+            "WHERE e.run_id = ? AND e.event IN ('opened', 'reopened')", (run_id,)))
+    finally:
+        conn.close()
+
+
+def stages(output: str) -> dict[str, dict[str, float]]:
+    """The run summary's ``time:`` line: wall and CPU seconds per stage."""
+    found = re.search(r"^time: (.*)$", output, re.MULTILINE)
+    if found is None:
+        return {}
+    return {stage: {"seconds": float(wall), "cpu_seconds": float(cpu)} for stage, wall, cpu in
+            re.findall(r"([a-z ()]+?) ([\d.]+)s \(CPU ([\d.]+)s\)(?:, |$)", found.group(1))}
+
+
+def missed(planted: list[Planted], found: set[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"name": case.name, "rule": case.rule, "what": case.what}
+            for case in planted if (case.name, case.rule) not in found]
+
+
+def one_run(label: str, db: Path, args: tuple[str, ...], names: int) -> dict[str, Any]:
+    rows_before = table_rows(db)
+    print(f"{label}: running", flush=True)
+    measured = run_cli(db, *args)
+    rows_after = table_rows(db)
+    output = measured.pop("output")
+    summary = [line for line in output.splitlines()
+               if re.match(r"(run \d+|findings|time|web|links|registration)[: ]", line)]
+    result = {
+        **measured,
+        "names_per_second": round(names / measured["seconds"]),
+        "stages": stages(output),
+        "rows_written": {table: rows_after[table] - rows_before[table] for table in TABLES},
+        "database_mib": round(db.stat().st_size / 2**20, 1),
+        "summary": summary,
+    }
+    print(f"{label}: {result['seconds']} s, {result['names_per_second']} names/s, "
+          f"CPU {result['cpu_seconds']} s, peak {result['peak_rss_mib']} MiB", flush=True)
+    for line in summary:
+        print(f"  {line}", flush=True)
+    return result
+
+
+def bench(n: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    world: NationalWorld = national_world(n)
+    names = len(world.scenario.names)
+    print(f"{world.scenario.description} ({time.perf_counter() - started:.0f} s to build)",
+          flush=True)
+    with tempfile.TemporaryDirectory(prefix="dw-bench-national-") as tmp:
+        work = Path(tmp)
+        register = work / "register.csv"
+        with register.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(register_csv_rows(world))
+        config = work / "national.toml"
+        # The world's one WHOIS server stands in for every registry; real registries are
+        # asked at most once a second each ([whois] min_interval's default).
+        config.write_text("[whois]\nmin_interval = 0\n", encoding="utf-8")
+        started = time.perf_counter()
+        with LocalInternet(world.scenario) as net:
+            print(f"local internet up in {time.perf_counter() - started:.0f} s", flush=True)
+            db = work / "dw.db"
+            imported = run_cli(db, "register", "import", str(register))
+            args = ("--config", str(config), "run", "--all", "--verbose",
+                    "--resolver", net.resolver, "--timeout", "2", "--retries", "2",
+                    "--ca-file", str(net.ca_file), "--whois-server", net.whois)
+            first = one_run("first run", db, args, names)
+            standing = standing_findings(db)
+            first["planted_missed"] = missed(world.planted, standing)
+            first["planted_pending"] = len(
+                {(case.name, case.rule) for case in world.planted}
+                & standing_findings(db, ("pending",)))
+            second = one_run("second run (unchanged world)", db, args, names)
+            second["new_findings"] = sorted(standing_findings(db) - standing)
+            # A link to a lapsed domain's name is also dead once that name's unused.no_dns
+            # is confirmed (the unused rules wait for a second run).
+            follows = {(case.name, "link.dead") for case in world.planted
+                       if case.rule == "link.unregistered"}
+            second["new_findings_unexplained"] = [
+                list(item) for item in second["new_findings"] if item not in follows]
+            second["confirmed"] = len(opened_in(db, 2))
+            second["planted_missed"] = missed(world.planted, standing_findings(db, ("open",)))
+            started = time.perf_counter()
+            new_cases = change_world(world, net)
+            changed_s = time.perf_counter() - started
+            third = one_run("third run (1% changed)", db, args, names)
+            expected = {(case.name, case.rule) for case in new_cases}
+            opened = opened_in(db, 3)
+            third["planted_missed"] = missed([*world.planted, *new_cases],
+                                             standing_findings(db))
+            third["opened"] = len(opened)
+            third["opened_unexplained"] = [list(item) for item in opened
+                                           if item not in expected]
+    first_rows = first["rows_written"]["observations"]
+    return {
+        "names": names,
+        "web_sites": len(world.scenario.sites),
+        "mix": dict(world.mix),
+        "planted": len(world.planted),
+        "planted_by_rule": _by_rule(world.planted),
+        "changed_cases": len(new_cases),
+        "change_applied_seconds": round(changed_s, 1),
+        "register_import_seconds": imported["seconds"],
+        "first_run": first,
+        "second_run": second,
+        "third_run": third,
+        "second_run_observation_rows_share": round(
+            second["rows_written"]["observations"] / max(1, first_rows), 5),
+    }
+
+
+def _by_rule(planted: list[Planted]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for case in planted:
+        counts[case.rule] = counts.get(case.rule, 0) + 1
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--names", type=int, default=100_000, help="world size")
+    options = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    result = {"machine": machine(), **bench(options.names)}
+    path = RESULTS / f"national-{options.names}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"\nnational benchmark, {result['names']} names: {path}")
+    for run in ("first_run", "second_run", "third_run"):
+        figures = result[run]
+        print(f"  {run}: {figures['seconds']} s ({figures['names_per_second']} names/s), CPU "
+              f"{figures['cpu_seconds']} s, peak {figures['peak_rss_mib']} MiB, database "
+              f"{figures['database_mib']} MiB, rows {figures['rows_written']}, planted "
+              f"missed {len(figures['planted_missed'])}")
+    second = result["second_run"]
+    print(f"  second run: {len(second['new_findings'])} finding(s) the first did not have "
+          f"({len(second['new_findings_unexplained'])} not explained by a confirmation), "
+          f"{second['confirmed']} confirmed; third run "
+          f"opened {result['third_run']['opened']}, "
+          f"{len(result['third_run']['opened_unexplained'])} not explained by the change")
+
+
+if __name__ == "__main__":
+    main()
