@@ -22,6 +22,7 @@ change does not explain. Loopback only; every server is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -31,6 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -52,27 +54,76 @@ RUN_EXIT_CODES = {0, 10, 11, 12, 13, 14}
 TABLES = ("observations", "findings", "finding_events", "run_names", "baselines")
 
 
-def run_cli(db: Path, *args: str) -> dict[str, Any]:
-    """Run ``domainwatch`` as a child process: wall and CPU seconds, peak RSS, output."""
+def run_cli(db: Path, *args: str, profile: Path | None = None) -> dict[str, Any]:
+    """Run ``domainwatch`` as a child process: wall and CPU seconds, the peak RSS of its
+    largest process and of all its processes together (sampled), its output. With
+    ``profile``, the scanning process runs under cProfile, its statistics written there."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "domainwatch", "--db", str(db), *args],
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                            env={**os.environ, LOOPBACK_ONLY_VARIABLE: "1"})
+    profiler = ("-m", "cProfile", "-o", str(profile)) if profile is not None else ()
+    with subprocess.Popen([sys.executable, *profiler, "-m", "domainwatch", "--db", str(db),
+                           *args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.DEVNULL,
+                          env={**os.environ, LOOPBACK_ONLY_VARIABLE: "1"}) as process:
+        sampler = TreeMemory(process.pid)
+        sampler.start()
+        stdout, stderr = process.communicate()
+        sampler.stop()
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode not in RUN_EXIT_CODES and not (args[0] == "register"
-                                                         and result.returncode == 0):
-        raise SystemExit(f"domainwatch {' '.join(args)} exited {result.returncode}:\n"
-                         f"{result.stderr[-3000:]}")
+    if process.returncode not in RUN_EXIT_CODES:
+        raise SystemExit(f"domainwatch {' '.join(args)} exited {process.returncode}:\n"
+                         f"{stderr[-3000:]}")
     return {
         "seconds": round(seconds, 1),
         "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime
                              - before.ru_stime, 1),
         # ru_maxrss of the children is that of the largest one waited for so far.
         "peak_rss_mib": round(after.ru_maxrss / 1024),
-        "output": result.stdout,
+        "peak_rss_all_processes_mib": round(sampler.peak / 2**20),
+        "output": stdout,
     }
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed RSS of a process and its descendants every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._done.wait(0.2):
+            self.peak = max(self.peak, sum(_rss_pages(pid) for pid in self._tree()) * page)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def _tree(self) -> list[int]:
+        parents: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                    parents.setdefault(parent, []).append(int(entry.name))
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += parents.get(pid, [])
+        return found
+
+
+def _rss_pages(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def table_rows(db: Path) -> dict[str, int]:
@@ -141,13 +192,55 @@ def one_run(label: str, db: Path, args: tuple[str, ...], names: int) -> dict[str
         "summary": summary,
     }
     print(f"{label}: {result['seconds']} s, {result['names_per_second']} names/s, "
-          f"CPU {result['cpu_seconds']} s, peak {result['peak_rss_mib']} MiB", flush=True)
+          f"CPU {result['cpu_seconds']} s, peak {result['peak_rss_mib']} MiB (all processes "
+          f"{result['peak_rss_all_processes_mib']} MiB)", flush=True)
     for line in summary:
         print(f"  {line}", flush=True)
     return result
 
 
-def bench(n: int) -> dict[str, Any]:
+# Where the scanning process's own time goes, by the module a function is in (cProfile's
+# "tottime": time in the function itself, not in what it calls).
+COMPONENTS = (
+    ("DNS probe", ("probes/dns", "dnswire", "dnsclient")),
+    ("web probe and crawl (scanning process)", ("probes/web", "probes/http", "probes/page",
+                                                "probes/links", "probes/tls", "lxml", "ssl")),
+    ("worker processes (receiving their results)", ("web_processes", "pickle", "connection")),
+    ("WHOIS", ("probes/whois",)),
+    ("checks", ("checks/", "content.py", "baseline.py", "takeover.py", "names.py")),
+    ("storage (SQLite, JSON)", ("store.py", "sqlite3", "json")),
+    ("event loop and sockets", ("asyncio", "selectors", "socket", "<method 'poll'",
+                                "<method 'recv", "<method 'send")),
+)
+
+
+def profile_breakdown(path: Path) -> dict[str, Any]:
+    """The profile's time by component, and the functions that take the most."""
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    rows = []
+    for (filename, line, function), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append((tottime, f"{filename}:{line}({function})"))
+    total = sum(tottime for tottime, _ in rows) or 1.0
+    components: dict[str, float] = {}
+    for tottime, where in rows:
+        component = next((label for label, marks in COMPONENTS
+                          if any(mark in where for mark in marks)), "other")
+        components[component] = components.get(component, 0.0) + tottime
+    rows.sort(reverse=True)
+    return {
+        "total_seconds": round(total, 1),
+        "components": {label: {"seconds": round(seconds, 1),
+                               "share": round(seconds / total, 3)}
+                       for label, seconds in sorted(components.items(),
+                                                    key=lambda item: -item[1])},
+        "top_functions": [{"seconds": round(tottime, 2), "function": where}
+                          for tottime, where in rows[:30]],
+    }
+
+
+def bench(n: int, profile: bool) -> dict[str, Any]:
     started = time.perf_counter()
     world: NationalWorld = national_world(n)
     names = len(world.scenario.names)
@@ -197,6 +290,13 @@ def bench(n: int) -> dict[str, Any]:
             third["opened"] = len(opened)
             third["opened_unexplained"] = [list(item) for item in opened
                                            if item not in expected]
+            profiled = None
+            if profile:
+                print("fourth run (unchanged world, the scanning process under cProfile): "
+                      "running", flush=True)
+                stats = work / "run.prof"
+                run_cli(db, *args, profile=stats)
+                profiled = profile_breakdown(stats)
     first_rows = first["rows_written"]["observations"]
     return {
         "names": names,
@@ -210,6 +310,7 @@ def bench(n: int) -> dict[str, Any]:
         "first_run": first,
         "second_run": second,
         "third_run": third,
+        "profile_of_an_unchanged_run": profiled,
         "second_run_observation_rows_share": round(
             second["rows_written"]["observations"] / max(1, first_rows), 5),
     }
@@ -225,16 +326,20 @@ def _by_rule(planted: list[Planted]) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--names", type=int, default=100_000, help="world size")
+    parser.add_argument("--profile", action="store_true",
+                        help="a fourth run under cProfile: where the scanning process's time "
+                             "goes")
     options = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    result = {"machine": machine(), **bench(options.names)}
+    result = {"machine": machine(), **bench(options.names, options.profile)}
     path = RESULTS / f"national-{options.names}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"\nnational benchmark, {result['names']} names: {path}")
     for run in ("first_run", "second_run", "third_run"):
         figures = result[run]
         print(f"  {run}: {figures['seconds']} s ({figures['names_per_second']} names/s), CPU "
-              f"{figures['cpu_seconds']} s, peak {figures['peak_rss_mib']} MiB, database "
+              f"{figures['cpu_seconds']} s, peak {figures['peak_rss_mib']} MiB (all "
+              f"{figures['peak_rss_all_processes_mib']} MiB), database "
               f"{figures['database_mib']} MiB, rows {figures['rows_written']}, planted "
               f"missed {len(figures['planted_missed'])}")
     second = result["second_run"]
@@ -243,6 +348,13 @@ def main() -> None:
           f"{second['confirmed']} confirmed; third run "
           f"opened {result['third_run']['opened']}, "
           f"{len(result['third_run']['opened_unexplained'])} not explained by the change")
+    profiled = result["profile_of_an_unchanged_run"]
+    if profiled:
+        print(f"  scanning process under cProfile: {profiled['total_seconds']} s")
+        for label, spent in profiled["components"].items():
+            print(f"    {label:<46}{spent['seconds']:>8} s {spent['share']:>7.1%}")
+        for row in profiled["top_functions"][:15]:
+            print(f"    {row['seconds']:>8} s  {row['function']}")
 
 
 if __name__ == "__main__":

@@ -631,7 +631,6 @@ async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: Sc
     assert world.web is not None
     crawler = Crawler(probe, world.web.crawl)
     targets = crawl_order(world.crawl_queue, store.crawl_ages(), world.entries)
-    slots = asyncio.Semaphore(world.web.crawl.sites)
     restart = getattr(progress, "restart", None)
     if restart is not None:
         restart("crawl")
@@ -640,19 +639,24 @@ async def _crawl_sites(store: Store, world: _World, probe: WebProbe, summary: Sc
         assert world.web is not None
         inspect = functools.partial(page_content, settings=world.web.checks,
                                     own=own_hosts(world.entries[name]))
-        async with slots:
-            return await crawler.crawl(name, target.start, target.address, target.hosts,
-                                       inspect)
+        return await crawler.crawl(name, target.start, target.address, target.hosts, inspect)
 
     crawl_batch = _Batch[SiteCrawl](
         lambda batch: _record_crawls(store, world, batch, summary, confirm))
-    # Tasks made here, in order, take the slots in order (as_completed would start them in
-    # the arbitrary order of a set).
-    tasks = [asyncio.ensure_future(crawl(name, target)) for name, target in targets]
-    for number, finished in enumerate(asyncio.as_completed(tasks), start=1):
-        crawl_batch.add(await finished)
-        if progress:
-            progress(number, len(targets))
+    queue = iter(targets)
+    finished = 0
+
+    async def reader() -> None:
+        # The readers share one iterator: the sites are taken in order, the most
+        # overdue first, and no more than ``sites`` are being read at once.
+        nonlocal finished
+        for name, target in queue:
+            crawl_batch.add(await crawl(name, target))
+            finished += 1
+            if progress:
+                progress(finished, len(targets))
+
+    await asyncio.gather(*(reader() for _ in range(world.web.crawl.sites)))
     crawl_batch.flush()
 
 
