@@ -79,26 +79,31 @@ def run_cli(db: Path, *args: str, profile: Path | None = None) -> dict[str, Any]
         "seconds": round(seconds, 1),
         "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime
                              - before.ru_stime, 1),
-        # ru_maxrss of the children is that of the largest one waited for so far.
-        "peak_rss_mib": round(after.ru_maxrss / 1024),
+        # Sampled: a child's ru_maxrss would count this process's memory (the world)
+        # at the fork that started it.
+        "peak_rss_mib": round(sampler.largest / 2**20),
         "peak_rss_all_processes_mib": round(sampler.peak / 2**20),
         "output": stdout,
     }
 
 
 class TreeMemory(threading.Thread):
-    """Samples the summed RSS of a process and its descendants every 0.2 s."""
+    """Samples the RSS of a process and its descendants every 0.2 s: the largest one's
+    (``largest``) and their sum (``peak``), in bytes."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.peak = 0
+        self.largest = 0
         self._done = threading.Event()
 
     def run(self) -> None:
         page = os.sysconf("SC_PAGE_SIZE")
         while not self._done.wait(0.2):
-            self.peak = max(self.peak, sum(_rss_pages(pid) for pid in self._tree()) * page)
+            sizes = [_rss_pages(pid) * page for pid in self._tree()]
+            self.peak = max(self.peak, sum(sizes))
+            self.largest = max(self.largest, *sizes, 0)
 
     def stop(self) -> None:
         self._done.set()
@@ -162,12 +167,19 @@ def opened_in(db: Path, run_id: int) -> list[tuple[str, str]]:
 
 
 def stages(output: str) -> dict[str, dict[str, float]]:
-    """The run summary's ``time:`` line: wall and CPU seconds per stage."""
+    """The run summary's ``time:`` and ``peak memory`` lines: wall and CPU seconds per
+    stage, and the scanning process's peak memory by the end of it."""
     found = re.search(r"^time: (.*)$", output, re.MULTILINE)
     if found is None:
         return {}
-    return {stage: {"seconds": float(wall), "cpu_seconds": float(cpu)} for stage, wall, cpu in
-            re.findall(r"([a-z ()]+?) ([\d.]+)s \(CPU ([\d.]+)s\)(?:, |$)", found.group(1))}
+    spent: dict[str, dict[str, float]] = {
+        stage: {"seconds": float(wall), "cpu_seconds": float(cpu)} for stage, wall, cpu in
+        re.findall(r"([a-z ()]+?) ([\d.]+)s \(CPU ([\d.]+)s\)(?:, |$)", found.group(1))}
+    memory = re.search(r"^peak memory of the scanning process: (.*)$", output, re.MULTILINE)
+    if memory is not None:
+        for stage, mib in re.findall(r"after ([a-z ]+?) (\d+) MiB", memory.group(1)):
+            spent.setdefault(stage, {})["peak_mib"] = float(mib)
+    return spent
 
 
 def missed(planted: list[Planted], found: set[tuple[str, str]]) -> list[dict[str, str]]:
@@ -182,7 +194,8 @@ def one_run(label: str, db: Path, args: tuple[str, ...], names: int) -> dict[str
     rows_after = table_rows(db)
     output = measured.pop("output")
     summary = [line for line in output.splitlines()
-               if re.match(r"(run \d+|findings|time|web|links|registration)[: ]", line)]
+               if re.match(r"(run \d+|findings|time|peak memory|web|links|registration)[: ]",
+                           line)]
     result = {
         **measured,
         "names_per_second": round(names / measured["seconds"]),

@@ -639,6 +639,8 @@ def _print_scan_summary(summary: Any) -> None:
         click.echo("time: " + ", ".join(
             f"{stage} {spent.seconds:.1f}s (CPU {spent.cpu_seconds:.1f}s)"
             for stage, spent in summary.stages.items()))
+        click.echo("peak memory of the scanning process: " + ", ".join(
+            f"after {stage} {spent.peak_mib:.0f} MiB" for stage, spent in summary.stages.items()))
     if summary.web_checked or summary.web_unanswered:
         processes = (f" ({summary.web_processes} worker processes)"
                      if summary.web_processes > 1 else "")

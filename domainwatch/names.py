@@ -118,6 +118,7 @@ def _suffix_list() -> PublicSuffixList:
     return PublicSuffixList(only_icann=True)
 
 
+@functools.lru_cache(maxsize=65_536)
 def registrable_domain(name: str) -> str | None:
     """The name one level below its public suffix (``x.jiuquan.gov.cn`` → ``jiuquan.gov.cn``),
     from the Public Suffix List the ``publicsuffixlist`` package ships (never downloaded).

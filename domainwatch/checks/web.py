@@ -13,6 +13,7 @@ and the certificate at that moment, and when.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -365,14 +366,14 @@ def check_dns_change(entry: dict[str, Any], dns: dict[str, Any],
     result = CheckResult(evaluated={"hijacked.dns_changed"})
     name = entry["name"]
     addresses = list(dns.get("a", [])) + list(dns.get("aaaa", []))
-    networks = [ipaddress.ip_network(text) for text in entry.get("networks", [])]
+    networks = _networks(tuple(entry.get("networks", [])))
     base = (baseline or {}).get("data") or {}
     outside: list[str] = []
     reference = ""
     if networks:
         reference = "declared networks " + ", ".join(str(n) for n in networks)
         outside = [a for a in addresses
-                   if not any(ipaddress.ip_address(a) in network for network in networks)]
+                   if not any(_address(a) in network for network in networks)]
     elif base:
         blocks = {_block(a) for a in list(base.get("a", [])) + list(base.get("aaaa", []))}
         if blocks:
@@ -405,6 +406,18 @@ def check_dns_change(entry: dict[str, Any], dns: dict[str, Any],
              "baseline_ns": base.get("ns", []), "cname_chain": dns.get("cname_chain", []),
              "baseline_adopted": (baseline or {}).get("adopted_at")}))
     return result
+
+
+@functools.lru_cache(maxsize=1024)
+def _networks(texts: tuple[str, ...]
+              ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Parsed once: most entries of a register declare the same few networks."""
+    return tuple(ipaddress.ip_network(text) for text in texts)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.ip_address(text)
 
 
 def _block(address: str) -> str:
