@@ -74,7 +74,7 @@ class CrawlSettings:
     run_pages: int = 50_000
     per_host: int = 2
     interval: float = 0.25
-    sites: int = 64
+    sites: int = 256
 
 
 @dataclass(frozen=True)
@@ -227,9 +227,10 @@ class Crawler:
                     self.pages_left -= 1
                     batch.append(link)
                 results = await asyncio.gather(*(
-                    self._read(link.url, depth, site, known, pool) for link in batch))
+                    self._read(link.url, depth, site, known, pool, home, inspect)
+                    for link in batch))
                 following: list[SiteLink] = []
-                for link, (record, page) in zip(batch, results, strict=True):
+                for link, (record, facts) in zip(batch, results, strict=True):
                     crawl.pages.append(record)
                     nexts: list[SiteLink] = []
                     if record.location is not None:
@@ -239,20 +240,17 @@ class Crawler:
                         elif target is not None:
                             crawl.add({_host_of(target): [Reference(
                                 record.url, "redirect", link.text, target[:MAX_URL_KEPT])]})
-                    if page is not None:
+                    if facts is not None:
                         if depth == 0:
-                            home = page.text_hash
-                        elif inspect is not None and page.text_hash != home:
-                            found = inspect(record.url, page)
-                            if found is not None:
-                                crawl.flagged_count += 1
-                                if len(crawl.flagged) < MAX_FLAGGED_PAGES:
-                                    crawl.flagged.append(found)
-                        crawl.add(outbound_references(page, record.url, site))
-                        nexts += page.site_links
+                            home = facts.text_hash
+                        if facts.flagged is not None:
+                            crawl.flagged_count += 1
+                            if len(crawl.flagged) < MAX_FLAGGED_PAGES:
+                                crawl.flagged.append(facts.flagged)
+                        crawl.add(facts.references)
+                        nexts += facts.site_links
                         nexts += [SiteLink(target, "redirect", link.text)
-                                  for target in _body_redirects(page)
-                                  if _host_of(target) in site]
+                                  for target in facts.redirects]
                     if depth == self.settings.depth:
                         continue
                     for candidate in nexts:
@@ -267,12 +265,18 @@ class Crawler:
             for connections in pool.values():
                 for connection in connections:
                     await connection.close()
+            for host in known:
+                pacer = self._pacers.get(host)
+                if pacer is not None and not pacer.users:
+                    del self._pacers[host]
         return crawl
 
     async def _read(self, url: str, depth: int, site: frozenset[str],
                     known: dict[str, list[str]],
-                    pool: dict[tuple[str, str, int | None], list[HttpConnection]]
-                    ) -> tuple[CrawledPage, Page | None]:
+                    pool: dict[tuple[str, str, int | None], list[HttpConnection]],
+                    home: str, inspect: Inspect | None) -> tuple[CrawledPage, _PageFacts | None]:
+        """Fetch one page; what the crawl needs of it is taken at once (a site's level of
+        pages is read together, and many sites at a time: their bodies are not kept)."""
         record = CrawledPage(url=url, depth=depth)
         parts = urlsplit(url)
         host = _host_of(url)
@@ -297,7 +301,13 @@ class Crawler:
         kind = answer.headers.get("content-type", "text/html").lower()
         if answer.status >= 400 or ("html" not in kind and "xml" not in kind):
             return record, None
-        return record, parse_page(answer.body, url, site)
+        page = parse_page(answer.body, url, site)
+        # The home page is the web stage's to judge; a page showing the same text too.
+        flagged = inspect(url, page) if inspect is not None and depth > 0 \
+            and page.text_hash != home else None
+        return record, _PageFacts(
+            page.text_hash, outbound_references(page, url, site), page.site_links,
+            [target for target in _body_redirects(page) if _host_of(target) in site], flagged)
 
     def _pacer(self, host: str) -> _Pacer:
         pacer = self._pacers.get(host)
@@ -315,16 +325,32 @@ class _Pacer:
         self.slots = asyncio.Semaphore(concurrency)
         self.interval = interval
         self.next_start = 0.0
+        self.users = 0  # requests waiting for a turn or having one
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        async with self.slots:
-            now = asyncio.get_running_loop().time()
-            start = max(now, self.next_start)
-            self.next_start = start + self.interval
-            if start > now:
-                await asyncio.sleep(start - now)
-            yield
+        self.users += 1
+        try:
+            async with self.slots:
+                now = asyncio.get_running_loop().time()
+                start = max(now, self.next_start)
+                self.next_start = start + self.interval
+                if start > now:
+                    await asyncio.sleep(start - now)
+                yield
+        finally:
+            self.users -= 1
+
+
+@dataclass
+class _PageFacts:
+    """What the crawl keeps of a page it read."""
+
+    text_hash: str
+    references: dict[str, list[Reference]]
+    site_links: list[SiteLink]
+    redirects: list[str]  # meta-refresh and script redirects within the site
+    flagged: dict[str, Any] | None
 
 
 def _host_of(url: str) -> str:
