@@ -22,7 +22,6 @@ change does not explain. Loopback only; every server is stopped at the end.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import os
@@ -32,12 +31,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench_scan import machine
+from bench_scan import TreeMemory, machine
 
 from domainwatch.probes.http import LOOPBACK_ONLY_VARIABLE
 from domainwatch.testnet import LocalInternet
@@ -85,50 +83,6 @@ def run_cli(db: Path, *args: str, profile: Path | None = None) -> dict[str, Any]
         "peak_rss_all_processes_mib": round(sampler.peak / 2**20),
         "output": stdout,
     }
-
-
-class TreeMemory(threading.Thread):
-    """Samples the RSS of a process and its descendants every 0.2 s: the largest one's
-    (``largest``) and their sum (``peak``), in bytes."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.peak = 0
-        self.largest = 0
-        self._done = threading.Event()
-
-    def run(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
-        while not self._done.wait(0.2):
-            sizes = [_rss_pages(pid) * page for pid in self._tree()]
-            self.peak = max(self.peak, sum(sizes))
-            self.largest = max(self.largest, *sizes, 0)
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-
-    def _tree(self) -> list[int]:
-        parents: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError, IndexError, ValueError):
-                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                    parents.setdefault(parent, []).append(int(entry.name))
-        found, todo = [], [self.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo += parents.get(pid, [])
-        return found
-
-
-def _rss_pages(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 def table_rows(db: Path) -> dict[str, int]:
@@ -182,6 +136,26 @@ def stages(output: str) -> dict[str, dict[str, float]]:
     return spent
 
 
+def _add_rates(spent: dict[str, dict[str, float]], output: str, names: int) -> None:
+    """Each stage's throughput, in what it works on: names (DNS), zones (delegations),
+    sites (web), pages (crawl), hosts (linked hosts), domains (WHOIS)."""
+    counts: dict[str, tuple[int, str]] = {"dns": (names, "names")}
+    web = re.search(r"^web: (\d+) sites answered, (\d+) did not", output, re.MULTILINE)
+    if web is not None:
+        counts["web"] = (int(web.group(1)) + int(web.group(2)), "names")
+    links = re.search(r"^links: (\d+) pages read.*?(\d+) linked hosts checked", output,
+                      re.MULTILINE)
+    if links is not None:
+        counts["crawl"] = (int(links.group(1)), "pages")
+        counts["linked hosts"] = (int(links.group(2)), "hosts")
+    whois = re.search(r"^registration \(WHOIS\): (\d+) domains checked", output, re.MULTILINE)
+    if whois is not None:
+        counts["whois"] = (int(whois.group(1)), "domains")
+    for stage, (count, unit) in counts.items():
+        if stage in spent and spent[stage].get("seconds"):
+            spent[stage][f"{unit}_per_second"] = round(count / spent[stage]["seconds"])
+
+
 def missed(planted: list[Planted], found: set[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"name": case.name, "rule": case.rule, "what": case.what}
             for case in planted if (case.name, case.rule) not in found]
@@ -196,10 +170,12 @@ def one_run(label: str, db: Path, args: tuple[str, ...], names: int) -> dict[str
     summary = [line for line in output.splitlines()
                if re.match(r"(run \d+|findings|time|peak memory|web|links|registration)[: ]",
                            line)]
+    spent = stages(output)
+    _add_rates(spent, output, names)
     result = {
         **measured,
         "names_per_second": round(names / measured["seconds"]),
-        "stages": stages(output),
+        "stages": spent,
         "rows_written": {table: rows_after[table] - rows_before[table] for table in TABLES},
         "database_mib": round(db.stat().st_size / 2**20, 1),
         "summary": summary,

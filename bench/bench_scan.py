@@ -15,11 +15,11 @@ import csv
 import json
 import os
 import platform
-import resource
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,16 +43,64 @@ def write_register(names: list[str], path: Path) -> None:
 
 
 def timed_cli(db: Path, *args: str) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MiB of the child, and its output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds, peak RSS in MiB of the child's largest process (sampled), and its
+    output."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "domainwatch", "--db", str(db), *args],
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    with subprocess.Popen([sys.executable, "-m", "domainwatch", "--db", str(db), *args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.DEVNULL) as process:
+        sampler = TreeMemory(process.pid)
+        sampler.start()
+        stdout, stderr = process.communicate()
+        sampler.stop()
     seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"domainwatch {' '.join(args)} failed:\n{result.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024, result.stdout
+    if process.returncode != 0:
+        raise SystemExit(f"domainwatch {' '.join(args)} failed:\n{stderr}")
+    return seconds, sampler.largest / 2**20, stdout
+
+
+class TreeMemory(threading.Thread):
+    """Samples the RSS of a process and its descendants every 0.2 s: the largest one's
+    (``largest``) and their sum (``peak``), in bytes."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.largest = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._done.wait(0.2):
+            sizes = [_rss_pages(pid) * page for pid in self._tree()]
+            self.peak = max(self.peak, sum(sizes))
+            self.largest = max(self.largest, *sizes, 0)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def _tree(self) -> list[int]:
+        parents: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                    parents.setdefault(parent, []).append(int(entry.name))
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += parents.get(pid, [])
+        return found
+
+
+def _rss_pages(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def count(db: Path, sql: str) -> int:

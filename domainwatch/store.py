@@ -298,13 +298,22 @@ class Store:
 
     # -- register ---------------------------------------------------------------------------
 
-    def entries(self, state: str | None = None) -> list[dict[str, Any]]:
+    def entries(self, state: str | None = None, *, compact: bool = False
+                ) -> list[dict[str, Any]]:
+        """The register, by name. ``compact``: for reading only (a scan holds a national
+        register in memory): values that repeat across entries are one object each, and
+        the lists are tuples."""
         sql = "SELECT * FROM entries"
         params: tuple[str, ...] = ()
         if state:
             sql += " WHERE state = ?"
             params = (state,)
-        return [_decode_entry(row) for row in self.query(sql + " ORDER BY name", params)]
+        rows = self.query(sql + " ORDER BY name", params)
+        if not compact:
+            return [_decode_entry(row) for row in rows]
+        values: dict[str, str] = {}
+        lists: dict[str, tuple[str, ...]] = {}
+        return [_compact_entry(row, values, lists) for row in rows]
 
     def entry(self, name: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM entries WHERE name = ?", (name,))
@@ -826,6 +835,25 @@ def _decode_entry(row: dict[str, Any]) -> dict[str, Any]:
     row["networks"] = json.loads(row["networks"])
     row["nameservers"] = json.loads(row["nameservers"])
     row["hosts"] = json.loads(row["hosts"])
+    return row
+
+
+# Entry fields whose values repeat across a register.
+_REPEATED_FIELDS = ("parent", "state", "contact", "created", "updated", "priority")
+
+
+def _compact_entry(row: dict[str, Any], values: dict[str, str],
+                   lists: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    for key in _REPEATED_FIELDS:
+        value = row.get(key)
+        if isinstance(value, str):
+            row[key] = values.setdefault(value, value)
+    for key in ("networks", "nameservers", "hosts"):
+        text = row[key]
+        found = lists.get(text)
+        if found is None:
+            found = lists[text] = tuple(json.loads(text))
+        row[key] = found
     return row
 
 

@@ -122,8 +122,10 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
     with register.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(register_csv_rows(world))
     config = work / "dw.toml"
-    # a page budget for a tenth of the sites, no delay between a host's pages
+    # a page budget for a twentieth of the sites, no delay between a host's pages, a few
+    # sites at a time (so that the budget takes whole sites, in order)
     config.write_text("[web]\ntimeout = 2.0\n[links]\ninterval = 0\nrun_pages = 1500\n"
+                      "sites = 8\n"
                       "[whois]\nmin_interval = 0\ntimeout = 2.0\n", encoding="utf-8")
     with LocalInternet(world.scenario) as net:
         db = work / "national.db"
