@@ -119,7 +119,9 @@ def bench(n: int) -> dict[str, Any]:
         write_register(names, register)
         db = work / "dw.db"
         import_s, _, _ = timed_cli(db, "register", "import", str(register))
-        args = ("scan", "--resolver", net.resolver, "--timeout", "2", "--retries", "2")
+        # the DNS side; the web stage has bench_web.py and bench_national.py
+        args = ("scan", "--resolver", net.resolver, "--timeout", "2", "--retries", "2",
+                "--no-web")
         first_s, first_mib, first_out = timed_cli(db, *args)
         rows_first = count(db, "SELECT count(*) FROM observations")
         second_s, second_mib, second_out = timed_cli(db, *args)

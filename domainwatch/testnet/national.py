@@ -7,9 +7,9 @@ portal ``www`` always live):
 
 * ~52% an address with a live web site (a quarter also AAAA), ~8% a CNAME into the cloud
   zone (a third through a two-step chain) whose edge serves the site: about 60% live sites;
-* ~18% an address where no web server answers (a host kept for something else, or
+* ~17% an address where no web server answers (a host kept for something else, or
   forgotten);
-* ~20% absent (NXDOMAIN): mostly entries the register has properly deregistered, one in ten
+* ~21% absent (NXDOMAIN): mostly entries the register has properly deregistered, one in ten
   still registered as active;
 * a few hundred dangling CNAMEs.
 
@@ -90,14 +90,13 @@ class Planted:
 @dataclass
 class NationalWorld:
     """The scenario, its register (rows in the register CSV's columns) and the planted
-    cases; ``mix`` counts the names of each kind."""
+    cases; ``kinds`` says what each name is (``LIVE``, ``NO_WEB`` …), ``mix`` counts them."""
 
     scenario: Scenario
     register: list[dict[str, str]]
     planted: list[Planted]
     mix: Counter[str]
     kinds: dict[str, str] = field(repr=False, default_factory=dict)
-    pages: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
 
 @dataclass
@@ -308,16 +307,16 @@ def national_world(n_names: int = MAX_NAMES, seed: int = 7) -> NationalWorld:
     validate(scenario)
     register = [_register_row(name, owners[name], codes.get(name, ""),
                               states.get(name, "active"), lame) for name in names]
-    return NationalWorld(scenario, register, planted, Counter(kinds.values()), kinds, body)
+    return NationalWorld(scenario, register, planted, Counter(kinds.values()), kinds)
 
 
 def change_world(world: NationalWorld, net: LocalInternet, share: float = 0.01,
                  seed: int = 11) -> list[Planted]:
-    """Change ``share`` of the names while ``net`` runs ``world``: six tenths of them get
-    an updated news list, a tenth are taken over by a gambling site, a tenth are removed
-    from DNS and a tenth move to an address without a web server (two tenths more get
-    updated pages). Returns the cases the next run must find; the pages' updates must
-    cause no finding."""
+    """Change ``share`` of the names while ``net`` runs ``world``, among the live sites
+    nothing was planted on: seven tenths publish a notice (their pages change a little),
+    a tenth are taken over by a gambling site, a tenth are removed from DNS and a tenth
+    move to an address without a web server. Returns the cases the next run must find;
+    the notices must cause no finding."""
     rng = random.Random(seed)
     planted_names = {case.name for case in world.planted}
     candidates = sorted(name for name, kind in world.kinds.items() if kind == LIVE
