@@ -265,9 +265,11 @@ class Crawler:
             for connections in pool.values():
                 for connection in connections:
                     await connection.close()
+            # A host's pacer is kept while it could still hold another site's request back.
+            now = asyncio.get_running_loop().time()
             for host in known:
                 pacer = self._pacers.get(host)
-                if pacer is not None and not pacer.users:
+                if pacer is not None and not pacer.users and pacer.next_start <= now:
                     del self._pacers[host]
         return crawl
 
