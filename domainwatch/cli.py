@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from domainwatch import __version__
+from domainwatch.checks.register import entry_naming_problems
 from domainwatch.config import Config, ConfigError, load_config
 from domainwatch.discovery import (
     DiscoveryError,
@@ -32,7 +33,7 @@ from domainwatch.discovery import (
 from domainwatch.names import (
     InvalidName,
     display_name,
-    naming_problems,
+    governments_by_division,
     normalize_name,
     registrable_domain,
 )
@@ -65,6 +66,7 @@ from domainwatch.register import (
     read_rows,
     write_plan,
 )
+from domainwatch.register import host_name as cell_host
 from domainwatch.store import FINDING_STATUSES, SEVERITIES, RunInProgress, Store, StoreError
 
 EXIT_OK = 0
@@ -227,6 +229,8 @@ def register_import(state: _State, file: Path, file_format: str | None, origin: 
     store = state.store
     existing = {entry["name"]: entry for entry in store.entries()}
     plan = plan_import(str(file), rows, existing)
+    for warning in plan.warnings:
+        click.echo(f"warning: {terminal_safe(str(warning), limit=None)}", err=True)
     if dry_run:
         for entry in plan.added:
             click.echo(f"add      {terminal_safe(display_name(entry['name']))}")
@@ -242,8 +246,10 @@ def register_import(state: _State, file: Path, file_format: str | None, origin: 
     click.echo(f"imported {file.name}: {len(plan.added)} added, {len(plan.changed)} changed, "
                f"{len(plan.unchanged)} unchanged")
     touched = [*plan.added, *(entry for entry, _ in plan.changed)]
+    register_now = {entry["name"]: entry for entry in store.entries()}
+    governments = governments_by_division(register_now.values())
     problems = [(entry, problem) for entry in touched
-                for problem in naming_problems(entry["name"], entry["parent"])]
+                for problem in entry_naming_problems(entry, register_now, governments)]
     if problems:
         click.echo(f"{len(problems)} naming problem(s); the next scan records them as "
                    "register.naming findings:")
@@ -366,13 +372,15 @@ def register_add(state: _State, name: str, owner: str, parent: str, entry_state:
         plan = plan_import("register add", [row], existing)
     except RegisterError as error:
         _fail("; ".join(e.message for e in error.errors), EXIT_INPUT)
+    for warning in plan.warnings:
+        click.echo(f"warning: {terminal_safe(str(warning), limit=None)}", err=True)
     if not plan.added:
-        _fail(f"{display_name(normalize_name(name))} is already in the register; change it "
+        _fail(f"{display_name(cell_host(name)[0])} is already in the register; change it "
               "with 'register set' or 'register import'", EXIT_INPUT)
     apply_plan(store, plan, by=by, reason=note or "register add")
     [entry] = plan.added
     click.echo(f"added {display_name(entry['name'])} ({entry['state']})")
-    for problem in naming_problems(entry["name"], entry["parent"]):
+    for problem in entry_naming_problems(entry, {e["name"]: e for e in store.entries()}):
         click.echo(f"  naming problem: {terminal_safe(problem.summary, limit=None)}")
 
 

@@ -40,9 +40,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from domainwatch.discovery import TsigKey
-from domainwatch.names import InvalidName, normalize_name
+from domainwatch.names import InvalidName, normalize_name, registrable_domain
 
 if TYPE_CHECKING:
     from domainwatch.alerts import AlertConfig
@@ -58,7 +59,9 @@ _SECTIONS: dict[str, dict[str, Any]] = {
     "web": {"enabled": bool, "ca_files": list, "system_trust": bool, "timeout": (int, float),
             "max_bytes": int, "max_redirects": int, "concurrency": int, "per_address": int,
             "processes": int,
-            "user_agent": str, "crawlers": dict, "search_referer": str, "cloaking": bool,
+            "user_agent": str, "crawlers": dict, "search_referer": str,
+            "search_referers": dict, "cloaking": bool, "cloak_rotation": int,
+            "external_scripts": int,
             "stale_after": str, "change_similarity": (int, float),
             "cloaking_similarity": (int, float), "hidden_links": int,
             "allowed_hosts": list, "tls_expiry_window": str},
@@ -191,6 +194,12 @@ def _parse_whois(table: dict[str, Any], source: str) -> WhoisSettings | None:
     return settings
 
 
+def _referer_label(referer: str) -> str:
+    """A search referer's label: the search engine's registrable domain (``baidu.com``)."""
+    host = urlsplit(referer.replace("{name}", "x")).hostname or referer
+    return registrable_domain(host) or host
+
+
 def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
     """[web]: the web and certificate stage (on unless ``enabled = false``)."""
     from domainwatch.nightly import RunConfigError, parse_duration
@@ -202,18 +211,27 @@ def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
         if key in table and not (0 < table[key] <= (1 if "similarity" in key else 3600)):
             raise ConfigError(f"{path}: [web] {key} is out of range")
     for key in ("max_bytes", "max_redirects", "concurrency", "per_address", "hidden_links",
-                "processes"):
-        if key in table and table[key] < (0 if key in ("max_redirects", "processes") else 1):
+                "processes", "cloak_rotation", "external_scripts"):
+        if key in table and table[key] < (0 if key in ("max_redirects", "processes",
+                                                       "cloak_rotation",
+                                                       "external_scripts") else 1):
             raise ConfigError(f"{path}: [web] {key} must be a positive number")
     for key in ("timeout", "max_bytes", "max_redirects", "concurrency", "per_address",
-                "user_agent", "search_referer", "cloaking", "processes"):
+                "user_agent", "cloaking", "processes", "cloak_rotation", "external_scripts"):
         if key in table:
             setattr(stage.probe, key, float(table[key]) if key == "timeout" else table[key])
-    if "crawlers" in table:
-        crawlers = table["crawlers"]
-        if not all(isinstance(v, str) and v.strip() for v in crawlers.values()):
-            raise ConfigError(f"{path}: [web] crawlers maps a label to a User-Agent string")
-        stage.probe.crawlers = dict(crawlers)
+    for key, what in (("crawlers", "a User-Agent string"),
+                      ("search_referers", "a Referer URL ({name} stands for the name)")):
+        if key in table:
+            if not table[key] or not all(isinstance(v, str) and v.strip()
+                                         for v in table[key].values()):
+                raise ConfigError(f"{path}: [web] {key} maps a label to {what}")
+            setattr(stage.probe, key, dict(table[key]))
+    if "search_referer" in table:  # one Referer instead of the list (the older setting)
+        if "search_referers" in table:
+            raise ConfigError(f"{path}: [web] search_referer and search_referers: choose one")
+        referer = table["search_referer"]
+        stage.probe.search_referers = {_referer_label(referer): referer} if referer else {}
     for key in ("change_similarity", "cloaking_similarity", "hidden_links"):
         if key in table:
             setattr(stage.checks, key, table[key])

@@ -2,6 +2,11 @@
 
 A file is checked whole before anything is written: one bad row rejects the file, and every
 error is reported with its row number, so an administrator fixes them all in one pass.
+
+Host-name cells (``name``, ``parent``, ``nameservers``, ``hosts``) hold domain names: an IP
+address, a public suffix (``gov.cn``, ``cn``) or a single label is an error. A URL, as the
+national reporting system exports them (``http://www.jiuquan.gov.cn/``), is read as its host,
+with a warning naming the row.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any
 
 from domainwatch.names import (
     InvalidName,
+    display_name,
+    is_public_suffix,
     normalize_name,
     registrable_domain,
     site_code_problem,
@@ -30,6 +37,10 @@ COLUMNS = ("name", "owner", "parent", "state", "site_code", "contact", "networks
 LIST_COLUMNS = ("networks", "nameservers", "hosts")
 FORMATS = ("csv", "json", "zone", "ct")
 _SEPARATORS = re.compile(r"[\s;,]+")
+# A URL, or a host with a port or a path: [scheme://]host[:port][/path?query#fragment].
+_URL = re.compile(r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?"
+                  r"(?P<host>\[[^\]]*\]|[^/?#:@\s\[\]]+)(?::(?P<port>\d+))?(?P<rest>[/?#].*)?",
+                  re.DOTALL)
 
 
 class RegisterError(Exception):
@@ -43,6 +54,18 @@ class RegisterError(Exception):
 
 @dataclass(frozen=True)
 class RowError:
+    row: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}" if self.row is not None else self.message
+
+
+@dataclass(frozen=True)
+class RowWarning:
+    """Something an import read other than as written (a URL read as its host); the row is
+    imported all the same."""
+
     row: int | None
     message: str
 
@@ -162,11 +185,13 @@ def _check_columns(source: str, columns: list[str], header_row: int) -> None:
 
 @dataclass
 class ImportPlan:
-    """What an import would do; entries are full rows, ready for the store."""
+    """What an import would do; entries are full rows, ready for the store. ``warnings``
+    say which cells were read other than as written, by row."""
 
     added: list[dict[str, Any]] = field(default_factory=list)
     changed: list[tuple[dict[str, Any], dict[str, tuple[Any, Any]]]] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
 
 
 def blank_entry(name: str) -> dict[str, Any]:
@@ -183,14 +208,16 @@ def plan_import(source: str, rows: list[RawRow],
     leaves the stored value as it is; a column that is absent likewise.
     """
     errors: list[RowError] = []
+    warnings: list[RowWarning] = []
     parsed: list[tuple[RawRow, dict[str, Any]]] = []
     first_row: dict[str, int] = {}
     for raw in rows:
         if raw.problem is not None:
             errors.append(RowError(raw.row, raw.problem))
             continue
-        values, row_errors = _parse_row(raw)
+        values, row_errors, row_warnings = _parse_row(raw)
         errors += row_errors
+        warnings += row_warnings
         name = values.get("name")
         if name is None:
             continue
@@ -213,7 +240,7 @@ def plan_import(source: str, rows: list[RawRow],
     if errors:
         errors.sort(key=lambda e: (e.row or 0))
         raise RegisterError(source, errors)
-    plan = ImportPlan()
+    plan = ImportPlan(warnings=warnings)
     for _raw, values in parsed:
         name = values["name"]
         current = existing.get(name)
@@ -230,27 +257,34 @@ def plan_import(source: str, rows: list[RawRow],
     return plan
 
 
-def _parse_row(raw: RawRow) -> tuple[dict[str, Any], list[RowError]]:
-    """Typed, normalised values of the non-empty cells of one row, and its errors."""
+def _parse_row(raw: RawRow) -> tuple[dict[str, Any], list[RowError], list[RowWarning]]:
+    """Typed, normalised values of the non-empty cells of one row, its errors and warnings."""
     errors: list[RowError] = []
+    warnings: list[RowWarning] = []
     values: dict[str, Any] = {}
     cells = {key: value for key, value in raw.values.items() if value != ""}
 
     def fail(message: str) -> None:
         errors.append(RowError(raw.row, message))
 
+    def read_host(text: str, what: str) -> str | None:
+        try:
+            name, was_url = host_name(text)
+        except InvalidName as error:
+            fail(f"{what} {text!r}: {error}")
+            return None
+        if was_url:
+            warnings.append(RowWarning(raw.row, f"{what} {text!r} is a URL; read as its host "
+                                                f"{display_name(name)}"))
+        return name
+
     if "name" not in cells:
         fail("name is empty")
-    else:
-        try:
-            values["name"] = normalize_name(cells["name"])
-        except InvalidName as error:
-            fail(f"name {cells['name']!r}: {error}")
-    if "parent" in cells:
-        try:
-            values["parent"] = normalize_name(cells["parent"])
-        except InvalidName as error:
-            fail(f"parent {cells['parent']!r}: {error}")
+    for key in ("name", "parent"):
+        if key in cells:
+            name = read_host(cells[key], key)
+            if name is not None:
+                values[key] = name
     for key, allowed in (("state", STATES), ("priority", PRIORITIES)):
         if key in cells:
             if cells[key].lower() in allowed:
@@ -282,12 +316,40 @@ def _parse_row(raw: RawRow) -> tuple[dict[str, Any], list[RowError]]:
             for item in _SEPARATORS.split(cells[key]):
                 if not item:
                     continue
-                try:
-                    hosts.append(normalize_name(item))
-                except InvalidName as error:
-                    fail(f"{what} {item!r}: {error}")
+                host = read_host(item, what)
+                if host is not None:
+                    hosts.append(host)
             values[key] = sorted(set(hosts))
-    return values, errors
+    return values, errors, warnings
+
+
+def host_name(text: str) -> tuple[str, bool]:
+    """A host-name cell as a stored name, and whether the cell was a URL (or a host with a
+    port or path), read as its host. Raises :class:`InvalidName` for an IP address, a
+    public suffix, a single label, a URL of another scheme than http(s), or a malformed
+    name."""
+    host = text.strip()
+    url = _URL.fullmatch(host)
+    is_url = url is not None and bool(url["scheme"] or url["port"] or url["rest"])
+    if url is not None and is_url:
+        if url["scheme"] and url["scheme"].lower() not in ("http", "https"):
+            raise InvalidName(f"only http and https URLs are read as their host, not "
+                              f"{url['scheme']}://")
+        host = url["host"]
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        pass
+    else:
+        raise InvalidName("an IP address, not a domain name (addresses go in networks)")
+    name = normalize_name(host)
+    if is_public_suffix(name):
+        raise InvalidName(f"{display_name(name)} is a public suffix: no one holds it as a "
+                          "domain of their own")
+    if "." not in name:
+        raise InvalidName(f"{display_name(name)} is a single label, not a fully qualified "
+                          "domain name")
+    return name, is_url
 
 
 def apply_plan(store: Store, plan: ImportPlan, *, by: str, reason: str) -> None:

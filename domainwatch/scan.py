@@ -21,7 +21,7 @@ import resource
 import secrets
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -60,7 +60,7 @@ from domainwatch.checks.web import (
     own_hosts,
     page_content,
 )
-from domainwatch.names import registrable_domain
+from domainwatch.names import governments_by_division, registrable_domain
 from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
 from domainwatch.probes.dns import (
     DNSObservation,
@@ -204,6 +204,8 @@ class _World:
     discovered: dict[str, list[dict[str, Any]]]
     zones: ZoneIndex
     managed: set[str]
+    # the register's government portals by division code (the naming rules)
+    governments: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     wildcards: dict[str, dict[str, Any]] = field(default_factory=dict)
     dependencies: dict[str, list[Dependency]] = field(default_factory=dict)
     processed: dict[str, dict[str, Any] | None] = field(default_factory=dict)
@@ -245,6 +247,7 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
     discovered = store.discovered()
     world = _World(entries, discovered, ZoneIndex.build(sources, discovered),
                    managed_domains(entries.values(), sources, configured_domains),
+                   governments_by_division(entries.values()),
                    web=web if web.enabled else None)
     if world.web is not None and world.web.probe.trust is None:
         world.web.probe.trust = world.web.trust_store()
@@ -988,7 +991,8 @@ def _record(store: Store, world: _World, wildcards: list[tuple[str, DNSObservati
             entry = world.entries.get(name)
             web_next = False
             if entry is not None:
-                result = check_register_entry(entry, world.zones)
+                result = check_register_entry(entry, world.zones, entries=world.entries,
+                                              governments=world.governments)
                 world.processed[name] = fingerprint if resolved else None
                 if resolved:
                     result.add(check_dns(entry, fingerprint))

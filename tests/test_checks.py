@@ -4,6 +4,7 @@ from typing import Any
 
 from domainwatch.checks.dns import RULES, check_dns
 from domainwatch.checks.register import check_register_entry
+from domainwatch.names import governments_by_division
 
 
 def entry(state: str = "active", name: str = "www.x.gov.cn",
@@ -69,6 +70,32 @@ def test_register_naming_finding_per_problem() -> None:
                                                          "not_under_parent"]
     assert all(f.rule == "register.naming" for f in result.findings)
     assert check_register_entry(entry(name="fgw.x.gov.cn", parent="www.x.gov.cn")).findings == []
+
+
+def test_a_department_on_a_domain_of_its_own_is_a_naming_finding() -> None:
+    portal = {**entry(name="www.jiuquan.gov.cn"), "owner": "酒泉市人民政府",
+              "site_code": "6209000001"}
+    department = {**entry(name="www.jqfgw.gov.cn", parent="www.jiuquan.gov.cn"), "owner": "",
+                  "site_code": "6209000012"}
+    register = {e["name"]: e for e in (portal, department)}
+    # the owner says nothing: the site code, read against the parent's, says department
+    [finding] = check_register_entry(department, entries=register).findings
+    assert (finding.rule, finding.subject, finding.severity) == (
+        "register.naming", "department_own_domain", "medium")
+    assert finding.evidence["problem"] == "department_own_domain"
+    assert finding.evidence["government_domain"] == "jiuquan.gov.cn"
+    assert finding.evidence["parent_site_code"] == "6209000001"
+    # without the register the site code alone says nothing
+    assert check_register_entry(department).findings == []
+    # the owner alone is enough, as in a scan that has only the entry
+    named = {**department, "owner": "酒泉市发展和改革委员会"}
+    assert [f.subject for f in check_register_entry(named).findings] == ["department_own_domain"]
+    # the register's government of the division, for an entry without a parent
+    orphan = {**department, "parent": None}
+    governments = governments_by_division(register.values())
+    [finding] = check_register_entry(orphan, governments=governments).findings
+    assert finding.evidence["government"] == "www.jiuquan.gov.cn"
+    assert check_register_entry(portal, entries=register, governments=governments).findings == []
 
 
 def test_dangling_mx_only_when_the_host_is_known_to_be_gone() -> None:

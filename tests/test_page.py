@@ -32,7 +32,7 @@ def test_gbk_page_declared_in_meta_decodes_the_same_as_utf8() -> None:
     utf8 = PORTAL.format(charset="utf-8").encode("utf-8")
     gbk = PORTAL.format(charset="gbk").encode("gbk")
     text_utf8, codec_utf8 = decode_body(utf8, "text/html")
-    text_gbk, codec_gbk = decode_body(gbk, "text/html; charset=utf-8")  # header lies; meta wins
+    text_gbk, codec_gbk = decode_body(gbk, "text/html")  # no charset in the header: meta decides
     assert (codec_utf8, codec_gbk) == ("utf-8", "gb18030")
     page_a = parse_page(text_utf8, "http://www.jiuquan.gov.cn/")
     page_b = parse_page(text_gbk, "http://www.jiuquan.gov.cn/")
@@ -40,10 +40,30 @@ def test_gbk_page_declared_in_meta_decodes_the_same_as_utf8() -> None:
     assert text_hash(page_a.text) == text_hash(page_b.text)
 
 
+def test_the_header_charset_overrides_the_meta_prescan() -> None:
+    # A CMS template still declares gb2312, but the server sends UTF-8 and says so.
+    served = PORTAL.format(charset="gb2312").encode("utf-8")
+    text, codec = decode_body(served, "text/html; charset=utf-8")
+    assert codec == "utf-8"
+    assert parse_page(text, "http://www.jiuquan.gov.cn/").title == "酒泉市人民政府"
+    # and the other way round: the header names GBK, the template says utf-8
+    gbk = PORTAL.format(charset="utf-8").encode("gbk")
+    assert decode_body(gbk, 'text/html;charset="GBK"') == (gbk.decode("gbk"), "gb18030")
+
+
+def test_an_unknown_header_label_falls_back_to_the_meta_prescan() -> None:
+    gbk = PORTAL.format(charset="gbk").encode("gbk")
+    assert decode_body(gbk, "text/html; charset=x-nonsense") == (gbk.decode("gbk"), "gb18030")
+    big5 = '<meta charset="big5"><p>政府資訊公開</p>'.encode("big5")
+    assert decode_body(big5, "text/html; charset=") == (big5.decode("big5"), "big5hkscs")
+
+
 def test_decoding_order_bom_header_utf8_then_gb18030() -> None:
     body = "<p>政府信息公开</p>"
     assert decode_body(b"\xef\xbb\xbf" + body.encode(), "text/html; charset=gbk") == (body,
                                                                                      "utf-8")
+    bom_over_meta = b"\xef\xbb\xbf<meta charset=gbk>" + body.encode()
+    assert decode_body(bom_over_meta, "")[1] == "utf-8"
     assert decode_body(body.encode("gbk"), "text/html; charset=GB2312")[0] == body
     # no label anywhere: valid UTF-8 is UTF-8, anything else is taken for GB18030
     assert decode_body(body.encode(), "") == (body, "utf-8")
@@ -52,6 +72,61 @@ def test_decoding_order_bom_header_utf8_then_gb18030() -> None:
     assert decode_body(body.encode(), "text/html; charset=x-nonsense") == (body, "utf-8")
     # a UTF-8 page cut by the cap in the middle of a character stays UTF-8
     assert decode_body(body.encode()[:-8], "")[1] == "utf-8"
+    # the header in UTF-16 is obeyed (the meta prescan would have said UTF-8)
+    assert decode_body(body.encode("utf-16-le"), "text/html; charset=utf-16") == (
+        body, "utf-16-le")
+
+
+@pytest.mark.parametrize(("head", "codec"), [
+    ('<meta charset="gbk">', "gb18030"),
+    ("<META CHARSET=GB2312>", "gb18030"),
+    ("<meta/charset='gbk'>", "gb18030"),
+    ('<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', "gb18030"),
+    ('<meta content="text/html;charset=GBK" http-equiv=content-type>', "gb18030"),
+    # a UTF-16 label in a <meta> cannot be true of bytes that the prescan read: UTF-8
+    ('<meta charset="utf-16">', "utf-8"),
+    # an unknown label is skipped: the next <meta> decides
+    ('<meta charset="x-gb"><meta charset="gbk">', "gb18030"),
+    # content= without http-equiv="Content-Type" declares nothing
+    ('<meta content="text/html; charset=big5"><meta charset="gbk">', "gb18030"),
+    # nor does charset= inside another attribute, or a <meta> in a comment
+    ('<meta name="description" content="charset=big5"><meta charset="gbk">', "gb18030"),
+    ('<!-- <meta charset="big5"> --><meta charset="gbk">', "gb18030"),
+    ('<div title="<meta charset=big5>"></div><meta charset="gbk">', "gb18030"),
+    # the first declaration in the tag counts
+    ('<meta charset="gbk" content="text/html; charset=big5" http-equiv="Content-Type">',
+     "gb18030"),
+])
+def test_the_meta_prescan_reads_tags_as_browsers_do(head: str, codec: str) -> None:
+    text = "<p>政府信息公开</p>"
+    data = head.encode("ascii") + text.encode("gbk" if codec == "gb18030" else "utf-8")
+    decoded, used = decode_body(data, "text/html")
+    assert used == codec and decoded.endswith(text)
+
+
+def test_an_xml_declaration_names_the_encoding_when_no_meta_does() -> None:
+    data = '<?xml version="1.0" encoding="GB2312"?><html><p>政府信息公开</p></html>'.encode("gbk")
+    assert decode_body(data, "application/xhtml+xml")[1] == "gb18030"
+
+
+def test_the_prescan_goes_past_1024_bytes_only_inside_head() -> None:
+    # A UTF-8 portal with one stray byte: only its own <meta> keeps it UTF-8.
+    text = "<p>政府信息公开</p>"
+    stray = text.encode() + b"\xb7" + text.encode()
+    # a hijacked head: an entity-encoded spam title before the page's own declaration
+    spam = "<title>" + "&#27595;&#38376;&#26032;&#33889;&#20140;" * 40 + "</title>"
+    hijacked = f"<html><head>{spam}<meta charset=\"utf-8\"></head><body>".encode() + stray
+    assert len(spam) > 1024
+    assert decode_body(hijacked, "text/html")[1] == "utf-8"
+    # the same declaration after the body has begun is not read past 1024 bytes ...
+    late = f"<html><head></head><body><p>{'x' * 1024}</p><meta charset=\"utf-8\">".encode()
+    assert decode_body(late + stray, "text/html")[1] == "gb18030"
+    # ... nor inside head past 4 KB
+    far = f"<html><head><title>{'x' * 4096}</title><meta charset=\"utf-8\">".encode()
+    assert decode_body(far + stray, "text/html")[1] == "gb18030"
+    # within the first 1024 bytes it counts wherever it is
+    early = b"<html><body><p>x</p><meta charset=\"utf-8\">"
+    assert decode_body(early + stray, "text/html")[1] == "utf-8"
 
 
 # -- reading a page --------------------------------------------------------------------------
@@ -79,9 +154,9 @@ def test_visible_text_links_and_resources() -> None:
 @pytest.mark.parametrize(("markup", "reason"), [
     ('<div style="display:none">', "style display:none"),
     ('<div style="visibility: hidden">', "style visibility: hidden"),
-    ('<div style="position:absolute;left:-9999px">', "style left:-9999"),
-    ('<div style="font-size:0px;">', "style font-size:0px"),
-    ('<div style="height:0;overflow:hidden">', "style height:0"),
+    ('<div style="position:absolute;left:-9999px">', "style left:-9999 (off-screen)"),
+    ('<div style="font-size:0px;">', "style font-size:0px (tiny font)"),
+    ('<div style="height:0;overflow:hidden">', "style height:0 (zero-size box)"),
     ("<div hidden>", "hidden attribute"),
     ('<div class="a seo">', "page style hides .seo"),
     ('<div id="k">', "page style hides #k"),

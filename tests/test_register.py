@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from domainwatch.cli import EXIT_INPUT, cli
+from domainwatch.register import RawRow, RegisterError, RowWarning, plan_import
 
 GOOD = """\ufeffstate,name,owner,parent,site_code,networks,nameservers
 active,www.jiuquan.gov.cn,酒泉市人民政府办公室,,6209000001,127.20.1.0/24;127.20.2.0/24,\
@@ -223,3 +224,101 @@ def test_own_hosts_are_checked_like_name_servers(tmp_path: Path) -> None:
     result = run(db, "register", "import", str(write(tmp_path, bad)))
     assert result.exit_code == EXIT_INPUT and "row 2: host 'old_site.example'" in result.output
     assert [e["name"] for e in listed(db)] == ["www.jiuquan.gov.cn"]
+
+
+NOT_DOMAIN_NAMES = """name,parent,nameservers
+www.jiuquan.gov.cn,,
+10.20.1.10,,
+gov.cn,,
+cn,,
+com.cn,,
+政务,,
+jiuquan,,
+http://127.20.1.10/,,
+fgw.jiuquan.gov.cn,127.20.1.10,
+jyj.jiuquan.gov.cn,www.jiuquan.gov.cn,ns1.jiuquan.gov.cn 2001:db8::53
+wsj.jiuquan.gov.cn,www.jiuquan.gov.cn,ns1
+ftp://www.lanzhou.gov.cn/,,
+"""
+
+
+def test_ip_addresses_public_suffixes_and_single_labels_are_row_errors(tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    result = run(db, "register", "import", str(write(tmp_path, NOT_DOMAIN_NAMES)))
+    assert result.exit_code == EXIT_INPUT
+    assert "nothing imported" in result.output
+    expected = {3: "name '10.20.1.10': an IP address", 4: "gov.cn is a public suffix",
+                5: "cn is a public suffix", 6: "com.cn is a public suffix",
+                7: "政务 is a public suffix", 8: "jiuquan is a single label",
+                9: "an IP address", 10: "parent '127.20.1.10': an IP address",
+                11: "name server '2001:db8::53': an IP address",
+                12: "name server 'ns1': ns1 is a single label",
+                13: "only http and https URLs"}
+    for row, message in expected.items():
+        line = next((text for text in result.output.splitlines()
+                     if text.strip().startswith(f"row {row}:")), None)
+        assert line is not None, f"row {row} not reported:\n{result.output}"
+        assert message in line, line
+    assert "row 2:" not in result.output
+    assert listed(db) == []
+
+
+def test_a_url_is_read_as_its_host_with_a_warning_naming_the_row() -> None:
+    rows = [RawRow(2, {"name": "http://www.jiuquan.gov.cn/"}),
+            RawRow(3, {"name": "https://WWW.Jiuquan.gov.cn:443/index.html"}),
+            RawRow(4, {"name": "fgw.jiuquan.gov.cn", "parent": "http://www.jiuquan.gov.cn",
+                       "nameservers": "ns1.jiuquan.gov.cn; http://ns2.jiuquan.gov.cn/"}),
+            RawRow(5, {"name": "lyj.jiuquan.gov.cn/index.html", "hosts": "https://jqly.com/"})]
+    with pytest.raises(RegisterError) as rejected:
+        plan_import("export.csv", rows, {})
+    # the first two rows are the same name once read: a duplicate, not two entries
+    assert [str(e) for e in rejected.value.errors] == [
+        "row 3: www.jiuquan.gov.cn is listed twice (first on row 2)"]
+    plan = plan_import("export.csv", [rows[0], *rows[2:]], {})
+    assert [e["name"] for e in plan.added] == ["www.jiuquan.gov.cn", "fgw.jiuquan.gov.cn",
+                                               "lyj.jiuquan.gov.cn"]
+    fgw = plan.added[1]
+    assert fgw["parent"] == "www.jiuquan.gov.cn"
+    assert fgw["nameservers"] == ["ns1.jiuquan.gov.cn", "ns2.jiuquan.gov.cn"]
+    assert plan.added[2]["hosts"] == ["jqly.com"]
+    assert plan.warnings == [
+        RowWarning(2, "name 'http://www.jiuquan.gov.cn/' is a URL; read as its host "
+                      "www.jiuquan.gov.cn"),
+        RowWarning(4, "parent 'http://www.jiuquan.gov.cn' is a URL; read as its host "
+                      "www.jiuquan.gov.cn"),
+        RowWarning(4, "name server 'http://ns2.jiuquan.gov.cn/' is a URL; read as its host "
+                      "ns2.jiuquan.gov.cn"),
+        RowWarning(5, "name 'lyj.jiuquan.gov.cn/index.html' is a URL; read as its host "
+                      "lyj.jiuquan.gov.cn"),
+        RowWarning(5, "host 'https://jqly.com/' is a URL; read as its host jqly.com"),
+    ]
+    assert str(plan.warnings[0]).startswith("row 2: name 'http://www.jiuquan.gov.cn/'")
+    # a plain name is no warning
+    assert plan_import("r.csv", [RawRow(2, {"name": "www.jiuquan.gov.cn"})], {}).warnings == []
+
+
+def test_an_export_of_urls_imports_as_host_names(tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    text = ("name,owner,parent\nhttps://WWW.Jiuquan.gov.cn:443/index.html,酒泉市人民政府,\n"
+            "http://fgw.jiuquan.gov.cn/,酒泉市发展和改革委员会,http://www.jiuquan.gov.cn/\n")
+    result = run(db, "register", "import", str(write(tmp_path, text)))
+    assert result.exit_code == 0, result.output
+    assert {e["name"]: e["parent"] for e in listed(db)} == {
+        "fgw.jiuquan.gov.cn": "www.jiuquan.gov.cn", "www.jiuquan.gov.cn": None}
+
+
+def test_import_prints_each_warning_and_the_department_naming_problem(tmp_path: Path) -> None:
+    db = tmp_path / "dw.db"
+    text = ("name,owner,parent,site_code\n"
+            "http://www.jiuquan.gov.cn/,酒泉市人民政府,,6209000001\n"
+            "www.jqfgw.gov.cn,酒泉市发展和改革委员会,www.jiuquan.gov.cn,6209000002\n")
+    result = run(db, "register", "import", "--dry-run", str(write(tmp_path, text)))
+    assert result.exit_code == 0, result.output
+    assert "warning: row 2: name 'http://www.jiuquan.gov.cn/' is a URL" in result.output
+    result = run(db, "register", "import", str(write(tmp_path, text)))
+    assert result.exit_code == 0, result.output
+    assert "1 naming problem(s)" in result.output
+    assert "www.jqfgw.gov.cn is a department's site" in result.output
+    added = run(db, "register", "add", "https://www.jiuquan.gov.cn/index.html")
+    assert added.exit_code != 0
+    assert "www.jiuquan.gov.cn is already in the register" in added.output

@@ -26,7 +26,13 @@ from cryptography.x509.verification import PolicyBuilder, Store
 from domainwatch.testnet import LocalInternet, ScenarioError, synthetic_scenario
 from domainwatch.testnet.ca import INTERMEDIATE_CA_NAME, OTHER_CA_NAME, ROOT_CA_NAME
 from domainwatch.testnet.faulty_web import huge_body
-from domainwatch.testnet.scenario import Site, SiteCertificate, scenario_from_dict
+from domainwatch.testnet.scenario import (
+    CRAWLERS,
+    SEARCH_ENGINES,
+    Site,
+    SiteCertificate,
+    scenario_from_dict,
+)
 from domainwatch.testnet.synthetic import KIND_ABSENT, KIND_ADDRESS, KIND_DANGLING
 
 # Addresses 127.20.210.x–127.20.214.x belong to this module's worlds.
@@ -34,6 +40,7 @@ MAIN = "127.20.210.1"
 LEGACY = "127.20.210.2"
 SECURE_ONLY = "127.20.210.3"
 CLOAK = "127.20.210.4"
+CHOSEN = "127.20.210.5"
 HANG = "127.20.211.1"
 RESET = "127.20.211.2"
 HUGE = "127.20.211.3"
@@ -50,6 +57,31 @@ CRAWLER_AGENTS = [
     "Mozilla/5.0 (compatible; Bytespider; spider-feedback@bytedance.com)",
     "mozilla/5.0 (compatible; BAIDUSPIDER/2.0)",
 ]
+#: One real User-Agent per crawler that ``Site.crawler_agents`` names.
+AGENT_OF = {
+    "Baiduspider": "Mozilla/5.0 (compatible; Baiduspider/2.0; "
+                   "+http://www.baidu.com/search/spider.html)",
+    "Sogou": "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)",
+    "360Spider": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                 "Gecko) Chrome/50.0.2661.102 Safari/537.36; 360Spider",
+    "YisouSpider": "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                   "Gecko) Chrome/69.0.3497.81 YisouSpider/5.0 Safari/537.36",
+    "Bytespider": "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)",
+    "Googlebot": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "bingbot": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+}
+#: One search-result Referer per search engine that ``Site.referer_engines`` names.
+REFERER_OF = {
+    "baidu.com": "https://www.baidu.com/s?wd=www.chosen.web.test",
+    "sogou.com": "https://www.sogou.com/web?query=www.chosen.web.test",
+    "so.com": "https://www.so.com/s?q=www.chosen.web.test",
+    "sm.cn": "https://m.sm.cn/s?q=www.chosen.web.test",
+    "toutiao.com": "https://so.toutiao.com/search?keyword=www.chosen.web.test",
+    "google": "https://www.google.com.hk/search?q=www.chosen.web.test",
+    "bing.com": "https://cn.bing.com/search?q=www.chosen.web.test",
+}
+GBK_GAMBLING = "<title>澳门威尼斯人 百家乐</title>"
 
 
 def _world_sites() -> list[dict[str, Any]]:
@@ -81,6 +113,19 @@ def _world_sites() -> list[dict[str, Any]]:
          "content_type": "text/html; charset=gbk",
          "pages": {"/zwgk/": "政务公开", "/zwgk/tzgg/": "通知公告",
                    "/go/": {"status": 302, "location": "http://www.partner.example/"}}},
+        # crawler- and search-engine-specific cloaking
+        {"address": CHOSEN, "names": ["sogou.web.test"], "body": "normal",
+         "crawler_body": GAMBLING, "crawler_agents": ["Sogou"]},
+        {"address": CHOSEN, "names": ["pair.web.test"], "body": "normal",
+         "crawler_body": GAMBLING, "crawler_agents": ["360Spider", "YisouSpider"]},
+        {"address": CHOSEN, "names": ["fromsogou.web.test"], "body": "normal",
+         "referer_location": "https://bet.example/?from=sogou", "referer_engines": "sogou.com"},
+        {"address": CHOSEN, "names": ["both.chosen.web.test"], "body": "normal",
+         "crawler_body": GAMBLING, "crawler_agents": ["Bytespider"],
+         "referer_body": GAMBLING, "referer_engines": ["toutiao.com", "sm.cn"]},
+        {"address": CHOSEN, "names": ["gbk.chosen.web.test"], "body": "首页", "charset": "gbk",
+         "content_type": "text/html; charset=gbk", "crawler_body": GBK_GAMBLING,
+         "crawler_agents": ["YisouSpider"], "referer_body": GBK_GAMBLING},
     ]
 
 
@@ -332,6 +377,7 @@ def test_people_get_the_normal_body(web_world: LocalInternet) -> None:
         "https://www.google.com.hk/search?q=x",
         "https://cn.bing.com/search?q=x",
         "https://m.sm.cn/s?q=x",
+        "https://so.toutiao.com/search?keyword=x",
         "HTTPS://WWW.BAIDU.COM/",
     ],
 )
@@ -342,6 +388,46 @@ def test_visitors_from_search_engines_are_redirected(web_world: LocalInternet,
     status, _, body = get(CLOAK, "cloak2.web.test", headers={"Referer": referer})
     assert (status, body) == (200, GAMBLING)
     assert get(CLOAK, "cloak2.web.test")[::2] == (200, "normal")
+
+
+@pytest.mark.parametrize("crawler", sorted(AGENT_OF))
+def test_only_the_chosen_crawlers_get_the_crawler_body(web_world: LocalInternet,
+                                                       crawler: str) -> None:
+    headers = {"User-Agent": AGENT_OF[crawler]}
+    chosen = {"sogou.web.test": {"Sogou"}, "pair.web.test": {"360Spider", "YisouSpider"},
+              "both.chosen.web.test": {"Bytespider"}}
+    for name, crawlers in chosen.items():
+        for tls in (None, verifying(web_world)):
+            status, _, body = get(CHOSEN, name, headers=headers, tls=tls)
+            assert (status, body) == (200, GAMBLING if crawler in crawlers else "normal"), name
+    # every crawler by default
+    assert get(CLOAK, "cloak.web.test", headers=headers)[::2] == (200, GAMBLING)
+
+
+@pytest.mark.parametrize("engine", sorted(REFERER_OF))
+def test_only_visitors_from_the_chosen_search_engines_get_the_referer_answer(
+        web_world: LocalInternet, engine: str) -> None:
+    headers = {"Referer": REFERER_OF[engine]}
+    status, answer, body = get(CHOSEN, "fromsogou.web.test", headers=headers)
+    if engine == "sogou.com":
+        assert (status, answer["location"]) == (302, "https://bet.example/?from=sogou")
+    else:
+        assert (status, body) == (200, "normal")
+    status, _, body = get(CHOSEN, "both.chosen.web.test", headers=headers,
+                          tls=verifying(web_world))
+    assert (status, body) == (200, GAMBLING if engine in ("toutiao.com", "sm.cn") else "normal")
+    # every search engine by default
+    assert get(CLOAK, "cloak2.web.test", headers=headers)[::2] == (200, GAMBLING)
+
+
+def test_cloaked_answers_are_served_in_the_site_charset(web_world: LocalInternet) -> None:
+    yisou = {"User-Agent": AGENT_OF["YisouSpider"]}
+    assert get(CHOSEN, "gbk.chosen.web.test", headers=yisou, charset="gbk")[::2] == (
+        200, GBK_GAMBLING)
+    assert get(CHOSEN, "gbk.chosen.web.test", charset="gbk",
+               headers={"User-Agent": AGENT_OF["Sogou"]})[::2] == (200, "首页")
+    assert get(CHOSEN, "gbk.chosen.web.test", charset="gbk",
+               headers={"Referer": REFERER_OF["so.com"]})[::2] == (200, GBK_GAMBLING)
 
 
 # -- pages ---------------------------------------------------------------------------
@@ -507,6 +593,14 @@ def test_site_is_frozen_hashable_and_replaceable() -> None:
     assert changed.referer_answer is None and hash(changed) != hash(cloak)
     huge = next(site for site in world.sites if site.behaviour == "huge")
     assert huge.size == 50_000_000 and huge.faulty
+    assert cloak.crawler_agents == CRAWLERS and cloak.referer_engines == SEARCH_ENGINES
+    assert set(AGENT_OF) == set(CRAWLERS) and set(REFERER_OF) == set(SEARCH_ENGINES)
+    chosen = {site.names[0]: site for site in world.sites if site.address == CHOSEN}
+    assert chosen["sogou.web.test"].crawler_agents == ("Sogou",)
+    assert chosen["fromsogou.web.test"].referer_engines == ("sogou.com",)
+    assert chosen["fromsogou.web.test"].crawler_agents == CRAWLERS
+    narrowed = dataclasses.replace(cloak, crawler_agents=("Sogou",))
+    assert hash(narrowed) != hash(cloak) and narrowed.crawler_agents == ("Sogou",)
 
 
 def _site_world(*sites: dict[str, Any]) -> dict[str, Any]:
@@ -539,6 +633,19 @@ def _site_world(*sites: dict[str, Any]) -> dict[str, Any]:
         ([{"referer_location": "https://x/", "referer_body": "x"}], "cannot go with a redirect"),
         ([{"referer_status": 700}], "referer_status must be an HTTP status"),
         ([{"crawler_body": 3}], "crawler_body must be a string"),
+        ([{"crawler_agents": ["Sogou"]}], "chooses who gets the crawler_body, but the site"),
+        ([{"crawler_body": "x", "crawler_agents": ["sogou"]}],
+         "crawler_agents: unknown 'sogou' .known: Baiduspider, Sogou, 360Spider"),
+        ([{"crawler_body": "x", "crawler_agents": ["Slurp"]}], "unknown 'Slurp'"),
+        ([{"crawler_body": "x", "crawler_agents": []}], "crawler_agents is empty"),
+        ([{"crawler_body": "x", "crawler_agents": ["Sogou", "Sogou"]}], "names one twice"),
+        ([{"crawler_body": "x", "crawler_agents": [360]}], "crawler_agents must be a list of"),
+        ([{"referer_engines": ["sogou.com"]}], "chooses who gets the referer answer"),
+        ([{"referer_body": "x", "referer_engines": ["www.sogou.com"]}],
+         "referer_engines: unknown 'www.sogou.com'"),
+        ([{"referer_body": "x", "referer_engines": {"sogou.com": 1}}],
+         "referer_engines must be a list of"),
+        ([{"behaviour": "hang", "crawler_agents": ["Sogou"]}], "chooses who gets the crawler"),
         ([{}, {"names": ["b.test"], "behaviour": "hang"}], "needs an address of its own"),
         ([{}, {"names": ["b.test"], "tls": "legacy"}], "mix tls profiles"),
         ([{}, {"names": ["A.test"]}], "defined twice on 127.20.215.1 port 80"),
@@ -571,6 +678,11 @@ def test_sites_built_in_code_are_checked() -> None:
             (Site("127.20.215.2", ("a.test",), body="x", body_parts=("y",)), "not both"),
             (Site("127.20.215.2", ("a.test",), certificate=SiteCertificate(names=("A",))),
              "ASCII host names"),
+            (Site("127.20.215.2", ("a.test",), crawler_body="x",
+                  crawler_agents=["Sogou"]),  # type: ignore[arg-type]
+             "crawler_agents must be a tuple of names"),
+            (Site("127.20.215.2", ("a.test",), referer_body="x", referer_engines=("so",)),
+             "referer_engines: unknown 'so'"),
         ]:
             with pytest.raises(ScenarioError, match=message):
                 net.replace_sites([bad])

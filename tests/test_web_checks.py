@@ -255,3 +255,76 @@ def test_pages_beyond_the_home_page_are_judged_for_injections() -> None:
     assert unjudged == {""}, "a complete crawl that finds nothing resolves the finding"
     _, unjudged = check_site_pages("www.jinta.gov.cn", [], 0, complete=False)
     assert unjudged == {"", "pages"}, "a crawl cut short is not taken as clean"
+
+
+# -- blocks of links judged by where they point ----------------------------------------------
+
+FOOTER = ("<div class='yqlj'>友情链接：" + "".join(
+    f"<a href='http://{host}/'>{text}</a> " for host, text in (
+        ("www.xpj8866.com", "澳门新葡京官网"), ("amjs-0088.com", "金沙娱乐"),
+        ("www.hg0088.vip", "皇冠体育"), ("www.b365cn.cc", "bet365")))
+          + "</div>")
+MENU = ("<div class='menu' style='display:none'>" + "".join(
+    f"<a href='http://{host}/'>{text}</a>" for host, text in (
+        ("www.people.com.cn", "人民网"), ("www.news.cn", "新华网"), ("www.cctv.com", "央视网"),
+        ("www.xuexi.cn", "学习强国"), ("www.gov.cn", "中国政府网"),
+        ("www.gansu.gov.cn", "甘肃省人民政府"))) + "</div>")
+
+
+def with_body(extra: str) -> str:
+    return PORTAL.replace("</body>", f"{extra}</body>")
+
+
+def content_of(html: str, baseline: dict[str, Any] | None = None) -> list[Any]:
+    result, _ = check_web(entry(), observation(with_body(extra=html)), {}, baseline, None,
+                          now=NOW)
+    return [f for f in result.findings if f.rule == "hijacked.content"]
+
+
+def test_a_visible_footer_of_casino_hosts_is_an_injection() -> None:
+    [finding] = content_of(FOOTER)
+    [block] = finding.evidence["hidden_injection"]["blocks"]
+    assert block["technique"] == "link-block" and block["reason"] == "shown"
+    assert set(block["spam_hosts"]) >= {"www.xpj8866.com", "amjs-0088.com"}
+    assert "link-block" in finding.evidence["techniques"]
+
+
+def test_a_hidden_menu_of_official_sites_is_a_menu() -> None:
+    assert content_of(MENU) == []
+    # the same hidden block pointing at five ordinary commercial hosts is an injection
+    commercial = MENU
+    for number, host in enumerate(("www.people.com.cn", "www.news.cn", "www.cctv.com",
+                                   "www.xuexi.cn", "www.gov.cn")):
+        commercial = commercial.replace(host, f"www.shop{number}.example")
+    [finding] = content_of(commercial)
+    assert finding.evidence["hidden_injection"]["blocks"][0]["technique"] == "hidden"
+
+
+def test_ordinary_partner_links_need_spam_or_new_hosts_to_count() -> None:
+    partners = ("<div>" + "".join(f"<a href='http://www.bank{n}.example/'>合作银行{n}</a>"
+                                  for n in range(6)) + "</div>")
+    assert content_of(partners) == []
+    # against a baseline that linked to none of them, six new commercial hosts in one
+    # block are an injection; the baseline's own partners are not
+    base = {"data": {"links": [{"host": "www.gov.cn"}], "resources": {}}}
+    [finding] = content_of(partners, base)
+    assert len(finding.evidence["hidden_injection"]["blocks"][0]["new_hosts"]) == 6
+    known = {"data": {"links": [{"host": f"www.bank{n}.example"} for n in range(6)],
+                      "resources": {}}}
+    assert content_of(partners, known) == []
+
+
+def test_a_script_from_a_commercial_host_new_since_the_baseline_is_reported() -> None:
+    page = '<script src="http://js.cdn-tongji.example/tj.js"></script><script src=' \
+           '"https://hm.baidu.com/hm.js?x"></script>'
+    base = {"data": {"links": [], "resources": {"hm.baidu.com": ["script"]}}}
+    [finding] = content_of(page, base)
+    assert finding.subject == "scripts" and finding.severity == "high"
+    assert finding.evidence["external_scripts"] == ["js.cdn-tongji.example"]
+    # already in the baseline, or a common statistics host: nothing
+    assert content_of(page, {"data": {"links": [], "resources": {
+        "js.cdn-tongji.example": ["script"]}}}) == []
+    # without a baseline only a host whose name says what it serves is reported
+    assert content_of(page) == []
+    [finding] = content_of('<script src="http://js.xpj8866.com/a.js"></script>')
+    assert finding.evidence["external_scripts"] == ["js.xpj8866.com"]

@@ -4,10 +4,16 @@ wildcard records)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from domainwatch.checks import CheckResult
-from domainwatch.names import display_name, naming_problems
+from domainwatch.names import (
+    NamingProblem,
+    display_name,
+    governments_by_division,
+    naming_problems,
+)
 from domainwatch.reconcile import (
     ZoneIndex,
     answer_of,
@@ -19,11 +25,35 @@ from domainwatch.store import FindingDraft
 ENTRY_RULES = ("register.naming", "register.not_in_zone", "register.unlisted")
 
 
-def check_register_entry(entry: dict[str, Any], zones: ZoneIndex | None = None) -> CheckResult:
+def entry_naming_problems(entry: Mapping[str, Any],
+                          entries: Mapping[str, Mapping[str, Any]] | None = None,
+                          governments: Mapping[str, Mapping[str, Any]] | None = None,
+                          ) -> list[NamingProblem]:
+    """The naming problems of a register entry, told by the rest of the register
+    (``entries`` by name; ``governments`` from them when not given)."""
+    if entries is not None and governments is None:
+        governments = governments_by_division(entries.values())
+    parent = entries.get(entry["parent"]) if entries and entry["parent"] else None
+    return naming_problems(entry["name"], entry["parent"], owner=entry.get("owner") or "",
+                           site_code=entry.get("site_code") or "",
+                           parent_site_code=(parent or {}).get("site_code") or "",
+                           governments=governments)
+
+
+def check_register_entry(entry: dict[str, Any], zones: ZoneIndex | None = None, *,
+                         entries: Mapping[str, Mapping[str, Any]] | None = None,
+                         governments: Mapping[str, Mapping[str, Any]] | None = None,
+                         ) -> CheckResult:
     """Rules about an entry that need no probe. An entry is never unlisted: a finding from
-    before it was added resolves here."""
+    before it was added resolves here.
+
+    ``entries`` (the register by name) gives the parent's site code, and ``governments``
+    (:func:`~domainwatch.names.governments_by_division` of the register, built once per
+    scan) the government of the entry's division: with them a department holding a
+    second-level domain of its own is told by its site code as well as by its owner.
+    """
     result = CheckResult(evaluated=set(ENTRY_RULES))
-    for problem in naming_problems(entry["name"], entry["parent"]):
+    for problem in entry_naming_problems(entry, entries, governments):
         result.findings.append(FindingDraft(
             rule="register.naming", severity=problem.severity, summary=problem.summary,
             evidence={"problem": problem.code, **problem.evidence}, subject=problem.code))

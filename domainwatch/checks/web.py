@@ -21,9 +21,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from domainwatch.checks import CheckResult
-from domainwatch.content import match_placeholder, score_illicit
+from domainwatch.content import (
+    IllicitScore,
+    common_script_host,
+    match_placeholder,
+    official_host,
+    packaged_lexicon,
+    score_zones,
+)
 from domainwatch.names import display_name, registrable_domain
-from domainwatch.probes.page import Page, decode_sketch, similarity
+from domainwatch.probes.page import Link, Page, decode_sketch, similarity
 from domainwatch.probes.web import CloakFetch, Landing, WebObservation, headers_evidence
 from domainwatch.store import FindingDraft
 
@@ -32,6 +39,8 @@ HIJACK_RULES = ("hijacked.content", "hijacked.cloaking", "hijacked.redirect",
                 "hijacked.content_changed")
 #: The subject of ``hijacked.content`` found on the pages beyond the home page.
 SITE_PAGES = "pages"
+#: The subject of ``hijacked.content`` raised for external scripts alone.
+SCRIPTS = "scripts"
 #: The rules whose presence keeps a first observation from becoming the baseline.
 HIJACK_SIGNALS = ("hijacked.content", "hijacked.cloaking", "hijacked.redirect")
 GOVERNMENT_SUFFIXES = ("gov.cn", "xn--zfr164b")  # .政务 in IDNA form
@@ -58,40 +67,131 @@ class WebCheckSettings:
 class Judgement:
     """What the content of one page says, computed once and shared by the rules."""
 
-    illicit: Any
+    illicit: IllicitScore
     placeholder: Any
     hidden_injection: dict[str, Any] | None
     signals: list[str] = field(default_factory=list)
+    scripts: dict[str, Any] | None = None
 
 
-def judge(landing: Landing, settings: WebCheckSettings, own: set[str]) -> Judgement:
+def judge(landing: Landing, settings: WebCheckSettings, own: set[str],
+          baseline: dict[str, Any] | None = None) -> Judgement:
     page = landing.page
-    illicit = score_illicit(page.title, page.text, hidden_text=page.hidden_text)
+    illicit = score_zones(page.zones())
     redirects = page.meta_refresh is not None or bool(page.script_redirects)
     placeholder = match_placeholder(page.title, page.text, landing.html, links=page.link_count,
                                     scripts=page.scripts, redirects=redirects)
     signals = sorted({signal.term for signal in illicit.signals})
-    return Judgement(illicit, placeholder, hidden_injection(page, settings, own), signals)
+    return Judgement(illicit, placeholder, injected_links(page, settings, own, baseline),
+                     signals, script_signals(page, settings, own, baseline))
 
 
-def hidden_injection(page: Page, settings: WebCheckSettings,
-                     own: set[str]) -> dict[str, Any] | None:
-    """The page's hidden blocks of links to other sites, when they hold enough links to be
-    an injection (black-hat SEO), else None."""
-    foreign = [block for block in page.hidden
-               if sum(1 for host in block.hosts if not allowed(host, settings, own)) > 0]
-    foreign_links = sum(block.links for block in foreign)
-    if foreign and foreign_links >= settings.hidden_links:
-        return {"blocks": [block.as_dict() for block in foreign[:5]], "links": foreign_links}
-    return None
+def commercial(host: str, settings: WebCheckSettings, own: set[str]) -> bool:
+    """Whether ``host`` is somebody else's business: not under the owner's control (see
+    :func:`allowed`) and not an official site (central media, national public services)."""
+    return not allowed(host, settings, own) and not official_host(host)
+
+
+def injected_links(page: Page, settings: WebCheckSettings, own: set[str],
+                   baseline: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The blocks of links to unrelated commercial hosts that make an injection, judged by
+    where they point, else None.
+
+    A block is a hidden block, a block a script writes, or the visible links of one
+    container (a ``<div>``, a list, a table cell). Links to the owner's hosts, to
+    government domains and to official sites never count: a hidden drop-down of links to
+    人民网 and 新华网 is a menu. A block is an injection when it holds
+
+    * hidden, at least ``hidden_links`` links to commercial hosts, or two such hosts with
+      spam anchor texts or spam host names;
+    * written by a script, the same, whether shown or not;
+    * shown, three commercial hosts or more with spam anchor texts or two spam host names,
+      or (against a baseline) at least ``hidden_links`` commercial hosts the baseline's page
+      did not link to, making up most of the block.
+    """
+    lexicon = packaged_lexicon()
+    known = None
+    if baseline and baseline.get("data") and baseline["data"].get("links") is not None:
+        known = {item["host"] for item in baseline["data"]["links"]}
+    groups: dict[int, list[Link]] = {}
+    for link in page.links:
+        if not link.hidden and link.block is None:
+            groups.setdefault(link.group, []).append(link)
+    candidates: list[tuple[str, str, list[str], str, int]] = []
+    for block in page.hidden:
+        technique = "written by script" if block.written else "hidden"
+        candidates.append((technique, block.reason, block.hosts, block.text, block.links))
+    for links in groups.values():
+        hosts = list(dict.fromkeys(link.host for link in links))
+        if len(hosts) >= 3:
+            candidates.append(("link-block", "shown", hosts,
+                               " ".join(link.text for link in links), len(links)))
+    found: list[dict[str, Any]] = []
+    total = 0
+    for technique, reason, hosts, text, count in candidates:
+        foreign = [host for host in hosts if commercial(host, settings, own)]
+        if not foreign:
+            continue
+        spam_hosts = {host: [term.term for term in lexicon.host_signals(host)]
+                      for host in foreign}
+        spam_hosts = {host: terms for host, terms in spam_hosts.items() if terms}
+        anchors = score_zones({"links": text}, lexicon)
+        spam_anchors = sorted({signal.term for signal in anchors.signals
+                               if signal.weight > lexicon.mitigable_weight})
+        spammy = len(spam_hosts) >= 2 or (len(foreign) >= 2 and bool(spam_anchors)) \
+            or anchors.flagged
+        new_hosts = [host for host in foreign if known is not None and host not in known]
+        if technique == "link-block":
+            injected = (spammy and len(foreign) >= 3) or (
+                len(new_hosts) >= settings.hidden_links and len(foreign) * 4 >= len(hosts) * 3)
+        else:
+            links_out = count if len(foreign) == len(hosts) else len(foreign)
+            injected = spammy or links_out >= settings.hidden_links
+        if not injected:
+            continue
+        total += count
+        found.append({"technique": technique, "reason": reason, "links": count,
+                      "hosts": foreign[:50], "spam_hosts": spam_hosts,
+                      "spam_anchors": spam_anchors[:10], "new_hosts": new_hosts[:50],
+                      "text": text[:500]})
+    if not found:
+        return None
+    return {"blocks": found[:5], "links": total}
+
+
+def script_signals(page: Page, settings: WebCheckSettings, own: set[str],
+                   baseline: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """What the page's scripts do that a hijack does, for the evidence: switch the title,
+    send visitors elsewhere on a condition, hide what they are (packed, escaped), and load
+    scripts from commercial hosts. ``new_external`` are the script hosts the baseline's page
+    did not load (all of them without a baseline) that are neither the owner's, nor
+    official, nor a common analytics or library host."""
+    base_resources = ((baseline or {}).get("data") or {}).get("resources")
+    external = [host for host, kinds in page.resources.items()
+                if "script" in kinds and commercial(host, settings, own)
+                and not common_script_host(host)]
+    new_external = [host for host in external
+                    if base_resources is None or "script" not in base_resources.get(host, [])]
+    lexicon = packaged_lexicon()
+    spam_external = {host: [term.term for term in lexicon.host_signals(host)]
+                     for host in external}
+    spam_external = {host: terms for host, terms in spam_external.items() if terms}
+    leaving = [item for item in page.navigations
+               if not allowed((urlsplit(item["target"]).hostname or ""), settings, own)]
+    if not (page.title_switches or page.script_techniques or leaving or new_external):
+        return None
+    return {"title_switches": page.title_switches[:5], "techniques": page.script_techniques,
+            "navigations": leaving[:5], "external_scripts": external[:20],
+            "new_external": new_external[:20], "spam_external": spam_external,
+            "baseline": base_resources is not None}
 
 
 def page_content(url: str, page: Page, settings: WebCheckSettings,
                  own: set[str]) -> dict[str, Any] | None:
     """What a page the crawl read beyond the home page shows of injected content (illicit
-    signals, a hidden block of links to other sites), or None when it shows none."""
-    illicit = score_illicit(page.title, page.text, hidden_text=page.hidden_text)
-    injection = hidden_injection(page, settings, own)
+    signals, a block of links to other sites), or None when it shows none."""
+    illicit = score_zones(page.zones())
+    injection = injected_links(page, settings, own)
     if not illicit.flagged and injection is None:
         return None
     return {"url": url, "title": page.title,
@@ -164,6 +264,8 @@ def capture(observation: WebObservation, landing: Landing | None,
                               "encoding": landing.encoding,
                               "title": landing.page.title,
                               "body_start": landing.body_start}
+        if landing.scripts:
+            result["external_scripts"] = landing.scripts
     certificate = observation.leaf_certificate()
     if certificate is not None:
         result["certificate"] = {key: certificate[key] for key in (
@@ -211,23 +313,15 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
         result.evaluated -= {"unused.placeholder", "unused.stale", "hijacked.content",
                              "hijacked.cloaking", "hijacked.content_changed"}
         return result, None
-    judgement = judge(landing, settings, own)
+    judgement = judge(landing, settings, own, baseline)
     evidence_capture = capture(observation, landing, dns)
 
-    if judgement.illicit.flagged or judgement.hidden_injection is not None:
-        what = []
-        if judgement.illicit.flagged:
-            categories = sorted({s.category for s in judgement.illicit.signals})
-            what.append(f"illicit content ({', '.join(categories)}: "
-                        f"{', '.join(judgement.signals[:6])})")
-        if judgement.hidden_injection is not None:
-            what.append(f"a hidden block of {judgement.hidden_injection['links']} links to "
-                        "other sites")
-        result.findings.append(FindingDraft(
-            "hijacked.content", "critical",
-            f"{shown} ({landing.url}) carries {' and '.join(what)}",
-            {"url": landing.url, "illicit": judgement.illicit.as_dict(),
-             "hidden_injection": judgement.hidden_injection, "capture": evidence_capture}))
+    content = _content_finding(shown, landing, judgement, evidence_capture)
+    if content is not None:
+        result.findings.append(content)
+    scripts = _script_finding(shown, landing, judgement, evidence_capture)
+    if scripts is not None:
+        result.findings.append(scripts)
 
     cloaked = _cloaking(landing, judgement, observation.cloaks, settings, own)
     if cloaked:
@@ -279,6 +373,71 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
     return result, judgement
 
 
+def _content_finding(shown: str, landing: Landing, judgement: Judgement,
+                     evidence_capture: dict[str, Any]) -> FindingDraft | None:
+    """``hijacked.content`` for the landing page: illicit words (by zone) or injected links.
+    The summary and the evidence name the techniques: the zones the words stand in, how
+    blocks are hidden or written, what the scripts do."""
+    illicit, injection = judgement.illicit, judgement.hidden_injection
+    if not illicit.flagged and injection is None:
+        return None
+    what = []
+    techniques: list[str] = []
+    if illicit.flagged:
+        categories = sorted({s.category for s in illicit.signals})
+        zones = illicit.zones()
+        techniques += [f"words in {zone}" for zone in zones]
+        what.append(f"illicit content ({', '.join(categories)}: "
+                    f"{', '.join(judgement.signals[:6])}; in {', '.join(zones[:4])})")
+    if injection is not None:
+        kinds = []
+        for block in injection["blocks"]:
+            kind = {"hidden": f"hidden ({block['reason']})", "link-block": "link-block",
+                    "written by script": block["reason"]}[block["technique"]]
+            if kind not in kinds:
+                kinds.append(kind)
+        techniques += kinds
+        what.append(f"{injection['links']} injected links to other sites "
+                    f"({'; '.join(kinds[:3])})")
+    scripts = judgement.scripts or {}
+    if scripts.get("title_switches"):
+        techniques.append("title-switch")
+    if any(block["reason"].startswith("written by external script")
+           for block in (injection or {}).get("blocks", [])):
+        techniques.append("external-script")
+    techniques += [f"script {name}" for name in scripts.get("techniques", [])]
+    return FindingDraft(
+        "hijacked.content", "critical",
+        f"{shown} ({landing.url}) carries {' and '.join(what)}",
+        {"url": landing.url, "techniques": techniques, "illicit": illicit.as_dict(),
+         "hidden_injection": injection, "scripts": judgement.scripts,
+         "capture": evidence_capture})
+
+
+def _script_finding(shown: str, landing: Landing, judgement: Judgement,
+                    evidence_capture: dict[str, Any]) -> FindingDraft | None:
+    """``hijacked.content`` (subject ``scripts``) for scripts loaded from commercial hosts
+    that the baseline's page did not load, or (without a baseline) from hosts whose names
+    say what they serve: an injected external script is how many hijacks write their links
+    into a page that is clean as HTML. Not raised when the page's own finding already
+    stands (its evidence lists the scripts)."""
+    scripts = judgement.scripts
+    if scripts is None:
+        return None
+    suspects = scripts["new_external"] if scripts["baseline"] else list(
+        scripts["spam_external"])
+    if not suspects or judgement.illicit.flagged or judgement.hidden_injection is not None:
+        return None
+    why = ("the accepted baseline did not load them" if scripts["baseline"]
+           else "their names say what they serve")
+    return FindingDraft(
+        "hijacked.content", "high",
+        f"{shown} ({landing.url}) loads scripts from other sites ({', '.join(suspects[:5])}): "
+        f"{why}",
+        {"url": landing.url, "techniques": ["external-script"], "external_scripts": suspects,
+         "scripts": scripts, "capture": evidence_capture}, subject=SCRIPTS)
+
+
 def _check_redirects(name: str, shown: str, observation: WebObservation,
                      landing: Landing | None, dns: dict[str, Any],
                      settings: WebCheckSettings, own: set[str]) -> CheckResult:
@@ -291,20 +450,30 @@ def _check_redirects(name: str, shown: str, observation: WebObservation,
                 leaving.setdefault(host, {"host": host, "kind": hop.kind, "url": hop.url,
                                           "scheme": scheme})
     if landing is not None:
+        how = {item["target"]: item for item in landing.page.navigations}
         for target in landing.page.script_redirects:
             host = (urlsplit(target).hostname or "").lower()
             if host and not allowed(host, settings, own):
-                leaving.setdefault(host, {"host": host, "kind": "script", "url": target,
-                                          "scheme": urlsplit(landing.url).scheme})
+                hop = {"host": host, "kind": "script", "url": target,
+                       "scheme": urlsplit(landing.url).scheme}
+                if target in how:
+                    hop.update({key: how[target][key] for key in
+                                ("method", "condition", "delayed", "techniques")})
+                leaving.setdefault(host, hop)
     destination = None
     if landing is not None and landing.host in leaving:
-        signals = score_illicit(landing.page.title, landing.page.text,
-                                hidden_text=landing.page.hidden_text)
+        signals = score_zones(landing.page.zones())
         destination = {"url": landing.url, "status": landing.status,
                        "title": landing.page.title, "illicit": signals.as_dict()}
     for host, hop in leaving.items():
         kind = {"http": "an HTTP redirect", "meta": "a meta refresh",
                 "script": "a script"}.get(hop["kind"], "a redirect")
+        if hop["kind"] == "script" and "method" in hop:
+            kind = f"a script: {hop['method']}" + (
+                "" if hop["condition"] == "always" else f", {hop['condition']}") + (
+                ", delayed by a timer (setTimeout, setInterval) or the load event"
+                if hop["delayed"] else "")
+            hop = {**hop, "how": kind.removeprefix("a script: ")}
         there = ""
         if destination is not None and landing is not None and landing.host == host \
                 and destination["illicit"]["flagged"]:
@@ -320,7 +489,10 @@ def _check_redirects(name: str, shown: str, observation: WebObservation,
 
 def _cloaking(landing: Landing, judgement: Judgement, cloaks: list[CloakFetch],
               settings: WebCheckSettings, own: set[str]) -> list[dict[str, Any]]:
-    """The special fetches whose answer differs materially from the normal one."""
+    """The special fetches whose answer differs materially from the normal one: sent off
+    site, illicit only there, another page, or the same page under another title,
+    keywords or description that carry illicit words (a "snapshot hijack": the search
+    engine's copy is spam, the visitors' page is clean)."""
     differences = []
     for cloak in cloaks:
         if cloak.status is None or cloak.page is landing.page:
@@ -334,26 +506,48 @@ def _cloaking(landing: Landing, judgement: Judgement, cloaks: list[CloakFetch],
             reasons.append(f"redirected to {location_host}")
         score = None
         if cloak.page is not None and not reasons:
-            special = score_illicit(cloak.page.title, cloak.page.text,
-                                    hidden_text=cloak.page.hidden_text)
+            special = score_zones(cloak.page.zones())
             if special.flagged and not judgement.illicit.flagged:
                 terms = sorted({signal.term for signal in special.signals})[:6]
-                reasons.append(f"illicit content only there ({', '.join(terms)})")
+                reasons.append(f"illicit content only there ({', '.join(terms)}; in "
+                               f"{', '.join(special.zones()[:4])})")
             elif (cloak.status // 100) == (landing.status or 0) // 100:
                 score = similarity(landing.page.sketch, cloak.page.sketch)
                 if score < settings.cloaking_similarity and \
                         cloak.page.title != landing.page.title:
                     reasons.append(f"different page (similarity {score:.2f}, title "
                                    f"{cloak.page.title!r})")
+                else:
+                    reasons += _head_changed(landing.page, cloak.page)
         if reasons:
             differences.append({
                 "label": cloak.label, "request_headers": cloak.request_headers,
                 "status": cloak.status, "location": cloak.location,
                 "title": cloak.page.title if cloak.page else None,
+                "meta": cloak.page.meta if cloak.page else None,
                 "similarity": None if score is None else round(score, 3),
                 "reasons": reasons, "body_start": cloak.body_start,
-                "normal": {"status": landing.status, "title": landing.page.title}})
+                "normal": {"status": landing.status, "title": landing.page.title,
+                           "meta": landing.page.meta}})
     return differences
+
+
+def _head_changed(normal: Page, special: Page) -> list[str]:
+    """The title, keywords or description a crawler gets instead of the visitors', when
+    what it gets carries illicit words the visitors' does not."""
+    reasons = []
+    for zone, mine, theirs in (("title", normal.title, special.title),
+                               ("meta", normal.meta, special.meta)):
+        if mine == theirs or not theirs:
+            continue
+        words = {signal.term for signal in score_zones({zone: theirs}).signals
+                 if signal.weight > packaged_lexicon().mitigable_weight}
+        words -= {signal.term for signal in score_zones({zone: mine}).signals}
+        if words:
+            what = "title" if zone == "title" else "keywords and description"
+            reasons.append(f"another {what} for the crawler, same page ({theirs[:120]!r}: "
+                           f"{', '.join(sorted(words)[:6])})")
+    return reasons
 
 
 def check_dns_change(entry: dict[str, Any], dns: dict[str, Any],

@@ -31,22 +31,61 @@ MAX_HEADER_BYTES = 65_536
 # ssl.OP_LEGACY_SERVER_CONNECT arrived in Python 3.12; OpenSSL's value is 0x4.
 _LEGACY_SERVER_CONNECT = getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
 _CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-# The WHATWG encoding labels Chinese sites use, mapped to Python's codecs. gb2312 and gbk
-# pages are decoded as GB18030, their superset, as browsers do.
-_ENCODINGS = {
-    "utf-8": "utf-8", "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb18030": "gb18030",
-    "chinese": "gb18030", "csgb2312": "gb18030", "iso-ir-58": "gb18030", "cp936": "gb18030",
-    "big5": "big5hkscs", "big5-hkscs": "big5hkscs", "cn-big5": "big5hkscs",
-    "x-x-big5": "big5hkscs",
-    "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252",
-    "windows-1252": "cp1252",
-    "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be",
-    "shift_jis": "shift_jis", "euc-jp": "euc_jp", "euc-kr": "euc_kr",
+# The Encoding Standard's labels of the encodings Chinese (and neighbouring) sites use, by the
+# Python codec that decodes them. gb2312 and gbk pages are decoded as GB18030, their superset,
+# as browsers do. A label not listed here is skipped like an unknown one.
+_LABELS = {
+    "utf-8": ("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8",
+              "x-unicode20utf8"),
+    "gb18030": ("chinese", "csgb2312", "csiso58gb231280", "gb2312", "gb_2312", "gb_2312-80",
+                "gbk", "iso-ir-58", "x-gbk", "gb18030"),
+    "big5hkscs": ("big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5"),
+    "cp1252": ("ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819",
+               "iso-8859-1", "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1",
+               "iso_8859-1:1987", "l1", "latin1", "us-ascii", "windows-1252", "x-cp1252"),
+    "utf-16-le": ("csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16",
+                  "utf-16le"),
+    "utf-16-be": ("unicodefffe", "utf-16be"),
+    "cp932": ("csshiftjis", "ms932", "ms_kanji", "shift-jis", "shift_jis", "sjis",
+              "windows-31j", "x-sjis"),
+    "euc_jp": ("cseucpkdfmtjapanese", "euc-jp", "x-euc-jp"),
+    "cp949": ("cseuckr", "csksc56011987", "euc-kr", "iso-ir-149", "korean", "ks_c_5601-1987",
+              "ks_c_5601-1989", "ksc5601", "ksc_5601", "windows-949"),
 }
+_ENCODINGS = {label: codec for codec, labels in _LABELS.items() for label in labels}
+_UTF16 = ("utf-16-le", "utf-16-be")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+#: The ``<meta>`` prescan reads the first PRESCAN_BYTES of a page, as the HTML standard
+#: advises, and goes on (as Chromium does) while the page is still in its ``<head>``, up to
+#: PRESCAN_HEAD_BYTES: see :func:`decode_body`.
+PRESCAN_BYTES = 1024
+PRESCAN_HEAD_BYTES = 4096
+# The elements that keep the prescan in <head> (Chromium's list; html and head as start
+# tags only).
+_HEAD_ELEMENTS = frozenset({b"script", b"noscript", b"style", b"link", b"meta", b"object",
+                            b"title", b"base"})
+_HEAD_START_ONLY = frozenset({b"html", b"head"})
+_SPACE_OR_SLASH = frozenset(b"\t\n\f\r /")
+_CHARSET_WORD = re.compile(rb"[cC][hH][aA][rR][sS][eE][tT]")
+# One step of the prescan: a comment (its "-->" may overlap the "<!--"), a start or end
+# tag read to its ">" with its attributes as the standard's "get an attribute" reads them
+# (so that a ">" inside a quoted value does not end it), or a "<!", "</" or "<?" to the
+# next ">". Its possessive and atomic parts never backtrack into a tag.
+_ATTRIBUTES = (rb"""(?>[\t\n\f\r /]*+(?:=[^=\t\n\f\r />]*+|[^=\t\n\f\r />]++)"""
+               rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"""
+               rb"""(?:"[^"]*+"|'[^']*+'|[^"'\t\n\f\r >][^\t\n\f\r >]*+)?)?)*+""")
+_PRESCAN_STEP = re.compile(
+    rb"<!(?=--).*?(?:-->|\Z)"
+    rb"|<(/?)([A-Za-z][^\t\n\f\r />]*+)[^\t\n\f\r >]*+" + _ATTRIBUTES
+    + rb"[\t\n\f\r /]*+(?:>|\Z)"
+    rb"|<[!/?][^>]*+(?:>|\Z)", re.DOTALL)
+_ATTRIBUTE_NAME = re.compile(rb"[\t\n\f\r /]*(=?[^=\t\n\f\r />]*)")
+_ATTRIBUTE_VALUE = re.compile(
+    rb"""[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^"'\t\n\f\r >][^\t\n\f\r >]*)?)""")
+_CONTENT_CHARSET = re.compile(
+    rb"""charset[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|(["'])|([^\t\n\f\r ;]*))""")
+_XML_ENCODING = re.compile(
+    rb"""<\?xml[^>]*?encoding[\x00-\x20]*=[\x00-\x20]*(?:"([^"\x00-\x20]*)"|'([^'\x00-\x20]*)')""")
 
 
 @dataclass
@@ -80,26 +119,27 @@ class HttpAnswer:
 
 
 def decode_body(data: bytes, content_type: str = "") -> tuple[str, str]:
-    """Decode a page the way browsers do for Chinese sites; return (text, codec).
+    """Decode a page the way browsers do (the HTML standard's encoding sniffing); return
+    (text, codec).
 
-    A byte-order mark first, then a ``<meta charset>`` in the first 4 KB, then the
-    Content-Type header's charset, then UTF-8 if the bytes are valid UTF-8, and GB18030
-    (a superset of GBK and GB2312) otherwise. Undecodable bytes become U+FFFD.
+    The first of these that names an encoding decides: a byte-order mark; the charset of
+    the Content-Type header; a ``<meta charset>`` or ``<meta http-equiv="Content-Type"
+    content="...; charset=...">`` found by the standard's prescan (a UTF-16 label there
+    means UTF-8); an XML declaration's encoding. A label the Encoding Standard does not
+    know is skipped. The prescan reads the first 1,024 bytes, as the standard advises, and
+    goes on, as Chromium (and so every major Chinese browser) does, while the page is still
+    in its ``<head>``, up to 4 KB: hijackers put their spam title, keywords and description
+    (often as long runs of character references) before the page's own ``<meta>``. Without
+    any declaration the bytes decide: UTF-8 if they are valid UTF-8 (or a cap cut them
+    inside a character), GB18030 (a superset of GBK and GB2312) otherwise. Undecodable
+    bytes become U+FFFD.
     """
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(codec, errors="replace"), codec
-    candidates = []
-    meta = _META_CHARSET.search(data[:4096])
-    if meta:
-        candidates.append(meta.group(1))
-    header = _CHARSET.search(content_type.encode("latin-1", errors="replace"))
-    if header:
-        candidates.append(header.group(1))
-    for label in candidates:
-        codec = _ENCODINGS.get(label.decode("ascii", errors="replace").strip().lower())
-        if codec is not None:
-            return data.decode(codec, errors="replace"), codec
+    codec = _header_encoding(content_type) or _prescan(data) or _xml_encoding(data)
+    if codec is not None:
+        return data.decode(codec, errors="replace"), codec
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -107,6 +147,117 @@ def decode_body(data: bytes, content_type: str = "") -> tuple[str, str]:
             # A cap cut a UTF-8 character in two: the page is UTF-8 all the same.
             return data.decode("utf-8", errors="replace"), "utf-8"
     return data.decode("gb18030", errors="replace"), "gb18030"
+
+
+def _encoding(label: bytes) -> str | None:
+    """The codec of an Encoding Standard label, or None for a label it does not know."""
+    return _ENCODINGS.get(label.strip(b"\t\n\f\r ").decode("latin-1").lower())
+
+
+def _header_encoding(content_type: str) -> str | None:
+    # Several Content-Type headers arrive joined by commas; the last charset counts.
+    labels = _CHARSET.findall(content_type.encode("latin-1", errors="replace"))
+    return _encoding(labels[-1]) if labels else None
+
+
+def _prescan(data: bytes) -> str | None:
+    """The encoding a ``<meta>`` declares, found as the HTML standard's prescan finds it
+    (comments skipped, attributes read as the standard reads them, the first usable
+    ``<meta>`` deciding), in the first PRESCAN_BYTES, or while still in ``<head>`` up to
+    PRESCAN_HEAD_BYTES."""
+    window = data[:PRESCAN_HEAD_BYTES]
+    if _CHARSET_WORD.search(window) is None:
+        return None
+    position = 0
+    in_head = True
+    while True:
+        step = _PRESCAN_STEP.search(window, position)
+        if step is None or (step.start() >= PRESCAN_BYTES and not in_head):
+            return None
+        position = step.end()
+        name = step.group(2)
+        if name is None:
+            continue
+        name = name.lower()
+        closing = step.group(1) == b"/"
+        in_head = in_head and (name in _HEAD_ELEMENTS
+                               or (not closing and name in _HEAD_START_ONLY))
+        after = step.start(2) + 4
+        if (name == b"meta" and not closing and after < len(window)
+                and window[after] in _SPACE_OR_SLASH
+                # a <meta> that has no "charset" in it declares nothing
+                and (window[after] == 0x2F
+                     or _CHARSET_WORD.search(window, after, position) is not None)):
+            codec, position = _meta_encoding(window, after + 1)
+            if codec is not None:
+                return codec
+            position += 1
+
+
+def _meta_encoding(window: bytes, position: int) -> tuple[str | None, int]:
+    """The encoding the ``<meta>`` whose attributes start at ``position`` declares (None
+    when it declares none the prescan accepts), and where the tag ends."""
+    seen: set[bytes] = set()
+    got_pragma = False
+    need_pragma: bool | None = None
+    codec: str | None = None
+    failed = False  # a charset attribute with an unknown label: this <meta> declares nothing
+    while True:
+        name, value, position = _attribute(window, position)
+        if name is None:
+            break
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == b"http-equiv":
+            got_pragma = got_pragma or value == b"content-type"
+        elif name == b"content" and codec is None and not failed:
+            codec = _content_encoding(value)
+            if codec is not None:
+                need_pragma = True
+        elif name == b"charset" and codec is None and not failed:
+            codec = _encoding(value)
+            failed = codec is None
+            need_pragma = False
+    if (position >= len(window) or codec is None or need_pragma is None
+            or (need_pragma and not got_pragma)):
+        return None, position
+    return ("utf-8" if codec in _UTF16 else codec), position
+
+
+def _attribute(window: bytes, position: int) -> tuple[bytes | None, bytes, int]:
+    """The standard's "get an attribute": (name, value, position after it), both lower-case;
+    name None at the tag's ``>`` or the end of the bytes."""
+    name = _ATTRIBUTE_NAME.match(window, position)
+    assert name is not None  # every part of the pattern may be empty
+    if not name.group(1):
+        return None, b"", name.end()
+    value = _ATTRIBUTE_VALUE.match(window, name.end())
+    if value is None:
+        return name.group(1).lower(), b"", name.end()
+    text = next((group for group in value.groups() if group is not None), b"")
+    return name.group(1).lower(), text.lower(), value.end()
+
+
+def _content_encoding(content: bytes) -> str | None:
+    """The standard's "extracting a character encoding from a meta element"."""
+    match = _CONTENT_CHARSET.search(content)
+    if match is None or match.group(3) is not None:
+        return None
+    label = next(group for group in (match.group(1), match.group(2), match.group(4))
+                 if group is not None)
+    return _encoding(label)
+
+
+def _xml_encoding(data: bytes) -> str | None:
+    """The encoding an XML declaration at the very start names (a page of XHTML)."""
+    if not data.startswith(b"<?xml"):
+        return None
+    match = _XML_ENCODING.match(data, 0, PRESCAN_BYTES)
+    if match is None:
+        return None
+    codec = _encoding(match.group(1) if match.group(1) is not None else match.group(2))
+    return "utf-8" if codec in _UTF16 else codec
 
 
 @functools.lru_cache(maxsize=1)

@@ -31,6 +31,8 @@ import lxml.etree
 import lxml.html
 import numpy as np
 
+from domainwatch.probes.scripts import read_script
+
 SKETCH_SIZE = 128
 SHINGLE = 5
 MAX_TEXT = 200_000
@@ -53,11 +55,32 @@ _SCRIPT_REDIRECT = re.compile(
 _FUNCTION_OPENER = re.compile(r"(?:\bfunction\b[^{;]*\)|=>)\s*$")
 _HIDING = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden"
-    r"|(?:^|;)\s*(?:left|top|text-indent|margin-left|margin-top)\s*:\s*-\s*\d{3,}"
-    r"|font-size\s*:\s*0(?:px|pt|em|%)?\s*(?:;|$|!)"
-    r"|(?:^|;)\s*(?:height|width|max-height)\s*:\s*[01](?:px)?\s*(?:;|$|!)"
-    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)",
+    r"|(?:^|;)\s*(?:left|top|right|text-indent|margin-left|margin-top)\s*:\s*-\s*\d{3,}"
+    r"|font-size\s*:\s*(?:0|0?\.\d+|1)(?:px|pt|em|rem|%)?\s*(?:;|$|!)"
+    r"|(?:^|;)\s*(?:height|width|max-height|max-width)\s*:\s*[01](?:px)?\s*(?:;|$|!)"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)"
+    r"|clip\s*:\s*rect\(\s*0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?\s*\)"
+    r"|clip-path\s*:\s*(?:inset\(\s*(?:50|100)%|circle\(\s*0)"
+    r"|transform\s*:\s*scale\(\s*0(?:\.0+)?\s*\)",
     re.IGNORECASE)
+_COLOUR = re.compile(r"(?:^|;)\s*color\s*:\s*([^;!]+)", re.IGNORECASE)
+_BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([^;!]+)", re.IGNORECASE)
+_HEX_COLOUR = re.compile(r"#([0-9a-f]{3}|[0-9a-f]{6})\b", re.IGNORECASE)
+_RGB_COLOUR = re.compile(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)", re.IGNORECASE)
+_NAMED_COLOURS = {"white": "ffffff", "black": "000000", "red": "ff0000", "silver": "c0c0c0",
+                  "gray": "808080", "grey": "808080", "transparent": "transparent"}
+WHITE = "ffffff"
+UNKNOWN = "unknown"
+#: A marquee that scrolls this fast cannot be read: it only carries words for crawlers.
+MARQUEE_UNREADABLE_SPEED = 500
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: What holds a block of links together (a list item or a span does not: its siblings
+#: are the rest of the block).
+_CONTAINERS = frozenset({"div", "ul", "ol", "dl", "p", "td", "th", "table", "footer",
+                         "section", "nav", "aside", "center", "marquee", "body", "form",
+                         "header", "article", "main"})
+MAX_ZONE_TEXT = 20_000
+MAX_SCRIPT_URLS = 20
 _STYLE_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^([a-z0-9]*)([.#])([-_a-zA-Z0-9]+)$")
 
@@ -70,6 +93,9 @@ class Link:
     host: str
     text: str
     hidden: bool = False
+    block: HiddenBlock | None = field(default=None, repr=False, compare=False)
+    #: links of one container (a div, a list, a table cell) share a number
+    group: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"url": self.url, "host": self.host, "text": self.text, "hidden": self.hidden}
@@ -83,10 +109,15 @@ class HiddenBlock:
     text: str
     links: int
     hosts: list[str] = field(default_factory=list)
+    #: written into the page by a script (then shown or not, as ``reason`` says)
+    written: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "text": self.text, "links": self.links,
-                "hosts": self.hosts}
+        data: dict[str, Any] = {"reason": self.reason, "text": self.text,
+                                "links": self.links, "hosts": self.hosts}
+        if self.written:
+            data["written"] = True
+        return data
 
 
 @dataclass(frozen=True)
@@ -112,10 +143,31 @@ class Page:
     resources: dict[str, list[str]] = field(default_factory=dict)
     # only when parse_page is given the site's hosts
     site_links: list[SiteLink] = field(default_factory=list)
+    #: meta keywords and description, joined
+    meta: str = ""
+    #: the visible text by where it stands: headings, links, attributes (alt, title), text
+    zone_text: dict[str, str] = field(default_factory=dict)
+    #: what the page's scripts do, read statically (see :mod:`domainwatch.probes.scripts`)
+    navigations: list[dict[str, Any]] = field(default_factory=list)
+    title_switches: list[dict[str, Any]] = field(default_factory=list)
+    script_techniques: list[str] = field(default_factory=list)
+    #: the scripts it loads from elsewhere, in page order
+    script_urls: list[str] = field(default_factory=list)
 
     @property
     def hidden_text(self) -> str:
         return " ".join(block.text for block in self.hidden)
+
+    def zones(self) -> dict[str, str]:
+        """The page's text by zone, as :func:`domainwatch.content.score_zones` scores it:
+        what a script writes is ``script``, the titles a script switches to are ``title``."""
+        zones = dict(self.zone_text)
+        titles = [self.title, *(switch["title"] for switch in self.title_switches)]
+        zones["title"] = " ".join(title for title in titles if title)
+        zones["meta"] = self.meta
+        zones["hidden"] = " ".join(block.text for block in self.hidden if not block.written)
+        zones["script"] = " ".join(block.text for block in self.hidden if block.written)
+        return zones
 
     @functools.cached_property
     def text_hash(self) -> str:
@@ -143,9 +195,8 @@ def parse_page(html: str, url: str, site: frozenset[str] = frozenset()) -> Page:
     html = _XML_DECLARATION.sub("", html.replace("\x00", ""), count=1)
     if not html.strip():
         return page
-    try:
-        root = lxml.html.document_fromstring(html)
-    except (lxml.etree.ParserError, ValueError):
+    root = _document(html)
+    if root is None:
         return page
     base = url
     for element in root.iter("base"):
@@ -153,29 +204,35 @@ def parse_page(html: str, url: str, site: frozenset[str] = frozenset()) -> Page:
         if href:
             base = _join(url, href) or url
             break
-    hidden_by_style = _hiding_selectors(root)
     if site:
         site = site | {_host(base) or ""}
     title = root.find(".//title")
     if title is not None:
         page.title = clean_text(title.text_content())[:MAX_TITLE]
-    texts: list[str] = []
-    _walk(root, page, texts, base, hidden_by_style, None, site)
-    page.text = clean_text(" ".join(texts))[:MAX_TEXT]
-    for meta in root.iter("meta"):
-        if (meta.get("http-equiv") or "").strip().lower() == "refresh":
-            page.meta_refresh = parse_refresh(meta.get("content") or "", base)
-            if page.meta_refresh is not None:
-                break
+    meta: list[str] = []
+    for element in root.iter("meta"):
+        name = (element.get("name") or element.get("property") or "").strip().lower()
+        if name in ("keywords", "description", "og:title", "og:description"):
+            meta.append(element.get("content") or "")
+        elif (element.get("http-equiv") or "").strip().lower() == "refresh" \
+                and page.meta_refresh is None:
+            page.meta_refresh = parse_refresh(element.get("content") or "", base)
+    page.meta = clean_text(" ".join(meta))[:MAX_ZONE_TEXT]
+    walker = _Walker(page, base, site, _hiding_selectors(root), _page_background(root))
+    walker.walk(root, None, walker.background, "text")
+    page.text = clean_text(" ".join(walker.texts))[:MAX_TEXT]
+    page.zone_text = walker.zone_texts()
     for script in root.iter("script"):
         page.scripts += 1
         source = script.get("src")
         if source:
             _resource(page, base, source, "script")
+            target = _join(base, source)
+            if target and len(page.script_urls) < MAX_SCRIPT_URLS \
+                    and target not in page.script_urls:
+                page.script_urls.append(target)
         elif script.text:
-            page.script_redirects += [target for target in
-                                      (_join(base, t) for t in script_redirects(script.text))
-                                      if target and target not in page.script_redirects]
+            _read_script(page, walker, script.text)
     for tag, attribute, kind in (("iframe", "src", "iframe"), ("frame", "src", "iframe"),
                                  ("link", "href", "stylesheet"), ("img", "src", "image"),
                                  ("form", "action", "form"), ("area", "href", "area")):
@@ -196,6 +253,58 @@ def parse_page(html: str, url: str, site: frozenset[str] = frozenset()) -> Page:
     return page
 
 
+def _document(html: str) -> Any:
+    try:
+        return lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+
+
+def read_page_script(page: Page, code: str, base: str, source: str = "script") -> None:
+    """Read a script the page loads (fetched apart: ``source`` names it, ``external script
+    URL``) into ``page`` as if it were inline."""
+    walker = _Walker(page, base, frozenset(), set(), UNKNOWN)
+    _read_script(page, walker, code, source)
+
+
+def _read_script(page: Page, walker: _Walker, code: str, source: str = "script") -> None:
+    """What one inline script writes, where it sends the visitor, which title it sets."""
+    reading = read_script(code)
+    for technique in reading.techniques:
+        if technique not in page.script_techniques:
+            page.script_techniques.append(technique)
+    for navigation in reading.navigations:
+        target = _join(walker.base, navigation.target) if navigation.known else None
+        if target is None:
+            continue
+        if target not in page.script_redirects:
+            page.script_redirects.append(target)
+        if len(page.navigations) < MAX_HIDDEN_BLOCKS:
+            page.navigations.append({"target": target, "method": navigation.method,
+                                     "condition": navigation.condition,
+                                     "delayed": navigation.delayed,
+                                     "techniques": list(reading.techniques)})
+    for switch in reading.title_switches:
+        title = clean_text(switch.title)[:MAX_TITLE]
+        if title and len(page.title_switches) < MAX_HIDDEN_BLOCKS:
+            page.title_switches.append({"title": title, "condition": switch.condition,
+                                        "techniques": list(reading.techniques)})
+    for written in reading.written:
+        root = _document(f"<html><body>{written.html}</body></html>")
+        if root is None:
+            continue
+        how = ", ".join([written.method, *reading.techniques])
+        if written.condition != "always":
+            how += f", {written.condition}"
+        reason = f"written by {source} ({how})"
+        inner = walker.hiding_inside(root)
+        if inner is not None:
+            reason += f", hidden: {inner}"
+        elif written.hidden:
+            reason += ", hidden"
+        walker.walk_written(root, reason, written.hidden or inner is not None)
+
+
 def parse_refresh(value: str, base: str) -> tuple[float, str] | None:
     """``5; url=/x`` (a meta refresh's content, or a ``Refresh`` header) as (delay, URL)."""
     found = _REFRESH.match(value)
@@ -211,74 +320,247 @@ def parse_refresh(value: str, base: str) -> tuple[float, str] | None:
     return delay, target
 
 
-def _walk(element: Any, page: Page, texts: list[str], base: str,
-          hidden_by_style: set[tuple[str, str]], block: HiddenBlock | None,
-          site: frozenset[str]) -> None:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag and tag not in _INVISIBLE:
+class _Walker:
+    """One walk over a parsed document: the visible text (all of it, for the fingerprint,
+    and by zone), links and hidden blocks, into ``page``."""
+
+    def __init__(self, page: Page, base: str, site: frozenset[str],
+                 hidden_by_style: set[tuple[str, str]], background: str) -> None:
+        self.page = page
+        self.base = base
+        self.site = site
+        self.hidden_by_style = hidden_by_style
+        self.background = background
+        self.texts: list[str] = []
+        self.zones: dict[str, list[str]] = {"headings": [], "links": [], "attributes": [],
+                                            "text": []}
+        self._attribute_length = 0
+        self._groups: dict[Any, int] = {}
+
+    def zone_texts(self) -> dict[str, str]:
+        return {zone: clean_text(" ".join(parts))[:MAX_TEXT if zone == "text" else
+                                                  MAX_ZONE_TEXT]
+                for zone, parts in self.zones.items()}
+
+    def walk_written(self, root: Any, reason: str, hidden: bool) -> None:
+        """Markup a script writes: one block, hidden or not, and its links."""
+        block = HiddenBlock(reason=reason, text="", links=0, written=True)
+        body = root.find(".//body")
+        self._children(body if body is not None else root, block, self.background, "text")
+        block.text = clean_text(block.text)[:MAX_HIDDEN_TEXT]
+        if (block.text or block.links) and len(self.page.hidden) < MAX_HIDDEN_BLOCKS:
+            self.page.hidden.append(block)
+        for tag, attribute, kind in (("script", "src", "script"), ("iframe", "src", "iframe"),
+                                     ("img", "src", "image")):
+            for element in root.iter(tag):
+                if element.get(attribute):
+                    _resource(self.page, self.base, element.get(attribute), kind)
+        for link in self.page.links:
+            if link.hidden is False and link.block is block:
+                link.hidden = hidden
+
+    def hiding_inside(self, root: Any) -> str | None:
+        """The first reason an element of written markup is hidden, if one is."""
+        for element in root.iter():
+            if isinstance(element.tag, str) and element.tag not in ("html", "body"):
+                style = element.get("style")
+                reason = self._hidden_reason(element, element.tag, style,
+                                             _colour_of(element, style) if style else None,
+                                             self.background)
+                if reason is not None:
+                    return reason
+        return None
+
+    def walk(self, element: Any, block: HiddenBlock | None, background: str | None,
+             zone: str) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if not tag:
+            return
+        if tag == "noscript":
+            if block is None:
+                self._hidden(element, HiddenBlock(reason="noscript", text="", links=0),
+                             background, zone)
+            else:
+                self._children(element, block, background, zone)
+            return
+        if tag in _INVISIBLE:
+            return
+        style = element.get("style")
+        colour = None
+        if style or element.get("bgcolor") or element.get("color"):
+            own = _background_of(element, style)
+            if own is not None:
+                background = own
+            colour = _colour_of(element, style)
         if block is None:
-            reason = _hidden_reason(element, tag, hidden_by_style)
+            reason = self._hidden_reason(element, tag, style, colour, background)
             if reason is not None:
-                block = HiddenBlock(reason=reason, text="", links=0)
-                _walk_children(element, page, texts, base, hidden_by_style, block, site)
-                block.text = clean_text(block.text)[:MAX_HIDDEN_TEXT]
-                if (block.text or block.links) and len(page.hidden) < MAX_HIDDEN_BLOCKS:
-                    page.hidden.append(block)
+                self._hidden(element, HiddenBlock(reason=reason, text="", links=0),
+                             background, zone)
                 return
-        if tag == "a":
-            _link(element, page, base, block, site)
-        _walk_children(element, page, texts, base, hidden_by_style, block, site)
+        if tag in _HEADINGS:
+            zone = "headings"
+        elif tag == "a":
+            zone = "links"
+            self._link(element, block)
+        if block is None and self._attribute_length < MAX_ZONE_TEXT:
+            for name in ("alt", "title"):
+                value = element.get(name)
+                if value and tag != "html":
+                    self.zones["attributes"].append(value)
+                    self._attribute_length += len(value)
+        self._children(element, block, background, zone)
+
+    def _hidden(self, element: Any, block: HiddenBlock, background: str | None,
+                zone: str) -> None:
+        self._children(element, block, background, zone)
+        block.text = clean_text(block.text)[:MAX_HIDDEN_TEXT]
+        if (block.text or block.links) and len(self.page.hidden) < MAX_HIDDEN_BLOCKS:
+            self.page.hidden.append(block)
+
+    def _children(self, element: Any, block: HiddenBlock | None, background: str | None,
+                  zone: str) -> None:
+        if element.text:
+            self._text(element.text, block, zone)
+        for child in element:
+            if isinstance(child.tag, str):
+                self.walk(child, block, background, zone)
+            if child.tail:
+                self._text(child.tail, block, zone)
+
+    def _text(self, text: str, block: HiddenBlock | None, zone: str) -> None:
+        if block is not None:
+            block.text += " " + text
+        else:
+            self.texts.append(text)
+            self.zones[zone].append(text)
+
+    def _hidden_reason(self, element: Any, tag: str, style: str | None, colour: str | None,
+                       background: str | None) -> str | None:
+        if element.get("hidden") is not None:
+            return "hidden attribute"
+        if style:
+            found = _HIDING.search(style)
+            if found:
+                return _hiding_reason(found.group(0))
+        if colour is not None and colour == background and colour != UNKNOWN \
+                and element.text_content().strip():
+            return f"text in the background colour (#{colour})"
+        if tag == "marquee":
+            for size in (element.get("height"), element.get("width")):
+                if size is not None and size.strip().rstrip("px").isdigit() \
+                        and int(size.strip().rstrip("px")) <= 5:
+                    return "tiny marquee"
+            speed = (element.get("scrollamount") or "").strip()
+            if speed.isdigit() and int(speed) >= MARQUEE_UNREADABLE_SPEED:
+                return f"marquee too fast to read (scrollamount {speed})"
+        if self.hidden_by_style:
+            for kind, value in [("#", element.get("id") or ""),
+                                *((".", c) for c in (element.get("class") or "").split())]:
+                if value and (kind, value) in self.hidden_by_style:
+                    return f"page style hides {kind}{value}"
+        return None
+
+    def _link(self, element: Any, block: HiddenBlock | None) -> None:
+        count = len(self.page.links)
+        _link(element, self.page, self.base, block, self.site)
+        if len(self.page.links) > count:
+            container = element.getparent()
+            while container is not None and container.tag not in _CONTAINERS:
+                container = container.getparent()
+            self.page.links[-1].group = self._groups.setdefault(container, len(self._groups))
 
 
-def _walk_children(element: Any, page: Page, texts: list[str], base: str,
-                   hidden_by_style: set[tuple[str, str]], block: HiddenBlock | None,
-                   site: frozenset[str]) -> None:
-    sink = texts if block is None else None
-    if element.text:
-        if sink is not None:
-            sink.append(element.text)
-        elif block is not None:
-            block.text += " " + element.text
-    for child in element:
-        if isinstance(child.tag, str):
-            _walk(child, page, texts, base, hidden_by_style, block, site)
-        if child.tail:
-            if sink is not None:
-                sink.append(child.tail)
-            elif block is not None:
-                block.text += " " + child.tail
+def _hiding_reason(style: str) -> str:
+    """What a hiding style does, named so that a reader can find it in the page."""
+    matched = clean_text(style).strip(";! ")
+    lowered = matched.lower().replace(" ", "")
+    for needle, label in (("display:none", ""), ("visibility:hidden", ""),
+                          ("text-indent", "off-screen"), ("font-size", "tiny font"),
+                          ("clip", "clipped"), ("opacity", "transparent"),
+                          ("transform", "zero-size box"), ("left", "off-screen"),
+                          ("top", "off-screen"), ("right", "off-screen"),
+                          ("margin", "off-screen"), ("height", "zero-size box"),
+                          ("width", "zero-size box")):
+        if needle in lowered:
+            return f"style {matched}" + (f" ({label})" if label else "")
+    return f"style {matched}"
 
 
-def _hidden_reason(element: Any, tag: str, hidden_by_style: set[tuple[str, str]]) -> str | None:
-    if element.get("hidden") is not None:
-        return "hidden attribute"
-    style = element.get("style")
-    if style:
-        found = _HIDING.search(style)
-        if found:
-            return f"style {clean_text(found.group(0)).strip(';! ')}"
-    if tag == "marquee":
-        for size in (element.get("height"), element.get("width")):
-            if size is not None and size.strip().rstrip("px").isdigit() \
-                    and int(size.strip().rstrip("px")) <= 5:
-                return "tiny marquee"
-    if hidden_by_style:
-        for kind, value in [("#", element.get("id") or ""),
-                            *(("." , c) for c in (element.get("class") or "").split())]:
-            if value and (kind, value) in hidden_by_style:
-                return f"page style hides {kind}{value}"
+def _colour(value: str) -> str | None:
+    """A CSS colour as six lower-case hex digits (or ``transparent``), when it can be read."""
+    value = value.strip().lower()
+    named = _NAMED_COLOURS.get(value.split()[0] if value else "")
+    if named is not None:
+        return named
+    found = _HEX_COLOUR.search(value)
+    if found:
+        digits = found.group(1).lower()
+        return "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+    rgb = _RGB_COLOUR.search(value)
+    if rgb:
+        return "".join(f"{min(int(part), 255):02x}" for part in rgb.groups())
     return None
 
 
+def _colour_of(element: Any, style: str | None) -> str | None:
+    if style:
+        found = _COLOUR.search(style)
+        if found:
+            return _colour(found.group(1))
+    if element.tag == "font" and element.get("color"):
+        return _colour(element.get("color"))
+    return None
+
+
+def _background_of(element: Any, style: str | None) -> str | None:
+    if style:
+        found = _BACKGROUND.search(style)
+        if found:
+            colour = _colour(found.group(1))
+            if colour == "transparent":
+                return None  # the parent's shows through
+            return UNKNOWN if colour is None else colour  # an image, a gradient
+    if element.get("bgcolor"):
+        return _colour(element.get("bgcolor")) or UNKNOWN
+    return None
+
+
+def _page_background(root: Any) -> str:
+    """The body's background colour, from its attributes or the page's own style; a
+    browser's white when the page sets none and loads no style sheet that could; else
+    :data:`UNKNOWN` (text the same colour as an unknown background is not judged)."""
+    body = root.find(".//body")
+    if body is not None:
+        own = _background_of(body, body.get("style"))
+        if own is not None:
+            return own
+    for style in root.iter("style"):
+        for rule in _STYLE_RULE.finditer(style.text or ""):
+            selectors = {part.strip().lower() for part in rule.group(1).split(",")}
+            if selectors & {"body", "html"}:
+                found = _BACKGROUND.search(rule.group(2))
+                if found:
+                    return _colour(found.group(1)) or UNKNOWN
+    for link in root.iter("link"):
+        if "stylesheet" in (link.get("rel") or "").lower():
+            return UNKNOWN
+    return WHITE
+
+
 def _hiding_selectors(root: Any) -> set[tuple[str, str]]:
-    """Classes and ids that the page's own ``<style>`` blocks hide."""
+    """Classes and ids that the page's own ``<style>`` blocks hide (the last part of a
+    selector: ``.footer .seo`` hides ``.seo``)."""
     selectors: set[tuple[str, str]] = set()
     for style in root.iter("style"):
         for rule in _STYLE_RULE.finditer(style.text or ""):
             if not _HIDING.search(rule.group(2)):
                 continue
             for selector in rule.group(1).split(","):
-                simple = _SIMPLE_SELECTOR.match(selector.strip())
+                parts = selector.split()
+                if not parts or ":" in parts[-1]:
+                    continue  # :hover and the like show as well as hide
+                simple = _SIMPLE_SELECTOR.match(parts[-1])
                 if simple:
                     selectors.add((simple.group(2), simple.group(3)))
     return selectors
@@ -306,7 +588,8 @@ def _link(element: Any, page: Page, base: str, block: HiddenBlock | None,
         target = _join(base, href)
         if target is not None:
             text = clean_text(element.text_content())[:MAX_LINK_TEXT]
-            page.links.append(Link(target, host, text, hidden=block is not None))
+            page.links.append(Link(target, host, text, hidden=block is not None
+                                   and not block.written, block=block))
 
 
 def _site_link(page: Page, site: frozenset[str], base: str, reference: str, element: str,

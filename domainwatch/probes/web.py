@@ -18,24 +18,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+from domainwatch.content import common_script_host, official_host
+from domainwatch.names import registrable_domain
 from domainwatch.probes.http import HttpAnswer, HttpConnection, host_name
-from domainwatch.probes.page import Page, encode_sketch, parse_page, parse_refresh
+from domainwatch.probes.page import (
+    Page,
+    encode_sketch,
+    parse_page,
+    parse_refresh,
+    read_page_script,
+)
 from domainwatch.probes.tls import TrustStore, judge_chain
 
 DEFAULT_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                       "(KHTML, like Gecko) Chrome/130.0 Safari/537.36 domainwatch")
+#: The crawlers that matter in China, as they announce themselves. The first is asked every
+#: night; of the others, one a night in turn (all of them when the page shows another
+#: signal), see :meth:`WebProbe.cloak_requests`.
 DEFAULT_CRAWLERS = {
     "Baiduspider": "Mozilla/5.0 (compatible; Baiduspider/2.0; "
                    "+http://www.baidu.com/search/spider.html)",
+    "Sogou": "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)",
+    "360Spider": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                 "Gecko) Chrome/50.0.2661.102 Safari/537.36; 360Spider",
+    "YisouSpider": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
+                   "like Gecko) Chrome/69.0.3497.81 YisouSpider/5.0 Safari/537.36",
+    "Bytespider": "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)",
+    "Googlebot": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "bingbot": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
 }
-DEFAULT_SEARCH_REFERER = "https://www.baidu.com/s?wd={name}"
+#: Where visitors come from when a search engine sent them; one a night in turn (all when
+#: the page shows another signal).
+DEFAULT_SEARCH_REFERERS = {
+    "baidu.com": "https://www.baidu.com/s?wd={name}",
+    "sogou.com": "https://www.sogou.com/web?query={name}",
+    "so.com": "https://www.so.com/s?q={name}",
+    "sm.cn": "https://m.sm.cn/s?q={name}",
+    "toutiao.com": "https://so.toutiao.com/search?keyword={name}",
+}
+DEFAULT_SEARCH_REFERER = DEFAULT_SEARCH_REFERERS["baidu.com"]
 MAX_BODY_EVIDENCE = 4096
+MAX_SCRIPT_BYTES = 262_144
+GOVERNMENT_SUFFIXES = ("gov.cn", "xn--zfr164b")  # .政务 in IDNA form
 MAX_HTML_MATCHED = 65_536
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 SCRIPT_REDIRECT_MAX_TEXT = 200
@@ -58,8 +90,14 @@ class WebSettings:
     per_address: int = 8
     user_agent: str = DEFAULT_USER_AGENT
     crawlers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CRAWLERS))
-    search_referer: str = DEFAULT_SEARCH_REFERER
+    search_referers: dict[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_SEARCH_REFERERS))
     cloaking: bool = True
+    #: crawlers asked every night (the first of ``crawlers`` and this many more in turn);
+    #: 0 asks every crawler and every referer every night
+    cloak_rotation: int = 1
+    #: scripts from other sites' hosts fetched and read per landing page
+    external_scripts: int = 2
     # worker processes (0: one per CPU for big stages; 1: none); see web_processes.py
     processes: int = 0
     trust: TrustStore | None = None
@@ -99,6 +137,8 @@ class Landing:
     requested_at: str
     request_headers: dict[str, str]
     html: str = ""
+    #: the scripts from other sites that were fetched and read: URL, status, size, error
+    scripts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def host(self) -> str:
@@ -218,6 +258,7 @@ class WebObservation:
                 "links": _outbound(page, landing.host),
                 "resources": page.resources,
                 "hidden": [block.as_dict() for block in page.hidden],
+                "external_scripts": landing.scripts,
             })
         return result
 
@@ -283,10 +324,13 @@ class WebProbe:
             observation = WebObservation(name=host, addresses=list(addresses),
                                          visits={"http": http, "https": https}, at=at)
             landing = observation.landing()
+            if landing is not None and self.settings.external_scripts:
+                await self._read_external_scripts(landing)
             if self.settings.cloaking and landing is not None and landing.status is not None:
                 # One after another on the landing page's own connection: no new handshake.
                 connection = next(v.connection for v in visits if v.landing is landing)
-                for label, headers in self._cloak_requests(host):
+                everyone = suspicious(landing.page)
+                for label, headers in self.cloak_requests(host, at, everyone):
                     observation.cloaks.append(
                         await self._cloak(landing, label, headers, pages, connection))
             return observation
@@ -295,13 +339,55 @@ class WebProbe:
                 if visit.connection is not None:
                     await visit.connection.close()
 
-    def _cloak_requests(self, host: str) -> list[tuple[str, dict[str, str]]]:
-        requests = [(f"crawler {label}", {"User-Agent": agent})
-                    for label, agent in self.settings.crawlers.items()]
-        if self.settings.search_referer:
-            referer = self.settings.search_referer.replace("{name}", host)
-            requests.append(("search referer", {"User-Agent": self.settings.user_agent,
-                                                "Referer": referer}))
+    async def _read_external_scripts(self, landing: Landing) -> None:
+        """Fetch and read the scripts the landing page loads from other sites' hosts
+        (not the site's own domain, not government, official or common library and
+        statistics hosts), at most ``external_scripts`` of them, each capped: an injected
+        external script is how many hijacks write into a page that is clean as HTML."""
+        own = registrable_domain(landing.host) or landing.host
+        wanted = []
+        for url in landing.page.script_urls:
+            host = (urlsplit(url).hostname or "").lower()
+            if host and not _same_or_under(host, own) and not government_host(host) \
+                    and not official_host(host) and not common_script_host(host):
+                wanted.append(url)
+        for url in wanted[:self.settings.external_scripts]:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            record: dict[str, Any] = {"url": url}
+            landing.scripts.append(record)
+            addresses = await self.addresses(host)
+            if not addresses:
+                record["error"] = "does not resolve"
+                continue
+            answer, connection = await self.fetch(host, addresses, parts.scheme, parts.port,
+                                                  request_path(parts), {})
+            await connection.close()
+            record.update({"status": answer.status, "size": len(answer.raw)})
+            if answer.error:
+                record["error"] = answer.error
+            if answer.status == 200 and answer.body:
+                read_page_script(landing.page, answer.body[:MAX_SCRIPT_BYTES], landing.url,
+                                 f"external script {url}")
+
+    def cloak_requests(self, host: str, at: str, everyone: bool = False
+                       ) -> list[tuple[str, dict[str, str]]]:
+        """The crawler and search-referer requests for ``host`` on the night of ``at``: the
+        first crawler always; of the other crawlers and of the referers, ``cloak_rotation``
+        each in turn (a night and a host choose where in the turn), so that every one is
+        asked within as many nights as there are of them; all of them with ``everyone``
+        (the page shows another signal) or a rotation of 0."""
+        settings = self.settings
+        crawlers = list(settings.crawlers.items())
+        referers = list(settings.search_referers.items())
+        if not everyone and settings.cloak_rotation > 0:
+            turn = _night(at) + zlib.crc32(host.encode())
+            crawlers = crawlers[:1] + _in_turn(crawlers[1:], turn, settings.cloak_rotation)
+            referers = _in_turn(referers, turn, settings.cloak_rotation)
+        requests = [(f"crawler {label}", {"User-Agent": agent}) for label, agent in crawlers]
+        requests += [(f"referer {label}", {"User-Agent": settings.user_agent,
+                                           "Referer": template.replace("{name}", host)})
+                     for label, template in referers]
         return requests
 
     async def _visit(self, host: str, scheme: str, addresses: list[str],
@@ -421,6 +507,38 @@ class WebProbe:
         return CloakFetch(label=label, request_headers=dict(headers), status=answer.status,
                           location=answer.headers.get("location"), error=answer.error,
                           page=page, body_start=answer.body[:MAX_BODY_EVIDENCE])
+
+
+def suspicious(page: Page) -> bool:
+    """Whether a page shows, besides its words, a sign that it may be cloaked: scripts
+    that read the referrer or the user agent, switch the title or are obfuscated, or
+    blocks of links it hides or writes with a script."""
+    return bool(page.title_switches or page.script_techniques
+                or any(item["condition"] != "always" for item in page.navigations)
+                or any(block.links for block in page.hidden))
+
+
+def government_host(host: str) -> bool:
+    """Whether ``host`` is under ``gov.cn`` or ``.政务``."""
+    return any(_same_or_under(host, suffix) for suffix in GOVERNMENT_SUFFIXES)
+
+
+def _same_or_under(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+def _night(at: str) -> int:
+    try:
+        return datetime.strptime(at[:10], "%Y-%m-%d").toordinal()
+    except ValueError:
+        return 0
+
+
+def _in_turn(items: list[tuple[str, str]], turn: int, count: int) -> list[tuple[str, str]]:
+    if len(items) <= count:
+        return items
+    start = turn % len(items)
+    return [items[(start + offset) % len(items)] for offset in range(count)]
 
 
 def _read(answer: HttpAnswer, url: str, pages: dict[bytes, Page]) -> Page:

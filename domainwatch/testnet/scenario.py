@@ -52,7 +52,7 @@ _TSIG_KEYS = {"name", "algorithm", "secret"}
 _SITE_KEYS = {
     "address", "names", "status", "body", "body_file", "content_type", "headers", "http",
     "https", "certificate", "tls", "crawler_body", "referer_status", "referer_location",
-    "referer_body", "behaviour", "size", "charset", "pages",
+    "referer_body", "behaviour", "size", "charset", "pages", "crawler_agents", "referer_engines",
 }
 _PAGE_KEYS = {"body", "status", "location"}
 _PAGE_PATH = re.compile(r"^/[!-~]*$")
@@ -69,6 +69,15 @@ TLS_PROFILES = ("modern", "legacy")
 CERTIFICATE_ISSUERS = ("local", "other", "self-signed")
 DEFAULT_HUGE_SIZE = 50_000_000
 MAX_CERTIFICATE_DAYS = 3650
+#: The search-engine crawlers the test internet tells apart (by User-Agent), as named in
+#: ``Site.crawler_agents``: Baidu, Sogou ("Sogou web spider"), 360, Shenma, Toutiao, Google,
+#: Bing.
+CRAWLERS = ("Baiduspider", "Sogou", "360Spider", "YisouSpider", "Bytespider", "Googlebot",
+            "bingbot")
+#: The search engines whose visitors it tells apart (by Referer host), as named in
+#: ``Site.referer_engines``; "google" is any google.<suffix>.
+SEARCH_ENGINES = ("baidu.com", "sogou.com", "so.com", "sm.cn", "toutiao.com", "google",
+                  "bing.com")
 
 
 class ScenarioError(ValueError):
@@ -147,6 +156,9 @@ class Site:
     concatenation, and parts shared by several sites are written once into nginx's
     configuration. ``crawler_body`` is served (200) to search-engine crawlers (by
     User-Agent); ``referer_*`` to visitors coming from a search engine (by Referer).
+    ``crawler_agents`` names the crawlers (:data:`CRAWLERS`) that get ``crawler_body``,
+    ``referer_engines`` the search engines (:data:`SEARCH_ENGINES`) whose visitors get the
+    referer answer; both default to all of them (both bodies are served in ``charset``).
     ``behaviour`` other than "normal" is served by a small Python server instead of
     nginx: "hang" (accepts, never answers), "reset" (accepts, reads, resets) or "huge"
     (200 with a generated body of ``size`` bytes). ``charset`` is the encoding the body is
@@ -173,6 +185,8 @@ class Site:
     body_parts: tuple[str, ...] = ()
     charset: str = "utf-8"
     pages: tuple[SitePage, ...] = ()
+    crawler_agents: tuple[str, ...] = CRAWLERS
+    referer_engines: tuple[str, ...] = SEARCH_ENGINES
 
     @property
     def full_body(self) -> str:
@@ -535,6 +549,8 @@ def _site_from_table(index: int, table: object, base_dir: Path) -> Site:
         size=table.get("size", DEFAULT_HUGE_SIZE),
         charset=table.get("charset", "utf-8"),
         pages=_pages_from_table(table.get("pages", {}), where),
+        crawler_agents=_names_from_table(table, "crawler_agents", CRAWLERS, where),
+        referer_engines=_names_from_table(table, "referer_engines", SEARCH_ENGINES, where),
     )
     try:
         site.full_body.encode(site.charset)
@@ -547,6 +563,17 @@ def _site_from_table(index: int, table: object, base_dir: Path) -> Site:
                             f"{exc.reason}") from None
     check_site(site)
     return site
+
+
+def _names_from_table(table: dict[str, Any], key: str, every: tuple[str, ...],
+                      where: str) -> tuple[str, ...]:
+    """A list of crawler or search-engine names (a single string is a list of one)."""
+    value = table.get(key, list(every))
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ScenarioError(f"{where}: {key} must be a list of names from {every}")
+    return tuple(value)
 
 
 def _pages_from_table(table: object, where: str) -> tuple[SitePage, ...]:
@@ -673,6 +700,10 @@ def check_site(site: Site) -> None:
             raise ScenarioError(f"{where}: referer_body cannot go with a redirect")
         if not redirect and location is not None:
             raise ScenarioError(f"{where}: referer_location needs a 3xx referer_status")
+    _check_names(site.crawler_agents, "crawler_agents", CRAWLERS, site.crawler_body is not None,
+                 "crawler_body", where)
+    _check_names(site.referer_engines, "referer_engines", SEARCH_ENGINES, answer is not None,
+                 "referer answer (referer_status, referer_location or referer_body)", where)
     if site.behaviour not in SITE_BEHAVIOURS:
         raise ScenarioError(
             f"{where}: behaviour {site.behaviour!r} is not one of {SITE_BEHAVIOURS}"
@@ -693,6 +724,25 @@ def check_site(site: Site) -> None:
         raise ScenarioError(f"{where}: pages has a path twice")
     for page in site.pages:
         _check_page(page, where)
+
+
+def _check_names(names: object, key: str, every: tuple[str, ...], cloaked: bool, what: str,
+                 where: str) -> None:
+    """``crawler_agents`` / ``referer_engines``: known names, each once, not empty; a
+    choice other than all of them needs the answer it chooses for."""
+    if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):
+        raise ScenarioError(f"{where}: {key} must be a tuple of names from {every}")
+    unknown = [name for name in names if name not in every]
+    if unknown:
+        raise ScenarioError(f"{where}: {key}: unknown {', '.join(map(repr, unknown))} "
+                            f"(known: {', '.join(every)}; names are case-sensitive)")
+    if not names:
+        raise ScenarioError(f"{where}: {key} is empty: leave it out for all of {every}")
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{where}: {key} names one twice")
+    if set(names) != set(every) and not cloaked:
+        raise ScenarioError(f"{where}: {key} chooses who gets the {what}, but the site has "
+                            "none")
 
 
 def _check_page(page: SitePage, where: str) -> None:

@@ -6,7 +6,8 @@ on port 80 and HTTPS on port 443 (each can be turned off per site), with a certi
 from the world's CA (:mod:`domainwatch.testnet.ca`). Each address and port also has a
 default server answering ``404 no site`` for any other Host (on 443 with a certificate for
 ``no-site.invalid``). Sites may cloak: another body for search-engine crawlers (by
-User-Agent) and another answer for visitors from a search engine (by Referer).
+User-Agent) and another answer for visitors from a search engine (by Referer), each for all
+of them or only some (``$dw_crawler`` and ``$dw_search`` name the crawler and the engine).
 
 nginx runs in the foreground (``daemon off``) as a child of :class:`LocalInternet`, with
 its prefix, pid file, temp paths and log (standard error, into ``nginx/out``) in the
@@ -38,9 +39,11 @@ from pathlib import Path
 
 from domainwatch.testnet.ca import CertificateFiles
 from domainwatch.testnet.scenario import (
+    CRAWLERS,
     HTTP_PORT,
     HTTPS_PORT,
     REDIRECTS,
+    SEARCH_ENGINES,
     Site,
     SiteCertificate,
 )
@@ -48,9 +51,28 @@ from domainwatch.testnet.scenario import (
 NGINX_PACKAGE = "nginx"
 NGINX_DIR = "nginx"
 NO_SITE_NAME = "no-site.invalid"
-CRAWLER_AGENTS = ("Baiduspider", "Googlebot", "bingbot", "Sogou", "360Spider", "YisouSpider",
-                  "Bytespider")
-SEARCH_ENGINES = ("baidu.com", "so.com", "sogou.com", "google.", "bing.com", "sm.cn")
+#: What a User-Agent contains (case-insensitively) for each crawler of ``Site.crawler_agents``
+#: (Sogou's crawlers say "Sogou web spider", "Sogou inst spider", ...).
+CRAWLER_AGENTS = {
+    "Baiduspider": "Baiduspider",
+    "Sogou": "Sogou",
+    "360Spider": "360Spider",
+    "YisouSpider": "YisouSpider",
+    "Bytespider": "Bytespider",
+    "Googlebot": "Googlebot",
+    "bingbot": "bingbot",
+}
+#: The Referer host (itself or a sub-domain) of each search engine of
+#: ``Site.referer_engines``, as a regular expression.
+SEARCH_ENGINE_HOSTS = {
+    "baidu.com": r"baidu\.com",
+    "sogou.com": r"sogou\.com",
+    "so.com": r"so\.com",
+    "sm.cn": r"sm\.cn",
+    "toutiao.com": r"toutiao\.com",
+    "google": r"google\.[a-z.]+",
+    "bing.com": r"bing\.com",
+}
 TLS_SETTINGS = {
     "modern": ("TLSv1.2 TLSv1.3", "HIGH:!aNULL:!MD5"),
     "legacy": ("TLSv1 TLSv1.1", "DEFAULT:@SECLEVEL=0"),
@@ -137,8 +159,8 @@ def nginx_conf(sites: list[Site], directory: Path,
         *(f'    {kind}_temp_path "{temp}/{kind}";'
           for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
         '    geo $dw_dollar { default "$"; }',
-        f'    map $http_user_agent $dw_crawler {{ default 0; "{_crawler_regex()}" 1; }}',
-        f'    map $http_referer $dw_search {{ default 0; "{_search_regex()}" 1; }}',
+        *_crawler_map(),
+        *_search_map(),
     ]
     shared, constants = _shared_parts(sites)
     lines += constants
@@ -151,15 +173,28 @@ def nginx_conf(sites: list[Site], directory: Path,
     return "\n".join(lines) + "\n"
 
 
-def _crawler_regex() -> str:
-    return "~*(" + "|".join(re.escape(agent) for agent in CRAWLER_AGENTS) + ")"
+def _crawler_map() -> list[str]:
+    """``$dw_crawler``: the name of the crawler the User-Agent is (the first that matches),
+    or empty."""
+    lines = ['    map $http_user_agent $dw_crawler {', '        default "";']
+    lines += [f'        "~*{re.escape(CRAWLER_AGENTS[name])}" "{name}";' for name in CRAWLERS]
+    return [*lines, "    }"]
 
 
-def _search_regex() -> str:
-    hosts = "|".join(
-        re.escape(host) + ("[a-z.]+" if host.endswith(".") else "") for host in SEARCH_ENGINES
-    )
-    return f"~*^[a-z][a-z0-9+.-]*://([^/?#@]*\\.)?({hosts})(:[0-9]*)?([/?#]|$)"
+def _search_map() -> list[str]:
+    """``$dw_search``: the search engine whose host (or a sub-domain of it) the Referer's
+    host is, or empty. A search engine's name elsewhere in the URL does not count."""
+    lines = ['    map $http_referer $dw_search {', '        default "";']
+    lines += [f'        "~*^[a-z][a-z0-9+.-]*://([^/?#@]*\\.)?{SEARCH_ENGINE_HOSTS[name]}'
+              f'(:[0-9]*)?([/?#]|$)" "{name}";' for name in SEARCH_ENGINES]
+    return [*lines, "    }"]
+
+
+def _chosen(variable: str, names: tuple[str, ...], every: tuple[str, ...]) -> str:
+    """The nginx ``if`` condition: ``$variable`` is one of ``names`` (any, for all)."""
+    if set(names) >= set(every):
+        return f"${variable}"
+    return f'${variable} ~ "^({"|".join(re.escape(name) for name in names)})$"'
 
 
 def _default_server(address: str, port: int, tls: str,
@@ -240,18 +275,22 @@ def _server(number: int, group: list[Site], shared: dict[str, str],
         headers.append(f"            add_header {key} {_quote(value)} always;")
     returns: list[str] = []
     if site.crawler_body is not None:
-        sets, text = _expression(f"{prefix}_c", _chunks(site.crawler_body))
+        sets, text = _expression(f"{prefix}_c", _encoded_chunks(site.crawler_body,
+                                                                 site.charset))
         setters += sets
-        returns.append(f"            if ($dw_crawler) {{ return 200 {text}; }}")
+        condition = _chosen("dw_crawler", site.crawler_agents, CRAWLERS)
+        returns.append(f"            if ({condition}) {{ return 200 {text}; }}")
     answer = site.referer_answer
     if answer is not None:
         status, referer_location, referer_body = answer
         if status in REDIRECTS:
             text = _quote(referer_location or "")
         else:
-            sets, text = _expression(f"{prefix}_r", _chunks(referer_body))
+            sets, text = _expression(f"{prefix}_r", _encoded_chunks(referer_body,
+                                                                     site.charset))
             setters += sets
-        returns.append(f"            if ($dw_search) {{ return {status} {text}; }}")
+        condition = _chosen("dw_search", site.referer_engines, SEARCH_ENGINES)
+        returns.append(f"            if ({condition}) {{ return {status} {text}; }}")
     final = _quote(location) if location is not None else body
     for index, page in enumerate(site.pages):
         if page.location is not None:
