@@ -570,6 +570,39 @@ class _Phrases:
                         end = position + length
                         break
 
+    def finditer_groups(self, text: str, groups: Mapping[str, int]
+                        ) -> Iterator[tuple[int, int, str]]:
+        """``(group, position, phrase)`` for each of two groups of the phrases (``groups``
+        maps a phrase to a bit mask: 1, 2 or both), each found leftmost-longest and
+        without overlaps within its group, as two :meth:`finditer` over each group's
+        phrases would find them, in one pass."""
+        if len(text) < 2 or not self._options:
+            return
+        codes = np.frombuffer(f"\x00{text}\x00\x00\x00".encode("utf-32-le", "surrogatepass"),
+                              dtype=np.uint32)
+        ends = [0, 0]
+        for begin in range(0, len(text), _CHUNK):
+            positions, keys = self._candidates(codes[begin:begin + _CHUNK + 4])
+            for position, key in zip((positions + begin).tolist(), keys.tolist(), strict=True):
+                open_groups = (position >= ends[0]) | (position >= ends[1]) << 1
+                if not open_groups:
+                    continue
+                for phrase, length, cased, begins in self._options.get(key, ()):
+                    if begins and position and _is_word_char(text[position - 1]):
+                        continue
+                    if not (text.startswith(phrase, position) or (
+                            cased and not (piece := text[position:position + length]).islower()
+                            and _fold(piece) == phrase)):
+                        continue
+                    taken = groups[phrase] & open_groups
+                    for group in (0, 1):
+                        if taken >> group & 1:
+                            yield group, position, phrase
+                            ends[group] = position + length
+                    open_groups &= ~taken
+                    if not open_groups:
+                        break
+
     def _candidates(self, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions (from 0 = the window's second code) worth comparing, and their lead keys.
         ``window`` holds the code before the chunk, the chunk and three codes after it."""
@@ -688,6 +721,9 @@ class Lexicon:
     _list_finder: _Phrases | None = field(default=None, repr=False)
     _list_membership: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _context_finder: _Phrases | None = field(default=None, repr=False)
+    # terms and neutral phrases (bit 1) and the words of the lists (bit 2), in one pass
+    _page_finder: _Phrases | None = field(default=None, repr=False)
+    _page_groups: dict[str, int] = field(default_factory=dict, repr=False)
     _context_of: dict[str, str] = field(default_factory=dict, repr=False)
 
     def find_terms(self, text: str) -> Iterator[tuple[int, str]]:
@@ -713,14 +749,17 @@ class Lexicon:
                 for position, phrase in self._term_finder.finditer(text)
                 if phrase not in terms]
 
-    def find_patterns(self, text: str, neutral: list[tuple[int, int]] | None = None
+    def find_patterns(self, text: str, neutral: list[tuple[int, int]] | None = None,
+                      words: list[tuple[int, str]] | None = None
                       ) -> Iterator[tuple[int, PatternHit]]:
         """``(position, hit)`` of every pattern in ``text``. Words of the lists are found
-        leftmost-longest, and not inside a ``neutral`` span (世界杯买球票 is no 买球); a
-        pattern never spans a NUL (the boundary between two zones)."""
+        leftmost-longest (or given, as ``words``), and not inside a ``neutral`` span
+        (世界杯买球票 is no 买球); a pattern never spans a NUL (the boundary between two
+        zones)."""
         if not self.patterns or self._list_finder is None:
             return
-        words = list(self._list_finder.finditer(text))
+        if words is None:
+            words = list(self._list_finder.finditer(text))
         if neutral and words:
             starts = [start for start, _ in neutral]
             words = [(position, word) for position, word in words
@@ -827,6 +866,9 @@ def _lexicon(data: object) -> Lexicon:
             membership.setdefault(_fold(word), set()).add(name)
     context_of = {_fold(phrase): context.id for context in reversed(contexts)
                   for phrase in context.phrases}
+    page_groups = {phrase: 1 for phrase in [*terms, *(_fold(p) for p in neutral)]}
+    for word in membership:
+        page_groups[word] = page_groups.get(word, 0) | 2
     return Lexicon(
         categories=categories, terms=terms, neutral=tuple(neutral),
         mitigators=tuple(mitigators), flag=flag, mitigable_weight=mitigable,
@@ -839,6 +881,7 @@ def _lexicon(data: object) -> Lexicon:
         _list_membership={word: frozenset(lists) for word, lists in membership.items()},
         _context_finder=_Phrases(context_of) if context_of else None,
         _context_of=context_of,
+        _page_finder=_Phrases(page_groups), _page_groups=page_groups,
     )
 
 
@@ -1173,8 +1216,8 @@ def score_zones(zones: Mapping[str, str], lexicon: Lexicon | None = None) -> Ill
     if not names:
         return IllicitScore(0.0, (), False, False)
     # One pass over all zones; NUL, which no phrase holds, keeps them apart.
-    texts = [normalize_text(zones[zone].replace("\x00", " ")) for zone in names]
-    joined = "\x00".join(texts)
+    joined = normalize_text("\x00".join(zones[zone].replace("\x00", " ") for zone in names))
+    texts = joined.split("\x00")
     starts = list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
 
     def zone_at(position: int) -> str:
@@ -1182,9 +1225,14 @@ def score_zones(zones: Mapping[str, str], lexicon: Lexicon | None = None) -> Ill
 
     counts: dict[tuple[str, str], int] = {}
     neutral: list[tuple[int, int]] = []
+    words: list[tuple[int, str]] = []
     terms = lexicon.terms
-    for position, key in lexicon._term_finder.finditer(joined):
-        if key in terms:
+    assert lexicon._page_finder is not None
+    for group, position, key in lexicon._page_finder.finditer_groups(joined,
+                                                                     lexicon._page_groups):
+        if group:
+            words.append((position, key))
+        elif key in terms:
             where = zone_at(position)
             counts[where, key] = counts.get((where, key), 0) + 1
         else:
@@ -1192,7 +1240,7 @@ def score_zones(zones: Mapping[str, str], lexicon: Lexicon | None = None) -> Ill
     pattern_counts: dict[tuple[str, str], int] = {}
     pattern_texts: dict[tuple[str, str], str] = {}
     patterns: dict[str, Pattern] = {}
-    for position, hit in lexicon.find_patterns(joined, neutral):
+    for position, hit in lexicon.find_patterns(joined, neutral, words):
         key = (zone_at(position), hit.pattern.id)
         pattern_counts[key] = pattern_counts.get(key, 0) + 1
         pattern_texts.setdefault(key, hit.text)

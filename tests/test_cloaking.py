@@ -35,20 +35,21 @@ def labels(settings: WebSettings, host: str, at: str, everyone: bool = False) ->
 def test_baidu_every_night_the_others_in_turn() -> None:
     settings = WebSettings()
     host = "www.jiuquan.gov.cn"
-    crawlers = [f"crawler {label}" for label in DEFAULT_CRAWLERS]
-    referers = [f"referer {label}" for label in DEFAULT_SEARCH_REFERERS]
+    others = [f"crawler {label}" for label in list(DEFAULT_CRAWLERS)[1:]] + [
+        f"referer {label}" for label in list(DEFAULT_SEARCH_REFERERS)[1:]]
+    assert len(others) == 10
     nights = [labels(settings, host, f"2026-12-{day:02d}T02:00:00Z") for day in range(1, 31)]
     for asked in nights:
-        assert asked[0] == "crawler Baiduspider" and len(asked) == 3
-    # each other crawler within six nights, each referer within five
-    for first in range(len(nights) - 6):
-        week = {label for asked in nights[first:first + 6] for label in asked}
-        assert set(crawlers) <= week
-        assert set(referers) <= {label for asked in nights[first:first + 5]
-                                 for label in asked}
+        assert asked[:2] == ["crawler Baiduspider", "referer baidu.com"] and len(asked) == 3
+    # each other crawler and referer within ten nights
+    for first in range(len(nights) - 10):
+        assert set(others) <= {label for asked in nights[first:first + 10] for label in asked}
     # hosts take their turns at different places: the load of each crawler is spread
     tonight = "2026-12-07T02:00:00Z"
-    assert len({labels(settings, f"www.x{n}.gov.cn", tonight)[1] for n in range(50)}) == 6
+    assert len({labels(settings, f"www.x{n}.gov.cn", tonight)[2] for n in range(80)}) == 10
+    # two a night halves the wait
+    twice = WebSettings(cloak_rotation=2)
+    assert len(labels(twice, host, tonight)) == 4
 
 
 def test_all_of_them_when_the_page_shows_another_signal_or_rotation_is_off() -> None:
@@ -57,11 +58,23 @@ def test_all_of_them_when_the_page_shows_another_signal_or_rotation_is_off() -> 
     at = "2026-12-07T02:00:00Z"
     assert labels(WebSettings(), "www.a.gov.cn", at, everyone=True) == every
     assert labels(WebSettings(cloak_rotation=0), "www.a.gov.cn", at) == every
-    clean = parse_page(PORTAL, "http://www.a.gov.cn/")
-    hiding = parse_page(PORTAL.replace("</body>", '<div style="display:none"><a href='
-                                       '"http://x.example/">x</a></div></body>'),
-                        "http://www.a.gov.cn/")
-    assert not suspicious(clean) and suspicious(hiding)
+    def page(extra: str) -> Any:
+        return parse_page(PORTAL.replace("</body>", f"{extra}</body>"), "http://www.a.gov.cn/")
+
+    host = "www.a.gov.cn"
+    assert not suspicious(page(""), host)
+    assert suspicious(page('<div style="display:none"><a href="http://x.example/">x</a>'
+                           '</div>'), host)
+    # a hover menu of the site's own, government and official links is no sign
+    assert not suspicious(page('<div style="display:none"><a href="/zwgk/">政务公开</a>'
+                               '<a href="http://www.gansu.gov.cn/">省政府</a><a href='
+                               '"http://www.people.com.cn/">人民网</a></div>'), host)
+    # nor is the site's own mobile redirect; a jump for search engines' visitors is
+    assert not suspicious(page("<script>if(/Android|iPhone/i.test(navigator.userAgent))"
+                               "{location.href='http://m.a.gov.cn/';}</script>"), host)
+    assert suspicious(page("<script>if(document.referrer.indexOf('baidu')>-1)"
+                           "{location.href='http://www.a.gov.cn/x';}</script>"), host)
+    assert suspicious(page("<script>document.title='x';</script>"), host)
 
 
 def cloak(html: str, label: str = "crawler Sogou", status: int = 200) -> CloakFetch:

@@ -482,6 +482,24 @@ def test_the_fast_finder_agrees_with_a_plain_scan() -> None:
         assert list(finder.finditer(text)) == naive(text), text
 
 
+def test_one_pass_over_two_groups_finds_what_two_passes_find() -> None:
+    """The page scan finds the terms and the list words of the patterns in one pass; each
+    group must come out as its own leftmost-longest scan would find it."""
+    groups = LEXICON._page_groups
+    terms = [phrase for phrase, mask in groups.items() if mask & 1]
+    words = [phrase for phrase, mask in groups.items() if mask & 2]
+    assert terms and words and any(mask == 3 for mask in groups.values())
+    pieces = [*terms[:300], *words, "网络", "体育", "官", "平台", " ", "。", "app", "3", "计"]
+    rng = random.Random(20261207)
+    for _ in range(300):
+        text = "".join(rng.choice(pieces)[: rng.randint(1, 6)] for _ in range(rng.randint(1, 60)))
+        found = list(LEXICON._page_finder.finditer_groups(text, groups))
+        assert [(p, w) for g, p, w in found if g == 0] == list(
+            content._Phrases(terms).finditer(text)), text
+        assert [(p, w) for g, p, w in found if g == 1] == list(
+            content._Phrases(words).finditer(text)), text
+
+
 def test_illicit_score_as_dict_is_json() -> None:
     score = illicit("illicit-gambling.html")
     data = json.loads(json.dumps(score.as_dict(), ensure_ascii=False))

@@ -678,3 +678,22 @@ def test_input_and_outputs_are_capped():
     reading = read_script(f'document.write("{markup}")' + " " * scripts.MAX_SCRIPT + "location=1")
     assert len(reading.written[0].html) == scripts.MAX_HTML
     assert reading.navigations == ()  # beyond MAX_SCRIPT
+
+
+def test_character_codes_decoded_in_a_loop_or_a_map_are_read() -> None:
+    markup = '<div style="display:none"><a href="http://www.xpj8866.com/">澳门新葡京</a></div>'
+    codes = ",".join(str(ord(char)) for char in markup)
+    loop = (f"var _0xc=[{codes}];var _s='';for(var i=0;i<_0xc.length;i++)"
+            "{_s+=String.fromCharCode(_0xc[i]);}document.write(_s);")
+    [written] = read_script(loop).written
+    assert written.html == markup and written.method == "document.write"
+    assert "fromCharCode" in read_script(loop).techniques
+    jump = ",".join(hex(ord(char)) for char in 'top.location.href="http://www.hg0088.vip/"')
+    mapped = (f"var k=[{jump}];eval(k.map(function(c){{return String.fromCharCode(c)}})"
+              ".join(''));")
+    [navigation] = read_script(mapped).navigations
+    assert navigation.target == "http://www.hg0088.vip/"
+    # numbers that spell neither markup nor code, and arrays of other numbers: nothing
+    assert read_script("var a=[1,2,3,4,5,6,7,8,9,10];x=String.fromCharCode(65)").written == ()
+    assert read_script("var t=[72,101,108,108,111,32,119,111,114,108,100];"
+                       "for(i in t)s+=String.fromCharCode(t[i]);").written == ()

@@ -328,3 +328,13 @@ def test_a_script_from_a_commercial_host_new_since_the_baseline_is_reported() ->
     assert content_of(page) == []
     [finding] = content_of('<script src="http://js.xpj8866.com/a.js"></script>')
     assert finding.evidence["external_scripts"] == ["js.xpj8866.com"]
+
+
+def test_one_hidden_link_to_a_spam_host_under_a_spam_anchor_is_enough() -> None:
+    [finding] = content_of("<div style='display:none'><a href='http://www.xpj8866.com/'>"
+                           "澳门新葡京</a></div>")
+    assert finding.evidence["hidden_injection"]["blocks"][0]["spam_hosts"] == {
+        "www.xpj8866.com": ["xpj"]}
+    # a spam host under an ordinary anchor, or a spam anchor to an ordinary host: not alone
+    assert content_of("<div style='display:none'><a href='http://www.xpj8866.com/'>首页</a>"
+                      "</div>") == []

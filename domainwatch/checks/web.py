@@ -103,7 +103,7 @@ def injected_links(page: Page, settings: WebCheckSettings, own: set[str],
     人民网 and 新华网 is a menu. A block is an injection when it holds
 
     * hidden, at least ``hidden_links`` links to commercial hosts, or two such hosts with
-      spam anchor texts or spam host names;
+      spam anchor texts or spam host names, or one with both;
     * written by a script, the same, whether shown or not;
     * shown, three commercial hosts or more with spam anchor texts or two spam host names,
       or (against a baseline) at least ``hidden_links`` commercial hosts the baseline's page
@@ -139,7 +139,7 @@ def injected_links(page: Page, settings: WebCheckSettings, own: set[str],
         spam_anchors = sorted({signal.term for signal in anchors.signals
                                if signal.weight > lexicon.mitigable_weight})
         spammy = len(spam_hosts) >= 2 or (len(foreign) >= 2 and bool(spam_anchors)) \
-            or anchors.flagged
+            or anchors.flagged or (bool(spam_hosts) and bool(spam_anchors))
         new_hosts = [host for host in foreign if known is not None and host not in known]
         if technique == "link-block":
             injected = (spammy and len(foreign) >= 3) or (

@@ -1,11 +1,22 @@
-"""What a fetched page says: title, visible text, links, hidden blocks, redirects in the body.
+"""What a fetched page says: title, keywords and description, visible text by zone, links,
+hidden blocks, what its scripts do, redirects in the body.
 
 :func:`parse_page` reads decoded HTML with lxml and never runs a script. The visible text is
 what a browser would show: no scripts, styles or comments, and nothing inside an element
 hidden by its ``style`` or ``hidden`` attribute or by a class or id that the page's own
-``<style>`` hides. What is hidden is kept apart, as :class:`HiddenBlock`: black-hat SEO
-injects its link and keyword blocks into otherwise normal pages exactly that way
-(``display:none``, off-screen positions, zero sizes, one-pixel marquees).
+``<style>`` hides. What is hidden is kept apart, as :class:`HiddenBlock` with the reason:
+black-hat SEO injects its link and keyword blocks into otherwise normal pages exactly that
+way — ``display:none``, off-screen positions and ``text-indent``, zero-size and clipped
+boxes, 0–1 px fonts, transparent text, text in the colour of a known background,
+``<noscript>``, tiny or unreadably fast marquees. The visible text is also kept by zone
+(headings, link texts, ``alt``/``title`` attributes, the rest), because the same word means
+more in some places than in others (:func:`domainwatch.content.score_zones`).
+
+Inline scripts are read statically (:mod:`domainwatch.probes.scripts`): the markup they
+write is read like the page's own, as a block of its own (hidden when the script or the
+markup hides it), their navigations are kept with the condition around them, and the titles
+they switch to count as titles. A script over 64 KB (a library) is read at its two ends,
+where injections are prepended or appended, unless it is packed.
 
 The text fingerprint has two parts. :func:`text_hash` changes whenever the visible text
 changes at all. :func:`sketch` is a bottom-k MinHash of the text's character 5-grams
@@ -31,7 +42,7 @@ import lxml.etree
 import lxml.html
 import numpy as np
 
-from domainwatch.probes.scripts import read_script
+from domainwatch.probes.scripts import ScriptReading, read_script
 
 SKETCH_SIZE = 128
 SHINGLE = 5
@@ -81,6 +92,9 @@ _CONTAINERS = frozenset({"div", "ul", "ol", "dl", "p", "td", "th", "table", "foo
                          "header", "article", "main"})
 MAX_ZONE_TEXT = 20_000
 MAX_SCRIPT_URLS = 20
+LARGE_SCRIPT = 65_536
+LARGE_SCRIPT_END = 8_192
+PACKER = "eval(function(p,a,c,k,e,"
 _STYLE_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^([a-z0-9]*)([.#])([-_a-zA-Z0-9]+)$")
 
@@ -269,7 +283,22 @@ def read_page_script(page: Page, code: str, base: str, source: str = "script") -
 
 def _read_script(page: Page, walker: _Walker, code: str, source: str = "script") -> None:
     """What one inline script writes, where it sends the visitor, which title it sets."""
-    reading = read_script(code)
+    if len(code) > LARGE_SCRIPT and PACKER not in code:
+        # A library (jQuery is 89 KB): reading it whole costs a fifth of a second. What is
+        # injected into one is prepended or appended, so its two ends are read.
+        for end in (code[:LARGE_SCRIPT_END], code[-LARGE_SCRIPT_END:]):
+            _read_reading(page, walker, read_script(end), source)
+        return
+    _read_reading(page, walker, read_script(code), source)
+
+
+def _read_reading(page: Page, walker: _Walker, reading: ScriptReading, source: str) -> None:
+    for url in reading.scripts:
+        target = _join(walker.base, url)
+        if target:
+            _resource(page, walker.base, target, "script")
+            if len(page.script_urls) < MAX_SCRIPT_URLS and target not in page.script_urls:
+                page.script_urls.append(target)
     for technique in reading.techniques:
         if technique not in page.script_techniques:
             page.script_techniques.append(technique)
@@ -338,8 +367,10 @@ class _Walker:
         self._groups: dict[Any, int] = {}
 
     def zone_texts(self) -> dict[str, str]:
-        return {zone: clean_text(" ".join(parts))[:MAX_TEXT if zone == "text" else
-                                                  MAX_ZONE_TEXT]
+        # For the lexicon only: whitespace collapsed, control characters left (they match
+        # no word), which saves a search over the page's text per zone.
+        return {zone: " ".join(" ".join(parts).split())[:MAX_TEXT if zone == "text" else
+                                                        MAX_ZONE_TEXT]
                 for zone, parts in self.zones.items()}
 
     def walk_written(self, root: Any, reason: str, hidden: bool) -> None:
@@ -420,20 +451,26 @@ class _Walker:
 
     def _children(self, element: Any, block: HiddenBlock | None, background: str | None,
                   zone: str) -> None:
+        # The page's hottest loop: text goes straight to its lists, no call per piece.
+        if block is not None:
+            if element.text:
+                block.text += " " + element.text
+            for child in element:
+                if isinstance(child.tag, str):
+                    self.walk(child, block, background, zone)
+                if child.tail:
+                    block.text += " " + child.tail
+            return
+        texts, sink = self.texts, self.zones[zone]
         if element.text:
-            self._text(element.text, block, zone)
+            texts.append(element.text)
+            sink.append(element.text)
         for child in element:
             if isinstance(child.tag, str):
-                self.walk(child, block, background, zone)
+                self.walk(child, None, background, zone)
             if child.tail:
-                self._text(child.tail, block, zone)
-
-    def _text(self, text: str, block: HiddenBlock | None, zone: str) -> None:
-        if block is not None:
-            block.text += " " + text
-        else:
-            self.texts.append(text)
-            self.zones[zone].append(text)
+                texts.append(child.tail)
+                sink.append(child.tail)
 
     def _hidden_reason(self, element: Any, tag: str, style: str | None, colour: str | None,
                        background: str | None) -> str | None:

@@ -209,9 +209,57 @@ def read_script(code: str) -> ScriptReading:
     if not worth_reading(code):
         return ScriptReading((), (), (), (), code[:MAX_DECODED])
     try:
-        return _read(code, 0, None, _Budget())
+        reading = _read(code, 0, None, _Budget())
+        if not (reading.written or reading.navigations or reading.title_switches) \
+                and "fromCharCode" in code:
+            reading = _with_char_code_arrays(code, reading)
+        return reading
     except Exception:  # a bug must not stop a scan; the reading is simply empty
         return _EMPTY
+
+
+_CHAR_CODES = re.compile(r"\[\s*((?:0[xX][0-9a-fA-F]{1,6}|\d{1,7})"
+                         r"(?:\s*,\s*(?:0[xX][0-9a-fA-F]{1,6}|\d{1,7})){7,})\s*\]")
+MAX_CHAR_CODE_ARRAYS = 5
+
+
+def _with_char_code_arrays(code: str, reading: ScriptReading) -> ScriptReading:
+    """The arrays of character codes a script turns into text in a way the reader does not
+    follow (a loop, ``map``): a script that holds ``fromCharCode`` and an array of eight or
+    more numbers spelling markup or code is read as if it wrote that markup
+    (``document.write`` or ``innerHTML``, whichever the script uses) or ran that code."""
+    method = "innerHTML" if "innerHTML" in code and "document.write" not in code \
+        else "document.write"
+    for found in list(_CHAR_CODES.finditer(code))[:MAX_CHAR_CODE_ARRAYS]:
+        numbers = [int(item, 0) for item in found.group(1).replace(" ", "").split(",")]
+        if any(not 9 <= number <= 0x10FFFF or 0xD800 <= number <= 0xDFFF
+               for number in numbers):
+            continue
+        text = "".join(map(chr, numbers))[:MAX_HTML]
+        if "<" in text and ">" in text:
+            decoded = _read(f"document.write({_js_string(text)})", 1, None, _Budget())
+            decoded = ScriptReading(
+                tuple(WrittenMarkup(item.html, method, item.hidden, item.condition)
+                      for item in decoded.written),
+                decoded.navigations, decoded.title_switches, decoded.techniques,
+                decoded.decoded, decoded.scripts)
+        elif "(" in text or "=" in text:
+            decoded = _read(text, 1, None, _Budget())
+        else:
+            continue
+        reading = ScriptReading(
+            reading.written + decoded.written, reading.navigations + decoded.navigations,
+            reading.title_switches + decoded.title_switches,
+            tuple(dict.fromkeys((*reading.techniques, "fromCharCode", *decoded.techniques))),
+            reading.decoded, reading.scripts + decoded.scripts)
+    return reading
+
+
+def _js_string(text: str) -> str:
+    """``text`` as a JavaScript string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped.replace("\r", "\\r").replace("\u2028", "\\u2028").replace(
+        "\u2029", "\\u2029") + '"'
 
 
 # --- lexer --------------------------------------------------------------------------------

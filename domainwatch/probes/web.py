@@ -40,8 +40,8 @@ from domainwatch.probes.tls import TrustStore, judge_chain
 DEFAULT_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                       "(KHTML, like Gecko) Chrome/130.0 Safari/537.36 domainwatch")
 #: The crawlers that matter in China, as they announce themselves. The first is asked every
-#: night; of the others, one a night in turn (all of them when the page shows another
-#: signal), see :meth:`WebProbe.cloak_requests`.
+#: night; of the others (and the referers but the first), one a night in turn (all of them
+#: when the page shows another signal), see :meth:`WebProbe.cloak_requests`.
 DEFAULT_CRAWLERS = {
     "Baiduspider": "Mozilla/5.0 (compatible; Baiduspider/2.0; "
                    "+http://www.baidu.com/search/spider.html)",
@@ -55,8 +55,8 @@ DEFAULT_CRAWLERS = {
     "Googlebot": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
     "bingbot": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
 }
-#: Where visitors come from when a search engine sent them; one a night in turn (all when
-#: the page shows another signal).
+#: Where visitors come from when a search engine sent them; the first every night, the
+#: others in turn with the crawlers (all when the page shows another signal).
 DEFAULT_SEARCH_REFERERS = {
     "baidu.com": "https://www.baidu.com/s?wd={name}",
     "sogou.com": "https://www.sogou.com/web?query={name}",
@@ -329,7 +329,7 @@ class WebProbe:
             if self.settings.cloaking and landing is not None and landing.status is not None:
                 # One after another on the landing page's own connection: no new handshake.
                 connection = next(v.connection for v in visits if v.landing is landing)
-                everyone = suspicious(landing.page)
+                everyone = suspicious(landing.page, landing.host)
                 for label, headers in self.cloak_requests(host, at, everyone):
                     observation.cloaks.append(
                         await self._cloak(landing, label, headers, pages, connection))
@@ -373,22 +373,22 @@ class WebProbe:
     def cloak_requests(self, host: str, at: str, everyone: bool = False
                        ) -> list[tuple[str, dict[str, str]]]:
         """The crawler and search-referer requests for ``host`` on the night of ``at``: the
-        first crawler always; of the other crawlers and of the referers, ``cloak_rotation``
-        each in turn (a night and a host choose where in the turn), so that every one is
-        asked within as many nights as there are of them; all of them with ``everyone``
-        (the page shows another signal) or a rotation of 0."""
+        first crawler and the first referer always (Baidu's: most cloaking is for them);
+        of the others, ``cloak_rotation`` in turn (a night and a host choose where in the
+        turn), so that every one is asked within as many nights as there are of them; all
+        of them with ``everyone`` (the page shows another signal) or a rotation of 0."""
         settings = self.settings
-        crawlers = list(settings.crawlers.items())
-        referers = list(settings.search_referers.items())
-        if not everyone and settings.cloak_rotation > 0:
-            turn = _night(at) + zlib.crc32(host.encode())
-            crawlers = crawlers[:1] + _in_turn(crawlers[1:], turn, settings.cloak_rotation)
-            referers = _in_turn(referers, turn, settings.cloak_rotation)
-        requests = [(f"crawler {label}", {"User-Agent": agent}) for label, agent in crawlers]
-        requests += [(f"referer {label}", {"User-Agent": settings.user_agent,
-                                           "Referer": template.replace("{name}", host)})
-                     for label, template in referers]
-        return requests
+        crawlers = [(f"crawler {label}", {"User-Agent": agent})
+                    for label, agent in settings.crawlers.items()]
+        referers = [(f"referer {label}", {"User-Agent": settings.user_agent,
+                                          "Referer": template.replace("{name}", host)})
+                    for label, template in settings.search_referers.items()]
+        if everyone or settings.cloak_rotation == 0:
+            return crawlers + referers
+        others = _in_turn(crawlers[1:] + referers[1:],
+                          _night(at) + zlib.crc32(host.encode()), settings.cloak_rotation)
+        return [*crawlers[:1], *referers[:1],
+                *(request for request in crawlers[1:] + referers[1:] if request in others)]
 
     async def _visit(self, host: str, scheme: str, addresses: list[str],
                      pages: dict[bytes, Page]) -> Visit:
@@ -509,13 +509,33 @@ class WebProbe:
                           page=page, body_start=answer.body[:MAX_BODY_EVIDENCE])
 
 
-def suspicious(page: Page) -> bool:
-    """Whether a page shows, besides its words, a sign that it may be cloaked: scripts
-    that read the referrer or the user agent, switch the title or are obfuscated, or
-    blocks of links it hides or writes with a script."""
-    return bool(page.title_switches or page.script_techniques
-                or any(item["condition"] != "always" for item in page.navigations)
-                or any(block.links for block in page.hidden))
+#: Conditions on which a script sends only some visitors elsewhere: how cloaking is done.
+CLOAKING_CONDITIONS = ("search-referrer", "not-spider", "spider")
+
+
+def suspicious(page: Page, host: str) -> bool:
+    """Whether the page of ``host`` shows, besides its words, a sign that it may be
+    cloaked: scripts that switch the title, are obfuscated, or send search engines'
+    visitors or crawlers (or anyone, on another condition, off site) elsewhere; blocks of
+    links to other sites that it hides or writes with a script. A menu of the site's own,
+    government or official links hidden until hovered is not a sign."""
+    if page.title_switches or page.script_techniques:
+        return True
+    if any(item["condition"] in CLOAKING_CONDITIONS or (
+            item["condition"] != "always" and _elsewhere(item["target"], host))
+           for item in page.navigations):
+        return True
+    return any(_elsewhere(f"http://{other}/", host) for block in page.hidden
+               for other in block.hosts)
+
+
+def _elsewhere(url: str, host: str) -> bool:
+    """Whether ``url`` leads off the site of ``host``: not under its registrable domain,
+    not government, not official."""
+    target = (urlsplit(url).hostname or "").lower()
+    own = registrable_domain(host) or host
+    return bool(target) and not _same_or_under(target, own) \
+        and not government_host(target) and not official_host(target)
 
 
 def government_host(host: str) -> bool:
@@ -534,7 +554,7 @@ def _night(at: str) -> int:
         return 0
 
 
-def _in_turn(items: list[tuple[str, str]], turn: int, count: int) -> list[tuple[str, str]]:
+def _in_turn(items: list[Any], turn: int, count: int) -> list[Any]:
     if len(items) <= count:
         return items
     start = turn % len(items)
