@@ -89,7 +89,14 @@ from domainwatch.probes.web_processes import (
 from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
 from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
-from domainwatch.takeover import Service, fetch, load_services, match, services_for
+from domainwatch.takeover import (
+    Service,
+    fetch,
+    load_services,
+    match,
+    needs_tls,
+    services_for,
+)
 
 T = TypeVar("T")
 FLUSH_EVERY = 500
@@ -522,7 +529,10 @@ async def _service_match(name: str, fingerprint: dict[str, Any], services: list[
     answer = await fetch(name, addresses[0], timeout=timeout) if addresses else None
     if answer is not None and answer.error:
         return UNKNOWN
-    return match(chain, fingerprint.get("chain_end", "ok"), answer, services)
+    # A service whose unclaimed answer is a failed TLS handshake is asked over HTTPS too.
+    tls = (await fetch(name, addresses[0], scheme="https", timeout=timeout)
+           if addresses and needs_tls(chain, services) else None)
+    return match(chain, fingerprint.get("chain_end", "ok"), answer, services, tls)
 
 
 def _zones(name: str, fingerprint: dict[str, Any] | None) -> list[str]:

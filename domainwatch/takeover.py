@@ -1,4 +1,5 @@
-"""Claimable cloud services behind a CNAME (the ``dangling.service`` rule).
+"""Cloud services behind a CNAME: the ``dangling.service`` rule, and which CNAME targets
+``dangling.cname`` may judge less severely because nobody else can claim them.
 
 A name CNAMEd into a hosting or storage service whose site, bucket or app was deleted
 can be taken over by whoever creates one with the same name. The signatures are data
@@ -10,31 +11,56 @@ can be taken over by whoever creates one with the same name. The signatures are 
     the service's customer endpoints a CNAME points at (``oss-*.aliyuncs.com``). A suffix
     is matched on label boundaries; a label may contain ``*`` (any characters within that
     one label: ``oss-*`` matches ``oss-cn-lanzhou``).
+``cname_hosts``
+    fixed host names every customer must CNAME to (``domains.tumblr.com``): the chain must
+    pass through one of them exactly (not a name under it). An entry has suffixes, hosts or
+    both; the chain *enters* the service when one of its targets is under a suffix or is a
+    host.
 ``conditions``
-    any of ``{"nxdomain": true}`` (the CNAME target inside the service does not exist) or
-    ``{"http_status": 404, "body": ["NoSuchBucket", ...]}`` (the page fetched with the
-    customer's name as Host has that status — an integer or a list of them — and contains
-    every body string, case-sensitively).
+    the service's "no such site" answer; any one condition that holds is a match. A
+    condition is an object whose parts must all hold:
+
+    - ``{"nxdomain": true}``, alone: the chain ended in NXDOMAIN at a target inside the
+      service (the app or endpoint name itself is free again);
+    - ``{"tls_error": true}`` or ``{"tls_error": "TEXT"}``, alone: the HTTPS request for the
+      name failed in the TLS handshake (an alert, no certificate for the name), the error
+      containing TEXT when given;
+    - an HTTP condition, from these parts, with at least one of ``body``, ``title`` or
+      ``header`` (a status alone proves nothing):
+
+      - ``"http_status": 404`` or ``[404, 410]``: the page's status (any, if absent);
+      - ``"body": ["NoSuchBucket", ...]``: every text is in the body, case-sensitively;
+      - ``"title": "TEXT"``: the page's ``<title>`` contains TEXT (case-sensitively);
+      - ``"header": {"server": "Caddy", ...}``: each header (name in any case) is
+        present and its value contains the text.
 ``negative``
-    texts that rule a match out (the page says the bucket exists but is private).
+    what rules a match out: a claimed resource or the service's generic error page. Each
+    item is a body text, or an object of ``body``/``title``/``header``/``http_status``
+    parts that must all hold.
 ``confidence``
     ``high`` | ``medium`` | ``low``.
 ``claimable``
-    false for services that say "not found" but cannot be claimed by a stranger (the
-    endpoint embeds the owner's account id, or the provider verifies domain ownership);
-    such services never match, they are listed so nobody adds them again by mistake.
+    false for services whose names a stranger cannot re-create (the endpoint embeds the
+    owner's account id or a random id, or the provider verifies domain ownership): such
+    entries never match ``dangling.service``; a CNAME into them that no longer resolves
+    is a ``dangling.cname`` of lower severity, saying why (:func:`unclaimable_service`).
+``why_not_claimable``
+    required when ``claimable`` is false, absent otherwise: the reason, for people.
 ``reference``
     where the fingerprint comes from.
 
-:func:`match` is pure: a CNAME chain, how it ended and at most one HTTP answer in,
-a :class:`ServiceMatch` or None out. A body string alone never matches: the chain must
-enter one of the service's suffixes. The page comes from
-:func:`domainwatch.probes.http.fetch` (one address, the customer's name as Host and SNI).
+:func:`match` is pure: a CNAME chain, how it ended and the HTTP answers in, a
+:class:`ServiceMatch` or None out. A page alone never matches: the chain must enter the
+service. The pages come from :func:`domainwatch.probes.http.fetch` (one address, the
+customer's name as Host and SNI): ``answer`` over HTTP, ``tls_answer`` over HTTPS for the
+services with ``tls_error`` conditions (:func:`needs_tls`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -44,14 +70,17 @@ from typing import Any
 from domainwatch.probes.http import DEFAULT_MAX_BYTES, HttpAnswer, fetch
 
 __all__ = ["DEFAULT_MAX_BYTES", "HttpAnswer", "Service", "ServiceDataError", "ServiceMatch",
-           "fetch", "load_services", "match", "services_for"]
+           "catalogue", "fetch", "load_services", "match", "needs_tls", "page_title",
+           "services_for", "unclaimable_service"]
 
 SERVICES_FILE = Path(__file__).resolve().parent / "data" / "cloud-services.json"
 CONFIDENCES = ("high", "medium", "low")
-_SERVICE_KEYS = {"service", "provider", "cname_suffixes", "conditions", "negative",
-                 "confidence", "claimable", "reference"}
-_REQUIRED_KEYS = _SERVICE_KEYS - {"negative"}
-_LABEL = re.compile(r"^[a-z0-9*]([a-z0-9*-]*[a-z0-9*])?$")
+_SERVICE_KEYS = {"service", "provider", "cname_suffixes", "cname_hosts", "conditions",
+                 "negative", "confidence", "claimable", "why_not_claimable", "reference"}
+_REQUIRED_KEYS = {"service", "provider", "conditions", "confidence", "claimable", "reference"}
+_PAGE_KEYS = {"http_status", "body", "title", "header"}
+_LABEL = re.compile(r"^[a-z0-9*]([a-z0-9*_-]*[a-z0-9*])?$")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 
 
 class ServiceDataError(ValueError):
@@ -60,20 +89,24 @@ class ServiceDataError(ValueError):
 
 @dataclass(frozen=True)
 class Service:
-    """One claimable (or explicitly non-claimable) hosting service."""
+    """One hosting service: claimable, or listed as not claimable by strangers."""
 
     name: str
     provider: str
     cname_suffixes: tuple[str, ...]
     conditions: tuple[dict[str, Any], ...]
-    negative: tuple[str, ...]
+    negative: tuple[dict[str, Any], ...]
     confidence: str
     claimable: bool
     reference: str
+    cname_hosts: tuple[str, ...] = ()
+    why_not_claimable: str = ""
 
     def entered_at(self, target: str) -> str | None:
-        """The suffix ``target`` is equal to or under, if any."""
+        """The host ``target`` is, or the suffix it is equal to or under, if any."""
         name = _clean(target)
+        if name in self.cname_hosts:
+            return name
         for suffix in self.cname_suffixes:
             if _under(name, suffix):
                 return suffix
@@ -83,8 +116,8 @@ class Service:
 @dataclass
 class ServiceMatch:
     """A service whose "no such site" condition holds. ``evidence``: the chain, the
-    target and suffix that entered the service, the status, the matched texts, the
-    address and URL asked."""
+    target and suffix (or host) that entered the service, and what was seen: the status,
+    the matched texts, title and headers, the TLS error, the address and URL asked."""
 
     service: Service
     condition: dict[str, Any]
@@ -123,6 +156,12 @@ def load_services(path: Path | None = None) -> list[Service]:
     return services
 
 
+@functools.cache
+def catalogue() -> list[Service]:
+    """The packaged services, read once per process."""
+    return load_services()
+
+
 def _service(entry: object) -> Service:
     if not isinstance(entry, dict):
         raise ServiceDataError("must be an object")
@@ -140,21 +179,34 @@ def _service(entry: object) -> Service:
                                f"{', '.join(CONFIDENCES)}")
     if not isinstance(entry["claimable"], bool):
         raise ServiceDataError("claimable must be true or false")
-    suffixes = _strings(entry["cname_suffixes"], "cname_suffixes")
-    if not suffixes:
-        raise ServiceDataError("cname_suffixes must not be empty")
-    cleaned = tuple(_suffix(text) for text in suffixes)
+    why = entry.get("why_not_claimable")
+    if entry["claimable"] and why is not None:
+        raise ServiceDataError("why_not_claimable is only for services that are not claimable")
+    if not entry["claimable"] and (not isinstance(why, str) or not why.strip()):
+        raise ServiceDataError("a service that is not claimable needs why_not_claimable "
+                               "(a non-empty string)")
+    suffixes = tuple(_suffix(text) for text in
+                     _strings(entry.get("cname_suffixes", []), "cname_suffixes"))
+    hosts = tuple(_host(text) for text in _strings(entry.get("cname_hosts", []), "cname_hosts"))
+    if not suffixes and not hosts:
+        raise ServiceDataError("needs cname_suffixes or cname_hosts (the chain must enter "
+                               "the service)")
     conditions = entry["conditions"]
     if not isinstance(conditions, list) or not conditions:
         raise ServiceDataError("conditions must be a non-empty list")
+    negative = entry.get("negative", [])
+    if not isinstance(negative, list):
+        raise ServiceDataError("negative must be a list")
     return Service(
         name=entry["service"].strip(),
         provider=entry["provider"].strip(),
-        cname_suffixes=cleaned,
+        cname_suffixes=suffixes,
+        cname_hosts=hosts,
         conditions=tuple(_condition(item, n) for n, item in enumerate(conditions, 1)),
-        negative=tuple(_strings(entry.get("negative", []), "negative")),
+        negative=tuple(_negative(item, n) for n, item in enumerate(negative, 1)),
         confidence=entry["confidence"],
         claimable=entry["claimable"],
+        why_not_claimable=(why or "").strip(),
         reference=entry["reference"].strip(),
     )
 
@@ -177,6 +229,16 @@ def _suffix(text: str) -> str:
     return suffix
 
 
+def _host(text: str) -> str:
+    host = _clean(text)
+    labels = host.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) and "*" not in label
+                                  for label in labels):
+        raise ServiceDataError(f"cname host {text!r} is not a host name of two or more "
+                               "labels (no wildcards)")
+    return host
+
+
 def _condition(item: object, number: int) -> dict[str, Any]:
     where = f"condition {number}"
     if not isinstance(item, dict) or not item:
@@ -186,20 +248,62 @@ def _condition(item: object, number: int) -> dict[str, Any]:
             raise ServiceDataError(f'{where}: an NXDOMAIN condition is exactly {{"nxdomain": '
                                    "true}")
         return {"nxdomain": True}
-    unknown = sorted(set(item) - {"http_status", "body"})
+    if "tls_error" in item:
+        value = item["tls_error"]
+        if len(item) != 1 or not (value is True or (isinstance(value, str) and value)):
+            raise ServiceDataError(f'{where}: a TLS condition is exactly {{"tls_error": '
+                                   'true}} or {"tls_error": "text of the error"}')
+        return {"tls_error": value}
+    unknown = sorted(set(item) - _PAGE_KEYS)
     if unknown:
         raise ServiceDataError(f"{where}: unknown keys {', '.join(unknown)}")
-    status = item.get("http_status")
-    statuses = status if isinstance(status, list) else [status]
-    if not statuses or not all(
-        isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in statuses
-    ):
-        raise ServiceDataError(f"{where}: http_status must be an HTTP status or a list of them")
-    body = _strings(item.get("body"), f"{where}: body")
-    if not body:
-        raise ServiceDataError(f"{where}: body must list at least one text (a status alone "
-                               "proves nothing)")
-    return {"http_status": status, "body": body}
+    condition = _page_parts(item, where)
+    if not set(condition) - {"http_status"}:
+        raise ServiceDataError(f"{where}: needs body, title or header besides http_status "
+                               "(a status alone proves nothing)")
+    return condition
+
+
+def _negative(item: object, number: int) -> dict[str, Any]:
+    where = f"negative {number}"
+    if isinstance(item, str) and item:
+        return {"body": [item]}
+    if not isinstance(item, dict) or not item:
+        raise ServiceDataError(f"{where} must be a body text or a non-empty object")
+    unknown = sorted(set(item) - _PAGE_KEYS)
+    if unknown:
+        raise ServiceDataError(f"{where}: unknown keys {', '.join(unknown)}")
+    return _page_parts(item, where)
+
+
+def _page_parts(item: dict[str, Any], where: str) -> dict[str, Any]:
+    parts: dict[str, Any] = {}
+    if "http_status" in item:
+        status = item["http_status"]
+        statuses = status if isinstance(status, list) else [status]
+        if not statuses or not all(isinstance(s, int) and not isinstance(s, bool)
+                                   and 100 <= s <= 599 for s in statuses):
+            raise ServiceDataError(f"{where}: http_status must be an HTTP status or a list "
+                                   "of them")
+        parts["http_status"] = status
+    if "body" in item:
+        body = _strings(item["body"], f"{where}: body")
+        if not body:
+            raise ServiceDataError(f"{where}: body must list at least one text")
+        parts["body"] = body
+    if "title" in item:
+        if not isinstance(item["title"], str) or not item["title"]:
+            raise ServiceDataError(f"{where}: title must be a non-empty string")
+        parts["title"] = item["title"]
+    if "header" in item:
+        headers = item["header"]
+        if not isinstance(headers, dict) or not headers or not all(
+                isinstance(k, str) and k and isinstance(v, str) and v
+                for k, v in headers.items()):
+            raise ServiceDataError(f"{where}: header must map header names to non-empty "
+                                   "texts their values contain")
+        parts["header"] = {name.lower(): text for name, text in headers.items()}
+    return parts
 
 
 # --- matching ---------------------------------------------------------------------------
@@ -223,57 +327,108 @@ def _under(name: str, suffix: str) -> bool:
 
 
 def services_for(cname_chain: list[str], services: list[Service]) -> list[Service]:
-    """The services whose suffixes some target of the chain is equal to or under."""
+    """The services some target of the chain enters (a suffix it is under, or a host)."""
     return [s for s in services if any(s.entered_at(target) for target in cname_chain)]
 
 
-def _statuses(condition: dict[str, Any]) -> list[int]:
-    status = condition["http_status"]
-    return list(status) if isinstance(status, list) else [status]
+def needs_tls(cname_chain: list[str], services: list[Service]) -> bool:
+    """Whether a claimable service the chain enters has a ``tls_error`` condition, so the
+    name's HTTPS answer should be fetched too."""
+    return any(service.claimable and any("tls_error" in c for c in service.conditions)
+               for service in services_for(cname_chain, services))
+
+
+def unclaimable_service(target: str, services: list[Service]) -> Service | None:
+    """The first service listed as not claimable that ``target`` is inside, if any."""
+    return next((s for s in services if not s.claimable and s.entered_at(target)), None)
+
+
+def page_title(body: str) -> str:
+    """The text of the page's first ``<title>``, entities decoded, blanks collapsed."""
+    found = _TITLE.search(body)
+    return " ".join(html.unescape(found.group(1)).split()) if found else ""
 
 
 def match(cname_chain: list[str], chain_end: str, answer: HttpAnswer | None,
-          services: list[Service]) -> ServiceMatch | None:
+          services: list[Service], tls_answer: HttpAnswer | None = None
+          ) -> ServiceMatch | None:
     """The first claimable service (in file order) the chain enters and whose condition
     holds, or None.
 
     ``cname_chain`` is the chain of CNAME targets (without the name itself), ``chain_end``
-    how it ended (``ok``, ``nxdomain``, ...), ``answer`` the page fetched for the name.
-    An NXDOMAIN condition needs ``chain_end == "nxdomain"`` and the last target inside
-    the service; an HTTP condition needs an answer without error, one of its statuses
-    and every body text. Any negative text in the body rules the service out.
+    how it ended (``ok``, ``nxdomain``, ...), ``answer`` the page fetched for the name over
+    HTTP, ``tls_answer`` the one over HTTPS (only ``tls_error`` conditions read it). An
+    NXDOMAIN condition needs ``chain_end == "nxdomain"`` and the last target inside the
+    service; a TLS condition an HTTPS answer that failed in the handshake; an HTTP
+    condition an answer without error whose status, body, title and headers hold. A
+    negative that holds on the answer rules the service out.
     """
     chain = [_clean(target) for target in cname_chain]
     if not chain:
         return None
-    body = answer.body if answer is not None else ""
     for service in services_for(chain, services):
         if not service.claimable:
             continue
-        if any(text in body for text in service.negative):
+        if answer is not None and answer.error is None and any(
+                _page_holds(negative, answer) for negative in service.negative):
             continue
         for condition in service.conditions:
-            evidence = _holds(service, condition, chain, chain_end, answer)
+            evidence = _holds(service, condition, chain, chain_end, answer, tls_answer)
             if evidence is not None:
                 return ServiceMatch(service, condition, evidence)
     return None
 
 
 def _holds(service: Service, condition: dict[str, Any], chain: list[str], chain_end: str,
-           answer: HttpAnswer | None) -> dict[str, Any] | None:
+           answer: HttpAnswer | None, tls_answer: HttpAnswer | None) -> dict[str, Any] | None:
     evidence: dict[str, Any] = {"cname_chain": chain, "chain_end": chain_end}
     if condition.get("nxdomain"):
         suffix = service.entered_at(chain[-1])
         if chain_end != "nxdomain" or suffix is None:
             return None
         return {**evidence, "target": chain[-1], "suffix": suffix}
+    target, suffix = next((t, s) for t in chain if (s := service.entered_at(t)) is not None)
+    evidence.update(target=target, suffix=suffix)
+    if "tls_error" in condition:
+        if tls_answer is None or tls_answer.phase != "tls" or not tls_answer.error:
+            return None
+        wanted = condition["tls_error"]
+        if isinstance(wanted, str) and wanted not in tls_answer.error:
+            return None
+        return {**evidence, "tls_error": tls_answer.error, "address": tls_answer.address,
+                "url": tls_answer.url}
     if answer is None or answer.error is not None or answer.status is None:
         return None
-    if answer.status not in _statuses(condition):
+    if not _page_holds(condition, answer):
         return None
-    if not all(text in answer.body for text in condition["body"]):
-        return None
-    target, suffix = next((t, s) for t in chain if (s := service.entered_at(t)) is not None)
-    return {**evidence, "target": target, "suffix": suffix, "status": answer.status,
-            "matched": list(condition["body"]), "address": answer.address,
-            "url": answer.url}
+    seen: dict[str, Any] = {"status": answer.status, "address": answer.address,
+                            "url": answer.url}
+    if "body" in condition:
+        seen["matched"] = list(condition["body"])
+    if "title" in condition:
+        seen["title"] = page_title(answer.body)
+    if "header" in condition:
+        seen["headers"] = {name: _header(answer, name) for name in condition["header"]}
+    return {**evidence, **seen}
+
+
+def _header(answer: HttpAnswer, name: str) -> str | None:
+    return next((value for key, value in answer.headers.items() if key.lower() == name),
+                None)
+
+
+def _page_holds(parts: dict[str, Any], answer: HttpAnswer) -> bool:
+    """Every part (status, body texts, title, headers) holds on ``answer``."""
+    if "http_status" in parts:
+        status = parts["http_status"]
+        if answer.status not in (status if isinstance(status, list) else [status]):
+            return False
+    if not all(text in answer.body for text in parts.get("body", [])):
+        return False
+    if "title" in parts and parts["title"] not in page_title(answer.body):
+        return False
+    for name, text in parts.get("header", {}).items():
+        value = _header(answer, name)
+        if value is None or text not in value:
+            return False
+    return True

@@ -15,6 +15,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
+from domainwatch.checks.dns import check_dns
 from domainwatch.takeover import (
     SERVICES_FILE,
     HttpAnswer,
@@ -23,7 +24,9 @@ from domainwatch.takeover import (
     fetch,
     load_services,
     match,
+    page_title,
     services_for,
+    unclaimable_service,
 )
 from domainwatch.testnet import LocalInternet, MissingBinaryError, ScenarioError
 from domainwatch.testnet.scenario import scenario_from_dict
@@ -73,8 +76,16 @@ def entry(**changes: Any) -> dict[str, Any]:
     ({"confidence": "certain"}, "confidence 'certain'"),
     ({"cname_suffixes": ["evil..example"]}, "cname suffix"),
     ({"cname_suffixes": ["*.com"]}, "wildcard"),
-    ({"conditions": [{"http_status": 404}]}, "body must be a list"),
-    ({"conditions": [{"http_status": 404, "body": []}]}, "status alone"),
+    ({"conditions": [{"http_status": 404}]}, "status alone proves nothing"),
+    ({"conditions": [{"http_status": 404, "body": []}]}, "at least one text"),
+    ({"conditions": [{"tls_error": True, "body": ["x"]}]}, "TLS condition"),
+    ({"conditions": [{"header": {"server": ""}}]}, "header must map"),
+    ({"conditions": [{"title": 3}]}, "title must be"),
+    ({"negative": [{"colour": "red"}]}, "negative 1: unknown keys colour"),
+    ({"cname_suffixes": []}, "needs cname_suffixes or cname_hosts"),
+    ({"cname_hosts": ["*.x.example"]}, "no wildcards"),
+    ({"claimable": False}, "needs why_not_claimable"),
+    ({"why_not_claimable": "ids"}, "only for services that are not claimable"),
     ({"conditions": [{"nxdomain": True, "body": ["x"]}]}, "NXDOMAIN condition"),
     ({"conditions": [{"http_status": "404", "body": ["x"]}]}, "http_status"),
     ({"claimable": "yes"}, "claimable"),
@@ -330,27 +341,126 @@ def _signature_cases() -> list[Any]:
     return [pytest.param(service, id=service.name) for service in load_services()]
 
 
+def service_target(service: Service) -> str:
+    """A CNAME target inside the service: its first fixed host, else a name under its
+    first suffix (wildcards filled in)."""
+    if service.cname_hosts:
+        return service.cname_hosts[0]
+    return "victim." + service.cname_suffixes[0].replace("*", "x1")
+
+
+def unclaimed_answer(condition: dict[str, Any]) -> HttpAnswer:
+    """The page an HTTP condition describes: its first status, its texts, title and
+    headers."""
+    statuses = condition.get("http_status", 404)
+    status = statuses[0] if isinstance(statuses, list) else statuses
+    title = f"<title>{condition['title']}</title>" if "title" in condition else ""
+    page = answer(status, title + " ".join(condition.get("body", [])))
+    page.headers.update(condition.get("header", {}))
+    return page
+
+
 @pytest.mark.parametrize("service", _signature_cases())
 def test_every_signature_matches_its_own_evidence_and_nothing_else(service: Service) -> None:
-    """Each entry of the data file, tested: a chain into its suffix with the answer its
-    first condition describes matches it (unless it is not claimable), and the same answer
-    through a chain outside the suffix, or with one of its negative texts, does not."""
+    """Each entry of the data file, tested: a chain into it with the answer each condition
+    describes matches it (unless it is not claimable), and the same answer through a chain
+    outside the service, or with one of its negatives, does not."""
     everything = load_services()
-    target = "victim." + service.cname_suffixes[0].lstrip(".").replace("*", "x1")
-    condition = service.conditions[0]
-    if condition.get("nxdomain"):
-        chain_end, page = "nxdomain", None
-    else:
-        statuses = condition["http_status"]
-        status = statuses[0] if isinstance(statuses, list) else statuses
+    target = service_target(service)
+    for condition in service.conditions:
+        page: HttpAnswer | None = None
+        tls: HttpAnswer | None = None
         chain_end = "ok"
-        page = answer(status, " ".join(condition["body"]))
-    found = match([target], chain_end, page, everything)
-    if service.claimable:
-        assert found is not None and found.service.name == service.name
-    else:
-        assert found is None
-    assert match(["victim.unrelated-hosting.example"], chain_end, page, everything) is None
-    if service.negative and page is not None:
-        denied = answer(page.status or 0, page.body + " " + service.negative[0])
-        assert match([target], chain_end, denied, everything) is None
+        if condition.get("nxdomain"):
+            chain_end = "nxdomain"
+        elif "tls_error" in condition:
+            tls = answer(None, "", error="tls: " + str(condition["tls_error"]))
+            tls.phase = "tls"
+        else:
+            page = unclaimed_answer(condition)
+        found = match([target], chain_end, page, everything, tls)
+        if service.claimable:
+            assert found is not None and found.service.name == service.name, condition
+            assert found.condition == condition
+        else:
+            assert found is None
+            assert unclaimable_service(target, everything) == service
+        assert match(["victim.unrelated-hosting.example"], chain_end, page, everything,
+                     tls) is None
+        if page is not None:
+            for negative in service.negative:
+                denied = unclaimed_answer({**condition, **negative,
+                                           "body": condition.get("body", [])
+                                           + negative.get("body", [])})
+                assert match([target], chain_end, denied, everything) is None
+
+
+# -- the condition language ----------------------------------------------------------------
+
+
+def test_title_header_tls_and_fixed_hosts(tmp_path: Path) -> None:
+    services = load_services(write(tmp_path, [
+        entry(service="Titled", cname_suffixes=["t.example"],
+              conditions=[{"title": "No such site", "http_status": 404}]),
+        entry(service="Headed", cname_suffixes=[], cname_hosts=["edge.h.example"],
+              conditions=[{"http_status": 302, "header": {"Location": "error.h.example"}}],
+              negative=[{"header": {"x-claimed": "yes"}}]),
+        entry(service="Shaken", cname_suffixes=["s.example"],
+              conditions=[{"tls_error": "UNRECOGNIZED_NAME"}]),
+    ]))
+    titled = answer(404, "<html><head><TITLE>\n  No such\tsite &amp; more</title>")
+    found = match(["a.t.example"], "ok", titled, services)
+    assert found is not None and found.evidence["title"] == "No such site & more"
+    assert page_title("<title>No such site</title>") == "No such site"
+    assert match(["a.t.example"], "ok", answer(404, "No such site"), services) is None
+
+    moved = answer(302, "")
+    moved.headers["location"] = "https://error.h.example/?host=x"
+    found = match(["cdn.example", "edge.h.example"], "ok", moved, services)
+    assert found is not None and found.evidence["suffix"] == "edge.h.example"
+    assert found.evidence["headers"] == {"location": "https://error.h.example/?host=x"}
+    # a fixed host is matched exactly: a name under it is not the service's
+    assert match(["x.edge.h.example"], "ok", moved, services) is None
+    moved.headers["X-Claimed"] = "yes"
+    assert match(["edge.h.example"], "ok", moved, services) is None
+
+    refused = answer(None, "", error="tls: TLSV1_UNRECOGNIZED_NAME")
+    refused.phase = "tls"
+    found = match(["b.s.example"], "ok", None, services, refused)
+    assert found is not None and found.evidence["tls_error"] == "tls: TLSV1_UNRECOGNIZED_NAME"
+    timeout = answer(None, "", error="timeout")
+    timeout.phase = "connect"
+    assert match(["b.s.example"], "ok", None, services, timeout) is None
+    assert match(["b.s.example"], "ok", None, services) is None
+
+
+def test_unclaimable_services_are_listed_with_a_reason(services: list[Service]) -> None:
+    elb = unclaimable_service("web-1234567890.cn-north-1.elb.amazonaws.com.cn", services)
+    assert elb is None  # amazonaws.com.cn is not amazonaws.com
+    elb = unclaimable_service("web-1234567890.us-east-1.elb.amazonaws.com", services)
+    assert elb is not None and "id AWS generates" in elb.why_not_claimable
+    assert unclaimable_service("www.jiuquan.gov.cn.w.kunlunsl.com", services) is not None
+    assert unclaimable_service("victim.s3.amazonaws.com", services) is None
+    assert unclaimable_service("gone.example.com", services) is None
+    for service in services:
+        assert service.claimable == (not service.why_not_claimable), service.name
+
+
+def test_dangling_cname_into_an_unclaimable_service_is_lower() -> None:
+    def finding(target: str, end: str = "nxdomain") -> Any:
+        dns = {"status": "cname_dangling", "cname_chain": [target], "chain_end": end}
+        [draft] = check_dns({"name": "www.jiuquan.gov.cn", "state": "active"}, dns).findings
+        return draft
+
+    elb = finding("web-1234567890.us-east-1.elb.amazonaws.com")
+    assert elb.rule == "dangling.cname" and elb.severity == "medium"
+    assert "AWS Elastic Load Balancing (Amazon Web Services) does not let anyone" in elb.summary
+    assert elb.evidence["claimable"] is False and elb.evidence["service"] == (
+        "AWS Elastic Load Balancing")
+    assert elb.evidence["why_not_claimable"]
+    cdn = finding("www.jiuquan.gov.cn.cdn.dnsv1.com", end="no_address")
+    assert cdn.severity == "medium" and cdn.evidence["service"] == "Tencent Cloud CDN / EdgeOne"
+    unknown = finding("gone.example.com")
+    assert unknown.severity == "high" and "service" not in unknown.evidence
+    azure = finding("jiuquan-gov.azurewebsites.net")  # claimable: dangling.service says more
+    assert azure.severity == "high" and "service" not in azure.evidence

@@ -8,6 +8,7 @@ from typing import Any
 from domainwatch.checks import CheckResult
 from domainwatch.names import display_name
 from domainwatch.store import FindingDraft
+from domainwatch.takeover import catalogue, unclaimable_service
 
 RULES = ("unused.no_dns", "unused.offline_still_resolving", "dangling.cname")
 
@@ -39,9 +40,18 @@ def check_dns(entry: dict[str, Any], dns: dict[str, Any]) -> CheckResult:
                       else "has no address")
             summary = f"{shown}: CNAME chain ends at {display_name(end)}, which {ending}"
             severity = "high"
-        result.findings.append(FindingDraft(
-            "dangling.cname", severity, summary,
-            {**base, "target": end, "chain_end": dns.get("chain_end")}, subject=end))
+        evidence = {**base, "target": end, "chain_end": dns.get("chain_end")}
+        service = unclaimable_service(end, catalogue()) if status == "cname_dangling" else None
+        if service is not None:
+            # Still a broken name, but nobody else can create the target to serve it.
+            severity = "medium"
+            summary += (f"; {service.name} ({service.provider}) does not let anyone else claim "
+                        f"it: {service.why_not_claimable}")
+            evidence.update(service=service.name, provider=service.provider, claimable=False,
+                            why_not_claimable=service.why_not_claimable,
+                            reference=service.reference)
+        result.findings.append(FindingDraft("dangling.cname", severity, summary, evidence,
+                                            subject=end))
 
     if entry["state"] == "active":
         if status in ("nxdomain", "no_address"):
