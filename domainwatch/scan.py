@@ -86,7 +86,7 @@ from domainwatch.probes.web_processes import (
     share_out,
     web_processes,
 )
-from domainwatch.probes.whois import WhoisClient, WhoisRecord, is_fresh
+from domainwatch.probes.whois import Referral, WhoisClient, WhoisRecord, is_fresh
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
 from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
 from domainwatch.takeover import (
@@ -201,6 +201,14 @@ class _StoreWhoisCache:
 
     def put(self, record: WhoisRecord) -> None:
         """The scan records every answer itself, with its run."""
+
+    def get_referral(self, tld: str) -> Referral | None:
+        row = self.store.whois_referral(tld)
+        referral = Referral(**row) if row is not None else None
+        return referral if referral is not None and referral.is_fresh() else None
+
+    def put_referral(self, referral: Referral) -> None:
+        self.store.save_whois_referral(referral.tld, referral.server, referral.asked)
 
 
 @dataclass
@@ -579,9 +587,10 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
               for name, found in world.references.items()}
     domains = sorted({need.domain for needs in [*world.dependencies.values(),
                                                 *linked.values()] for need in needs})
+    stored = _StoreWhoisCache(store)
     client = WhoisClient(settings.servers, timeout=settings.timeout, retries=settings.retries,
                          min_interval=settings.min_interval,
-                         cache=_StoreWhoisCache(store) if settings.reuse_answers else None)
+                         cache=stored if settings.reuse_answers else None, referrals=stored)
     answers = await asyncio.gather(*(client.lookup(domain) for domain in domains))
     records = {domain: record.as_dict() for domain, record in zip(domains, answers, strict=True)}
     at = utcnow()

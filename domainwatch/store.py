@@ -25,7 +25,7 @@ import sqlite_utils
 if TYPE_CHECKING:
     from domainwatch.discovery import SourceSnapshot
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class StoreError(Exception):
@@ -215,9 +215,22 @@ def _migrate_5(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_6(db: sqlite_utils.Database) -> None:
+    """WHOIS referrals: the server IANA names for a TLD (NULL: it names none)."""
+    db.executescript(
+        """
+        CREATE TABLE whois_referrals (
+            tld TEXT PRIMARY KEY,
+            server TEXT,
+            asked TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 #: MIGRATIONS[i] upgrades a database at version i to version i + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5]
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -585,6 +598,18 @@ class Store:
         if row is None:
             return None
         return {**json.loads(row[0]), "asked": row[1]}
+
+    def whois_referral(self, tld: str) -> dict[str, Any] | None:
+        """The stored WHOIS referral of ``tld``: ``tld``, ``server`` (None: IANA names
+        none) and ``asked``."""
+        rows = self.query("SELECT tld, server, asked FROM whois_referrals WHERE tld = ?",
+                          (tld,))
+        return rows[0] if rows else None
+
+    def save_whois_referral(self, tld: str, server: str | None, asked: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO whois_referrals (tld, server, asked) VALUES (?, ?, ?)",
+            (tld, server, asked))
 
     def latest_whois(self, domain: str) -> tuple[dict[str, Any], str] | None:
         """The latest WHOIS record of ``domain`` and when it was last confirmed."""

@@ -11,6 +11,17 @@ Registered answers are parsed with python-whois's per-registry parsers, with a l
 parser as fallback; times without a zone are the registry's local time (CNNIC's are
 Beijing time) and are reported in UTC.
 
+A suffix the table does not know is looked up the way ``whois`` clients do it: IANA's
+WHOIS server (``whois.iana.org``, or the ``iana=HOST[:PORT]`` server setting) is asked for
+the TLD, its ``refer:`` (or ``whois:``) line names the registry's server, and that server
+is asked for the domain. The referral is kept for the client's life and, through a
+:class:`ReferralCache`, in the database (:data:`REFERRAL_LIFETIME`); a TLD IANA lists no
+WHOIS server for is remembered as such. Answers from such a server are read with the
+table's ``generic`` shapes; any other answer is an ``error`` with reason
+``unknown_format``, at once: an answer the table cannot read does not get better by
+asking again, so only timeouts, dropped connections, empty answers and rate limits are
+retried (:data:`RETRIED_REASONS`).
+
 Cache contract (:class:`WhoisCache`): ``get`` returns a stored record still within its
 lifetime (:func:`cache_lifetime` of its status, counted from ``asked``), ``put`` stores
 one. A database-backed cache stores every :class:`WhoisRecord` field (``name_servers``
@@ -44,6 +55,11 @@ MAX_FIELD_CHARS = 256
 MAX_DETAIL_CHARS = 300
 MAX_NAME_SERVERS = 32
 MAX_NOT_FOUND_CHARS = 16 * 1024
+IANA_SERVER: tuple[str, int] = ("whois.iana.org", WHOIS_PORT)
+#: The ``[TLD=]HOST[:PORT]`` key that names the referral server instead of a TLD.
+IANA_KEY = "iana"
+#: Why a record is not conclusive; only these are worth asking again in the same run.
+RETRIED_REASONS = frozenset({"timeout", "connection", "empty"})
 REGISTRIES_FILE = Path(__file__).resolve().parent.parent / "data" / "whois-registries.json"
 
 # Seconds a record stays fresh in a cache, by status.
@@ -54,6 +70,9 @@ CACHE_LIFETIME: dict[str, float] = {
     "rate_limited": 0.0,
     "error": 0.0,
 }
+
+# Seconds a referral stays fresh, by whether IANA named a server.
+REFERRAL_LIFETIME: dict[bool, float] = {True: 30 * 86400.0, False: 7 * 86400.0}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ZONE_SUFFIX = re.compile(r"(?:z|[+-]\d{2}:?\d{2}|\b(?:utc|gmt)\b[^\n]*)\s*\)?\s*$", re.IGNORECASE)
@@ -98,6 +117,7 @@ class Registry:
     reserved: tuple[str, ...]
     rate_limited: tuple[str, ...]
     fields: Mapping[str, tuple[str, ...]]
+    unregistered_on_first_line: bool = False
 
 
 def _is_under(domain: str, suffix: str) -> bool:
@@ -108,6 +128,7 @@ def _is_under(domain: str, suffix: str) -> bool:
 class RegistryTable:
     registries: tuple[Registry, ...]
     common_rate_limited: tuple[str, ...]
+    generic: Registry | None = None
 
     def for_domain(self, domain: str) -> Registry | None:
         """The registry of the longest suffix ``domain`` sits under."""
@@ -128,32 +149,41 @@ def _time_zone(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
 
 
+def _registry(item: Mapping[str, Any], default_fields: Mapping[str, tuple[str, ...]]
+              ) -> Registry:
+    patterns = {key: tuple(item.get(key, [])) for key in
+                ("registered", "unregistered", "reserved", "rate_limited")}
+    for key, texts in patterns.items():
+        for text in texts:
+            try:
+                re.compile(text.replace("{domain}", "x"))
+            except re.error as error:
+                raise ValueError(
+                    f"{item['name']}: bad {key} pattern {text!r}: {error}") from None
+    fields = item.get("fields")
+    return Registry(
+        name=item["name"],
+        suffixes=tuple(normalize_name(s) for s in item.get("suffixes", [])),
+        server=(item.get("server", ""), int(item.get("port", WHOIS_PORT))),
+        naive_time_zone=_time_zone(item.get("naive_time_zone", "+00:00")),
+        python_whois=item.get("python_whois"),
+        answer_format=item.get("answer_format", "cnnic"),
+        fields={key: tuple(labels) for key, labels in fields.items()} if fields is not None
+        else default_fields,
+        unregistered_on_first_line=bool(item.get("unregistered_on_first_line", False)),
+        **patterns,
+    )
+
+
 def load_registries(path: Path | None = None) -> RegistryTable:
     """Read the registry table (default: the packaged ``whois-registries.json``)."""
     document = json.loads((path or REGISTRIES_FILE).read_text(encoding="utf-8"))
-    registries = []
-    for item in document["registries"]:
-        patterns = {key: tuple(item.get(key, [])) for key in
-                    ("registered", "unregistered", "reserved", "rate_limited")}
-        for key, texts in patterns.items():
-            for text in texts:
-                try:
-                    re.compile(text.replace("{domain}", "x"))
-                except re.error as error:
-                    raise ValueError(
-                        f"{item['name']}: bad {key} pattern {text!r}: {error}") from None
-        registries.append(Registry(
-            name=item["name"],
-            suffixes=tuple(normalize_name(s) for s in item["suffixes"]),
-            server=(item["server"], int(item.get("port", WHOIS_PORT))),
-            naive_time_zone=_time_zone(item.get("naive_time_zone", "+00:00")),
-            python_whois=item.get("python_whois"),
-            answer_format=item.get("answer_format", "cnnic"),
-            fields={key: tuple(labels) for key, labels in item.get("fields", {}).items()},
-            **patterns,
-        ))
+    generic = _registry({"name": "generic", **document["generic"]}, {}) \
+        if "generic" in document else None
+    default_fields = generic.fields if generic is not None else {}
+    registries = tuple(_registry(item, default_fields) for item in document["registries"])
     common = tuple(document.get("common", {}).get("rate_limited", []))
-    return RegistryTable(tuple(registries), common)
+    return RegistryTable(registries, common, generic)
 
 
 _default_table: RegistryTable | None = None
@@ -191,37 +221,61 @@ def _matched_line(text: str, match: re.Match[str]) -> str:
     return clean_value(line, 160) or match.group(0)
 
 
+def _first_line(body: str) -> str:
+    """The first line that is not blank and not a ``%`` or ``#`` comment."""
+    return next((line for line in body.split("\n")
+                 if line.strip() and not line.lstrip().startswith(("%", "#"))), "")
+
+
 def classify(domain: str, text: str, registry: Registry | None,
-             common_rate_limited: Iterable[str] = ()) -> tuple[WhoisStatus, str]:
-    """Classify one complete answer for ``domain`` (IDNA); returns (status, why)."""
+             common_rate_limited: Iterable[str] = (), *,
+             generic: Registry | None = None) -> tuple[WhoisStatus, str]:
+    """Classify one complete answer for ``domain`` (IDNA); returns (status, why).
+    ``generic`` reads the answer of a server the table has no ``registry`` for."""
+    status, _, why = classify_answer(domain, text, registry, common_rate_limited,
+                                     generic=generic)
+    return status, why
+
+
+def classify_answer(domain: str, text: str, registry: Registry | None,
+                    common_rate_limited: Iterable[str] = (), *,
+                    generic: Registry | None = None) -> tuple[WhoisStatus, str, str]:
+    """As :func:`classify`, with the reason of an ``error`` or ``rate_limited`` record
+    (``""`` for the conclusive statuses)."""
     if len(text.encode("utf-8", "replace")) > MAX_ANSWER_BYTES:
-        return "error", f"answer larger than {MAX_ANSWER_BYTES} bytes"
+        return "error", "too_large", f"answer larger than {MAX_ANSWER_BYTES} bytes"
     if _CONTROL.search(text):
-        return "error", "answer contains control characters"
+        return "error", "malformed", "answer contains control characters"
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     if not body.strip():
-        return "error", "empty answer"
+        return "error", "empty", "empty answer"
+    limits = list(common_rate_limited)
     if registry is None:
-        return "error", "no registry texts known for this suffix"
+        if generic is None:
+            return "error", "unknown_format", "no registry texts known for this suffix"
+        registry = generic
+    limits += registry.rate_limited
     registered = all(_search([p], body, domain) for p in registry.registered) \
         if registry.registered else False
-    not_found = _search(registry.unregistered, body, domain)
+    not_found_text = _first_line(body) if registry.unregistered_on_first_line else body
+    not_found = _search(registry.unregistered, not_found_text, domain)
     if registered and not_found:
-        return "error", "contradictory answer: " + _matched_line(body, not_found)
+        return "error", "malformed", "contradictory answer: " + _matched_line(
+            not_found_text, not_found)
     if registered:
-        return "registered", "registry record for " + domain
-    limited = _search(list(registry.rate_limited) + list(common_rate_limited), body, domain)
+        return "registered", "", "registry record for " + domain
+    limited = _search(limits, body, domain)
     if limited:
-        return "rate_limited", _matched_line(body, limited)
+        return "rate_limited", "rate_limited", _matched_line(body, limited)
     reserved = _search(registry.reserved, body, domain)
     if reserved:
-        return "reserved", _matched_line(body, reserved)
+        return "reserved", "", _matched_line(body, reserved)
     if not_found and len(body) > MAX_NOT_FOUND_CHARS:
-        return "error", "'no such domain' text in an answer too long to be one"
+        return "error", "malformed", "'no such domain' text in an answer too long to be one"
     if not_found:
-        return "unregistered", _matched_line(body, not_found)
-    first = next((line for line in body.split("\n") if line.strip()), "")
-    return "error", "unrecognised answer: " + (clean_value(first, 120) or "")
+        return "unregistered", "", _matched_line(not_found_text, not_found)
+    return "error", "unknown_format", "unrecognised answer: " + (
+        clean_value(_first_line(body), 120) or "")
 
 
 # --- parsing registered answers -----------------------------------------------------------
@@ -280,7 +334,7 @@ def _name_servers(values: Iterable[object]) -> list[str]:
         text = clean_value(value)
         if not text:
             continue
-        name, *glue = text.lower().split()
+        name, *glue = text.lower().replace(",", " ").split()
         name = name.rstrip(".")
         if "." in name and len(name) <= 253 and _HOSTNAME.match(name) and all(map(_is_ip, glue)):
             result.add(name)
@@ -345,6 +399,8 @@ class WhoisRecord:
     detail: str = ""
     raw: str = ""
     asked: str = field(default_factory=utc_now_iso)
+    # why an error or rate_limited record is not conclusive (RETRIED_REASONS and others)
+    reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -362,7 +418,7 @@ class WhoisRecord:
             registrar=data.get("registrar"), registrant=data.get("registrant"),
             name_servers=list(servers), created=data.get("created"),
             expires=data.get("expires"), detail=data.get("detail", ""),
-            raw=data.get("raw", ""), asked=data["asked"],
+            raw=data.get("raw", ""), asked=data["asked"], reason=data.get("reason", ""),
         )
 
 
@@ -404,6 +460,63 @@ class MemoryWhoisCache:
     def put(self, record: WhoisRecord) -> None:
         if cache_lifetime(record.status) > 0:
             self._records[record.domain] = record
+
+
+# --- referral -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Referral:
+    """What IANA said about a TLD: its WHOIS server, or None when it lists none."""
+
+    tld: str
+    server: str | None
+    asked: str = field(default_factory=utc_now_iso)
+
+    def is_fresh(self, now: float | None = None) -> bool:
+        try:
+            asked = datetime.fromisoformat(self.asked).timestamp()
+        except ValueError:
+            return False
+        lifetime = REFERRAL_LIFETIME[self.server is not None]
+        return (time.time() if now is None else now) < asked + lifetime
+
+
+class ReferralCache(Protocol):
+    def get_referral(self, tld: str) -> Referral | None: ...
+
+    def put_referral(self, referral: Referral) -> None: ...
+
+
+class MemoryReferralCache:
+    """In-memory :class:`ReferralCache`; ``clock`` returns Unix seconds."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._referrals: dict[str, Referral] = {}
+        self._clock = clock
+
+    def get_referral(self, tld: str) -> Referral | None:
+        referral = self._referrals.get(tld)
+        return referral if referral is not None and referral.is_fresh(self._clock()) else None
+
+    def put_referral(self, referral: Referral) -> None:
+        self._referrals[referral.tld] = referral
+
+
+_NO_OBJECTS = re.compile(r"^%\s*This query returned 0 objects", re.IGNORECASE | re.MULTILINE)
+_TLD_OBJECT = re.compile(r"^\s*domain:\s*\S", re.IGNORECASE | re.MULTILINE)
+_REFERRAL_LINE = re.compile(r"^\s*(refer|whois):[ \t]*(\S*)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def parse_referral(text: str) -> str | None:
+    """The WHOIS server an IANA answer for a TLD names (``refer:``, else ``whois:``), as a
+    lower-case host name or IP address; None when it names none or no usable one."""
+    found = {key.lower(): value for key, value in reversed(_REFERRAL_LINE.findall(text))}
+    for key in ("refer", "whois"):
+        host = found.get(key, "").rstrip(".").lower()
+        if host and len(host) <= 253 and (_is_ip(host) or _HOSTNAME.match(host)):
+            return host
+    return None
 
 
 # --- port 43 ------------------------------------------------------------------------------
@@ -510,18 +623,25 @@ class WhoisClient:
     """Asks WHOIS servers, one client per scan.
 
     ``servers`` overrides the table's server per suffix (``{"cn": ("127.0.0.1", 4343)}``);
-    the ``""`` key is one server for every suffix. Each domain is asked at most once per
-    client; queries to one server start at least ``min_interval`` seconds apart, queries
-    to different servers run in parallel. Errors and rate limits are retried ``retries``
-    times, waiting ``backoff`` seconds, doubled each time.
+    the ``""`` key is one server for every suffix, the ``"iana"`` key the referral server
+    (default :data:`IANA_SERVER`) asked about a TLD that has neither. Each domain is asked
+    at most once per client, each TLD's referral too (``referrals`` keeps them across
+    clients); queries to one server start at least ``min_interval`` seconds apart,
+    queries to different servers run in parallel. Rate limits and the transient errors of
+    :data:`RETRIED_REASONS` are retried ``retries`` times, waiting ``backoff`` seconds,
+    doubled each time; other errors are final at once.
     """
 
     def __init__(self, servers: Mapping[str, tuple[str, int]] | None = None, *,
                  timeout: float = 10.0, retries: int = 2, min_interval: float = 1.0,
                  cache: WhoisCache | None = None, backoff: float = 2.0,
                  registries: RegistryTable | None = None,
-                 max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
-        self.servers = {(normalize_name(k) if k else ""): v for k, v in (servers or {}).items()}
+                 max_answer_bytes: int = MAX_ANSWER_BYTES,
+                 referrals: ReferralCache | None = None) -> None:
+        overrides = dict(servers or {})
+        self.iana = overrides.pop(IANA_KEY, IANA_SERVER)
+        self.servers = {(normalize_name(k) if k else ""): v for k, v in overrides.items()}
+        self.referrals = referrals
         self.timeout = timeout
         self.retries = max(0, retries)
         self.min_interval = max(0.0, min_interval)
@@ -530,7 +650,9 @@ class WhoisClient:
         self.registries = registries or default_registries()
         self.max_answer_bytes = max_answer_bytes
         self.queries_sent = 0
+        self.referrals_asked = 0
         self._lookups: dict[str, asyncio.Future[WhoisRecord]] = {}
+        self._referral_lookups: dict[str, asyncio.Future[Referral | str]] = {}
         self._turn_locks: dict[tuple[str, int], asyncio.Lock] = {}
         self._last_start: dict[tuple[str, int], float] = {}
 
@@ -552,7 +674,8 @@ class WhoisClient:
             name = normalize_name(domain)
         except InvalidName as error:
             return WhoisRecord(domain=clean_value(domain, 253) or "", status="error",
-                               server="", detail=_bounded(f"invalid name: {error}"))
+                               server="", reason="invalid_name",
+                               detail=_bounded(f"invalid name: {error}"))
         registrable = registrable_domain(name) or name
         future = self._lookups.get(registrable)
         if future is None:
@@ -572,13 +695,19 @@ class WhoisClient:
 
     async def _ask(self, domain: str) -> WhoisRecord:
         if registrable_domain(domain) != domain:
-            return WhoisRecord(domain=domain, status="error", server="",
+            return WhoisRecord(domain=domain, status="error", server="", reason="public_suffix",
                                detail=f"{domain} is a public suffix, not a registrable domain")
         server = self.server_for(domain)
         if server is None:
-            suffix = domain.rsplit(".", 1)[-1]
-            return WhoisRecord(domain=domain, status="error", server="",
-                               detail=f"no WHOIS server known for .{suffix}")
+            tld = domain.rsplit(".", 1)[-1]
+            referral = await self.referral(tld)
+            if isinstance(referral, str):
+                return WhoisRecord(domain=domain, status="error", server="",
+                                   reason="referral_failed", detail=_bounded(referral))
+            if referral.server is None:
+                return WhoisRecord(domain=domain, status="error", server="", reason="no_server",
+                                   detail=f"IANA lists no WHOIS server for .{display_name(tld)}")
+            server = (referral.server, WHOIS_PORT)
         registry = self.registries.for_domain(domain)
         attempts: list[str] = []
         record = WhoisRecord(domain=domain, status="error", server=_server_text(server))
@@ -586,13 +715,49 @@ class WhoisClient:
             if attempt:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
             record = await self._ask_once(domain, server, registry)
-            if record.status not in ("error", "rate_limited"):
-                return record
+            if record.status != "rate_limited" and record.reason not in RETRIED_REASONS:
+                break
             attempts.append(f"{record.status}: {record.detail}")
+        if record.status not in ("error", "rate_limited"):
+            return record
         if len(attempts) > 1:
             record.detail = _bounded(f"after {len(attempts)} attempts: " + "; ".join(
                 dict.fromkeys(attempts)))
         return record
+
+    async def referral(self, tld: str) -> Referral | str:
+        """IANA's referral for ``tld`` (IDNA), asked at most once per client; a string says
+        why it could not be had (not cached beyond the client)."""
+        future = self._referral_lookups.get(tld)
+        if future is None:
+            future = asyncio.ensure_future(self._refer(tld))
+            self._referral_lookups[tld] = future
+        return await asyncio.shield(future)
+
+    async def _refer(self, tld: str) -> Referral | str:
+        if self.referrals is not None:
+            cached = self.referrals.get_referral(tld)
+            if cached is not None:
+                return cached
+        await self._wait_turn(self.iana)
+        self.referrals_asked += 1
+        where = f"IANA referral server {_server_text(self.iana)}"
+        try:
+            text = await query(tld, self.iana, self.timeout, max_bytes=self.max_answer_bytes)
+        except TimeoutError:
+            return f"{where}: no complete answer within {self.timeout:g}s"
+        except (OSError, WhoisQueryError, UnicodeError) as error:
+            return f"{where}: {type(error).__name__}: {error}"
+        if _NO_OBJECTS.search(text):
+            referral = Referral(tld=tld, server=None)
+        elif not _TLD_OBJECT.search(text):
+            first = clean_value(_first_line(text.replace("\r\n", "\n")), 120) or "empty answer"
+            return f"{where}: unrecognised answer: {first}"
+        else:
+            referral = Referral(tld=tld, server=parse_referral(text))
+        if self.referrals is not None:
+            self.referrals.put_referral(referral)
+        return referral
 
     async def _wait_turn(self, server: tuple[str, int]) -> None:
         lock = self._turn_locks.setdefault(server, asyncio.Lock())
@@ -615,24 +780,30 @@ class WhoisClient:
         try:
             text = await query(domain, server, self.timeout, max_bytes=self.max_answer_bytes)
         except AnswerTooLarge as error:
-            record.detail = str(error)
+            record.detail, record.reason = str(error), "too_large"
             record.raw = error.partial
             return record
         except TimeoutError:
             record.detail = f"no complete answer within {self.timeout:g}s"
+            record.reason = "timeout"
             return record
         except (OSError, WhoisQueryError, UnicodeError) as error:
             record.detail = _bounded(f"{type(error).__name__}: {error}")
+            record.reason = "connection"
             return record
         record.raw = text
+        generic = self.registries.generic
         try:
-            status, why = classify(domain, text, registry, self.registries.common_rate_limited)
-            fields = parse_registered(domain, text, registry) \
-                if status == "registered" and registry is not None else {}
+            status, reason, why = classify_answer(
+                domain, text, registry, self.registries.common_rate_limited, generic=generic)
+            reader = registry or generic
+            fields = parse_registered(domain, text, reader) \
+                if status == "registered" and reader is not None else {}
         except Exception as error:  # a hostile answer must not end the scan
             record.detail = _bounded(f"unreadable answer: {type(error).__name__}: {error}")
+            record.reason = "malformed"
             return record
-        record.status, record.detail = status, _bounded(why)
+        record.status, record.reason, record.detail = status, reason, _bounded(why)
         for key, value in fields.items():
             setattr(record, key, value)
         return record
@@ -645,9 +816,15 @@ def _server_text(server: tuple[str, int]) -> str:
 
 __all__ = [
     "CACHE_LIFETIME",
+    "IANA_KEY",
+    "IANA_SERVER",
     "MAX_ANSWER_BYTES",
+    "RETRIED_REASONS",
     "AnswerTooLarge",
+    "MemoryReferralCache",
     "MemoryWhoisCache",
+    "Referral",
+    "ReferralCache",
     "Registry",
     "RegistryTable",
     "WhoisCache",
@@ -657,9 +834,11 @@ __all__ = [
     "WhoisStatus",
     "cache_lifetime",
     "classify",
+    "classify_answer",
     "default_registries",
     "is_fresh",
     "load_registries",
+    "parse_referral",
     "parse_registered",
     "parse_whois_server",
     "query",

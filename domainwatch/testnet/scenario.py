@@ -535,7 +535,10 @@ def _site_from_table(index: int, table: object, base_dir: Path) -> Site:
         names=ascii_names,
         status=table.get("status", 200),
         body=body,
-        content_type=table.get("content_type", DEFAULT_CONTENT_TYPE),
+        # A site in another charset says so by default (browsers read the header first).
+        content_type=table.get("content_type", DEFAULT_CONTENT_TYPE
+                               if table.get("charset", "utf-8").lower() in ("utf-8", "utf8")
+                               else f"text/html; charset={table['charset']}"),
         headers=tuple((str(key), value) for key, value in headers.items()),
         http=table.get("http", True),
         https=table.get("https", True),

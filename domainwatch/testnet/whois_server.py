@@ -2,7 +2,9 @@
 
 Answers come from a mapping domain → behaviour, in the registries' own formats
 (CNNIC for .cn, .中国 and — its real format unknown — .政务; Verisign for .com/.net;
-PIR for .org; see ``tests/data/whois/README.md`` for where the formats come from)::
+PIR for .org; the ICANN layout with each registry's own "no such domain" line for the
+other gTLDs and ccTLDs of the registry table; TCI's for .ru; see
+``tests/data/whois/README.md`` for where the formats come from)::
 
     {"jqtz.com.cn": {"status": "registered", "registrant": "酒泉市投资促进局"},
      "gone.gov.cn": {"status": "unregistered"},
@@ -13,9 +15,12 @@ Behaviours: ``registered``, ``unregistered``, ``reserved``, ``rate_limited``, ``
 (accept, never answer), ``empty`` (close at once), ``expiring`` (registered, expiring
 ``days`` from now), ``raw`` (send ``text`` as it is). Fields for registered answers:
 ``registrant``, ``registrar``, ``email``, ``name_servers``, ``created``, ``expires``
-(aware datetimes or ISO-8601 strings), ``format`` (``cnnic``, ``verisign``, ``pir``).
+(aware datetimes or ISO-8601 strings), ``format`` (one of :data:`FORMATS`).
 ``rate_limited_first: N`` answers the first N queries for the domain with the
 registry's rate-limit text. Names not in the mapping get ``default`` (unregistered).
+
+:class:`ReferralServer` stands in for IANA's WHOIS server: asked for a TLD, it answers in
+IANA's format with a ``refer:`` line naming that TLD's server, or without one.
 """
 
 from __future__ import annotations
@@ -36,7 +41,17 @@ from domainwatch.probes.whois import default_registries
 BEIJING = timezone(timedelta(hours=8))
 BEHAVIOURS = frozenset({"registered", "unregistered", "reserved", "rate_limited", "hang",
                         "empty", "expiring", "raw"})
-FORMATS = frozenset({"cnnic", "verisign", "pir"})
+# The first line of each ICANN-layout registry's "no such domain" answer.
+_ICANN_NOT_FOUND = {
+    "icann": "No Data Found",
+    "identity-digital": "Domain not found.",
+    "godaddy": "No Data Found",
+    "google": "Domain not found.",
+    "centralnic": "The queried object does not exist: DOMAIN NOT FOUND",
+    "zdns": "The queried object does not exist: {domain}",
+    "vip": "This domain name has not been registered.",
+}
+FORMATS = frozenset({"cnnic", "verisign", "pir", "tci", *_ICANN_NOT_FOUND})
 
 _VERISIGN_NOTICE = """\
 For more information on Whois status codes, please visit https://icann.org/epp
@@ -72,6 +87,8 @@ _RATE_LIMITED = {
     "cnnic": "Queried interval is too short.\r\n",
     "verisign": "WHOIS LIMIT EXCEEDED\r\n",
     "pir": "WHOIS LIMIT EXCEEDED - SEE WWW.PIR.ORG/WHOIS FOR DETAILS\r\n",
+    "tci": "You have exceeded allowed connection rate.\r\n",
+    "godaddy": "Number of allowed queries exceeded.\r\n",
 }
 
 
@@ -162,6 +179,39 @@ def registered_answer(domain: str, spec: Mapping[str, Any], answer_format: str,
             "",
         ]
         return "\r\n".join(lines) + "\r\n" + _PIR_TERMS
+    if answer_format == "tci":
+        lines = [
+            "% TCI Whois Service. Terms of use:",
+            "% https://tcinet.ru/documents/whois_ru_rf.pdf (in Russian)",
+            "",
+            f"domain:        {domain.upper()}",
+            *(f"nserver:       {server}." for server in servers),
+            "state:         REGISTERED, DELEGATED, VERIFIED",
+            f"org:           {spec.get('registrant', 'Jiuquan Trading LLC')}",
+            f"registrar:     {spec.get('registrar', 'RU-CENTER-RU')}",
+            f"created:       {_iso(created)}",
+            f"paid-till:     {_iso(expires)}",
+            "source:        TCI",
+            "",
+            f"Last updated on {_iso(now)}",
+        ]
+        return "\r\n".join(lines) + "\r\n"
+    if answer_format in _ICANN_NOT_FOUND:
+        lines = [
+            f"Domain Name: {domain}",
+            f"Registry Domain ID: D{serial}-{answer_format.upper()}",
+            f"Updated Date: {_iso(created)}",
+            f"Creation Date: {_iso(created)}",
+            f"Registry Expiry Date: {_iso(expires)}",
+            f"Registrar: {spec.get('registrar', 'Alibaba Cloud Computing Ltd. d/b/a HiChina')}",
+            "Registrar IANA ID: 1599",
+            "Domain Status: ok https://icann.org/epp#ok",
+            f"Registrant Organization: {spec.get('registrant', 'Jiuquan Trading Co.')}",
+            *(f"Name Server: {server}" for server in servers),
+            "DNSSEC: unsigned",
+            f">>> Last update of WHOIS database: {_iso(now)} <<<",
+        ]
+        return "\r\n".join(lines) + "\r\n"
     raise ValueError(f"unknown answer format {answer_format!r}")
 
 
@@ -176,6 +226,13 @@ def unregistered_answer(domain: str, answer_format: str, now: datetime | None = 
     if answer_format == "pir":
         return (f"Domain not found.\r\n>>> Last update of WHOIS database: {_iso(now)} <<<\r\n"
                 "\r\n" + _PIR_TERMS)
+    if answer_format == "tci":
+        return ("% TCI Whois Service. Terms of use:\r\n%\r\n\r\n"
+                "No entries found for the selected source(s).\r\n\r\n"
+                f"Last updated on {_iso(now)}\r\n")
+    if answer_format in _ICANN_NOT_FOUND:
+        return (_ICANN_NOT_FOUND[answer_format].format(domain=domain) + "\r\n"
+                f">>> Last update of WHOIS database: {_iso(now)} <<<\r\n")
     raise ValueError(f"unknown answer format {answer_format!r}")
 
 
@@ -314,7 +371,7 @@ class WhoisServer:
         registry = default_registries().for_domain(domain)
         answer_format = spec.get("format") or (registry.answer_format if registry else "cnnic")
         if count <= int(spec.get("rate_limited_first", 0)):
-            return _RATE_LIMITED[answer_format]
+            return _RATE_LIMITED.get(answer_format, _RATE_LIMITED["verisign"])
         behaviour = spec["status"]
         if behaviour in ("registered", "expiring"):
             return registered_answer(domain, spec, answer_format)
@@ -323,9 +380,46 @@ class WhoisServer:
         if behaviour == "reserved":
             return reserved_answer(answer_format)
         if behaviour == "rate_limited":
-            return _RATE_LIMITED[answer_format]
+            return _RATE_LIMITED.get(answer_format, _RATE_LIMITED["verisign"])
         if behaviour == "hang":
             return None
         if behaviour == "empty":
             return ""
         return str(spec.get("text", ""))
+
+
+def iana_answer(tld: str, server: str | None) -> str:
+    """IANA's answer for ``tld`` (IDNA): a ``refer:`` and ``whois:`` line naming ``server``,
+    or neither when ``server`` is None."""
+    lines = ["% IANA WHOIS server", "% for more information on IANA, visit http://www.iana.org",
+             "% This query returned 1 object", ""]
+    if server is not None:
+        lines += [f"refer:        {server}", ""]
+    lines += [f"domain:       {tld.upper()}", "", "organisation: Test Registry Operator",
+              "address:      Jiuquan", "address:      China", ""]
+    if server is not None:
+        lines += [f"whois:        {server}", ""]
+    lines += ["status:       ACTIVE", "", "created:      1997-09-16", "source:       IANA", ""]
+    return "\n".join(lines)
+
+
+class ReferralServer(WhoisServer):
+    """An IANA-like WHOIS server: ``referrals`` maps a TLD to the WHOIS server it refers
+    to (a loopback address; None: the TLD has no WHOIS server). Other TLDs: "0 objects"."""
+
+    def __init__(self, referrals: Mapping[str, str | None], host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        super().__init__({}, host, port)
+        self.referrals = {normalize_name(tld): server for tld, server in referrals.items()}
+
+    def _answer(self, text: str) -> str | None:
+        try:
+            tld = normalize_name(text)
+        except InvalidName:
+            tld = text.lower()
+        with self._lock:
+            self.queries.append((time.monotonic(), tld))
+        if tld not in self.referrals:
+            return ("% IANA WHOIS server\n% for more information on IANA, visit "
+                    "http://www.iana.org\n%\n% This query returned 0 objects.\n")
+        return iana_answer(tld, self.referrals[tld])
