@@ -18,7 +18,7 @@ else
 IN_NETNS =
 endif
 
-.PHONY: demo test bench bench-national lint install debian-packages clean
+.PHONY: demo test bench bench-national bench-takeover lint install debian-packages clean
 
 demo: install
 	$(IN_NETNS) $(BIN)/domainwatch demo
@@ -36,6 +36,11 @@ bench: install
 # The nightly job at national scale: 100k names, three runs (see docs/benchmarks.md).
 bench-national: install
 	$(IN_NETNS) $(BIN)/python bench/bench_national.py --names 100000
+
+# A ~200-name takeover world scanned with WHOIS on, every registry on loopback (see
+# docs/benchmarks.md).
+bench-takeover: install
+	$(IN_NETNS) $(BIN)/python bench/bench_takeover.py --names 200
 
 lint: install
 	$(BIN)/ruff check domainwatch tests bench
