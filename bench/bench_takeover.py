@@ -2,17 +2,20 @@
 
 Builds the takeover world of ``domainwatch/testnet/takeover_world.py`` (government names
 CNAMEd into the services of ``data/cloud-services.json``: the unclaimed answer, a claimed
-control and, for services judged by their page, a body-only control) at about ``--names``
-names, the services taken in turn from each TLD their CNAME targets lie in, plus for
-.org, .co, .me, .xyz, .top, .vip and .com.cn a vendor's site a name CNAMEs to (registered)
-and a lapsed legacy bureau domain in the register (unregistered: ``unregistered.domain``).
+control and, for services judged by their page, a body-only control; every service's
+domain a zone of its own, delegated from its TLD) at about ``--names`` names, the services
+taken in turn from each TLD their CNAME targets lie in, plus for .org, .co, .me, .xyz,
+.top, .vip, .com.cn, .site and .online a vendor's site a name CNAMEs to (registered) and a
+lapsed legacy bureau domain in the register (unregistered: ``unregistered.domain``).
 
 WHOIS: one server per registry of the registry table (``WhoisServer``, answering in the
 registry's own format: every service and vendor domain registered, the legacy domains
 not), given to the scan as ``--whois-server TLD=HOST:PORT``; for the TLDs the table does
 not know, an IANA-like referral server (``iana=HOST:PORT``) naming one server per TLD on
 port 43 of a loopback address of its own. The WHOIS settings are the defaults
-(``min_interval`` 1 s per server, timeout 10 s, 2 retries).
+(``min_interval`` 1 s per server, timeout 10 s, 2 retries). The services' own domains are
+delegated, so the scan does not ask about them (``scan._check_registration``); the vendor
+and legacy domains are asked.
 
 Timed through the real CLI (``--no-web``: DNS, takeover judgement and, when on, WHOIS):
 
@@ -65,8 +68,9 @@ from domainwatch.testnet.whois_server import ReferralServer, WhoisServer
 
 RESULTS = Path(__file__).parent / "results"
 # TLDs the services' targets do not cover: a vendor site (registered) and a lapsed legacy
-# domain (unregistered) in each.
-EXTRA_SUFFIXES = ("org", "co", "me", "xyz", "top", "vip", "com.cn")
+# domain (unregistered) in each; .site and .online are not in the registry table (IANA
+# refers to their servers).
+EXTRA_SUFFIXES = ("org", "co", "me", "xyz", "top", "vip", "com.cn", "site", "online")
 # Loopback addresses of the WHOIS servers IANA refers to (port 43 each) and of IANA's.
 REFERRED_NETWORK = "127.43.0"
 IANA_HOST = f"{REFERRED_NETWORK}.1"

@@ -661,8 +661,10 @@ def _print_scan_summary(summary: Any) -> None:
                  "last crawl checked)" if summary.crawls_deferred else "")
         click.echo(f"links: {summary.pages_crawled} pages read{cut}{later}, "
                    f"{summary.link_hosts_checked} linked hosts checked")
-    if summary.whois_checked or summary.whois_unknown:
-        click.echo(f"registration (WHOIS): {summary.whois_checked} domains checked"
+    if summary.whois_checked or summary.whois_unknown or summary.whois_held:
+        held = (f", {len(summary.whois_held)} not asked (cloud services' own domains, "
+                "delegated)" if summary.whois_held else "")
+        click.echo(f"registration (WHOIS): {summary.whois_checked} domains checked{held}"
                    + (f"; {len(summary.whois_unknown)} could not be (not judged, asked again "
                       "next scan):" if summary.whois_unknown else ""))
         for domain, why in sorted(summary.whois_unknown.items()):

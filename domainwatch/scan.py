@@ -95,6 +95,7 @@ from domainwatch.takeover import (
     load_services,
     match,
     needs_tls,
+    service_domains,
     services_for,
 )
 
@@ -136,6 +137,7 @@ class ScanSummary:
     unresolved: dict[str, dict[str, str]] = field(default_factory=dict)
     whois_checked: int = 0
     whois_unknown: dict[str, str] = field(default_factory=dict)
+    whois_held: dict[str, str] = field(default_factory=dict)  # domain → service
     web_checked: int = 0
     web_unanswered: int = 0
     web_processes: int = 1
@@ -431,7 +433,7 @@ async def _scan(store: Store, world: _World, todo: list[str], wildcard_domains: 
             await _check_web(store, world, config, summary, confirm, progress)
     if whois is not None and (world.dependencies or world.references):
         with _timed(summary, "whois"):
-            await _check_registration(store, world, whois, summary, confirm)
+            await _check_registration(store, world, whois, config, summary, confirm)
 
 
 class _Stopwatch:
@@ -578,15 +580,41 @@ def _host_answer(observation: DNSObservation) -> HostAnswer:
     return [], "no_address"
 
 
+async def _held_by_services(domains: list[str], config: ResolverConfig) -> set[str]:
+    """The domains DNS shows delegated (their own NS set answers): registered, whatever
+    WHOIS would say. A failed query proves nothing, so its domain is not in the set."""
+    if not domains:
+        return set()
+    async with DNSProbe(config) as probe:
+        observations = await asyncio.gather(*(probe.probe(domain) for domain in domains))
+    return {obs.name for obs in observations
+            if obs.ns and obs.ns_owner == obs.name and "NS" not in obs.failures()}
+
+
 async def _check_registration(store: Store, world: _World, settings: WhoisSettings,
-                              summary: ScanSummary, confirm: Confirmation | None) -> None:
+                              config: ResolverConfig, summary: ScanSummary,
+                              confirm: Confirmation | None) -> None:
     """Ask about every registrable domain the scanned names depend on or link to, once
-    each."""
+    each.
+
+    The domains the catalogue's services serve their customers from (``herokuapp.com``)
+    are the services' own: while DNS shows one delegated it is not asked, and names
+    depending on it are judged on their other domains (its expiry and owner are the
+    service's business, and a busy registry's spacing would otherwise hold every scan up).
+    """
     linked = {name: link_dependencies(name, found, {need.domain for need in
                                                     world.dependencies.get(name, [])})
               for name, found in world.references.items()}
-    domains = sorted({need.domain for needs in [*world.dependencies.values(),
-                                                *linked.values()] for need in needs})
+    services = service_domains(load_services())
+    wanted = {need.domain for needs in [*world.dependencies.values(), *linked.values()]
+              for need in needs}
+    held = await _held_by_services(sorted(wanted & services.keys()), config)
+    summary.whois_held = {domain: services[domain].name for domain in held}
+    dependencies = {name: [need for need in needs if need.domain not in held]
+                    for name, needs in world.dependencies.items()}
+    linked = {name: [need for need in needs if need.domain not in held]
+              for name, needs in linked.items()}
+    domains = sorted(wanted - held)
     stored = _StoreWhoisCache(store)
     client = WhoisClient(settings.servers, timeout=settings.timeout, retries=settings.retries,
                          min_interval=settings.min_interval,
@@ -603,8 +631,8 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
             fingerprint = {key: record[key] for key in WHOIS_FINGERPRINT}
             store.record_observation(domain, "whois", fingerprint, record, summary.run_id, at)
         first = {domain: store.first_registered_whois(domain) for domain in records}
-        for name in sorted(set(world.dependencies) | set(linked)):
-            needs = world.dependencies.get(name, [])
+        for name in sorted(set(dependencies) | set(linked)):
+            needs = dependencies.get(name, [])
             result = check_registration(name, needs, records, first,
                                         expiry_window=settings.expiry_window,
                                         complete=world.processed.get(name) is not None)

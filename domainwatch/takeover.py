@@ -67,11 +67,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from domainwatch.names import registrable_domain
 from domainwatch.probes.http import DEFAULT_MAX_BYTES, HttpAnswer, fetch
 
 __all__ = ["DEFAULT_MAX_BYTES", "HttpAnswer", "Service", "ServiceDataError", "ServiceMatch",
            "catalogue", "fetch", "load_services", "match", "needs_tls", "page_title",
-           "services_for", "unclaimable_service"]
+           "service_domains", "services_for", "unclaimable_service"]
 
 SERVICES_FILE = Path(__file__).resolve().parent / "data" / "cloud-services.json"
 CONFIDENCES = ("high", "medium", "low")
@@ -336,6 +337,18 @@ def needs_tls(cname_chain: list[str], services: list[Service]) -> bool:
     name's HTTPS answer should be fetched too."""
     return any(service.claimable and any("tls_error" in c for c in service.conditions)
                for service in services_for(cname_chain, services))
+
+
+def service_domains(services: list[Service]) -> dict[str, Service]:
+    """The registrable domains the services serve their customers from (``aliyuncs.com``
+    for ``oss-*.aliyuncs.com``), each with the first service that uses it."""
+    held: dict[str, Service] = {}
+    for service in services:
+        for suffix in (*service.cname_suffixes, *service.cname_hosts):
+            domain = registrable_domain(suffix.replace("*", "x"))
+            if domain is not None:
+                held.setdefault(domain, service)
+    return held
 
 
 def unclaimable_service(target: str, services: list[Service]) -> Service | None:

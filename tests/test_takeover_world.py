@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from domainwatch.names import registrable_domain
 from domainwatch.testnet import LocalInternet
 from domainwatch.testnet.scenario import scenario_from_dict
 from domainwatch.testnet.takeover_world import (
@@ -24,6 +25,7 @@ from domainwatch.testnet.takeover_world import (
     register_rows,
     service_cases,
 )
+from domainwatch.testnet.whois_server import WhoisServer
 from tests.helpers import dw, findings
 
 
@@ -89,3 +91,39 @@ def test_claimed_and_body_only_controls_raise_nothing(takeover_world: Scanned) -
     dangling = [f for f in findings(takeover_world.db, "--format", "json")
                 if f["rule"].startswith("dangling.") and f["name"] in controls]
     assert dangling == []
+
+
+def test_a_services_own_domain_is_asked_about_only_when_dns_does_not_show_it(
+        tmp_path: Path) -> None:
+    """The services' own domains are not asked over WHOIS while they are delegated (their
+    expiry and owner are the service's business); one gone from DNS is asked like any
+    other, and a lapsed one is unregistered.domain for the names CNAMEd into it."""
+    by_domain: dict[str, Case] = {}
+    for case in service_cases():
+        domain = registrable_domain(case.claimed_target)
+        if domain is not None and domain.endswith(".com"):
+            by_domain.setdefault(domain, case)
+    (live_domain, live), (lapsed_domain, lapsed) = list(by_domain.items())[:2]
+    world = build_world([live, lapsed])
+    world["zone"] = [zone for zone in world["zone"] if zone["origin"] != lapsed_domain]
+    register = tmp_path / "register.csv"
+    register.write_text(register_csv(register_rows([live, lapsed])), encoding="utf-8")
+    db = tmp_path / "dw.db"
+    answers = {lapsed_domain: {"status": "unregistered"}}
+    with (LocalInternet(scenario_from_dict(world, base_dir=tmp_path)) as net,
+          WhoisServer(answers, default="registered") as whois):
+        assert dw(db, "register", "import", str(register)).returncode == 0
+        host, port = whois.address
+        config = tmp_path / "dw.toml"
+        config.write_text("[whois]\nmin_interval = 0.0\ntimeout = 1.0\nretries = 1\n")
+        scanned = dw(db, "--config", str(config), "scan", "--resolver", net.resolver,
+                     "--ca-file", str(net.ca_file), "--no-web", "--timeout", "1",
+                     "--retries", "1", "--whois-server", f"{host}:{port}")
+        asked = {query for _, query in whois.queries}
+    assert scanned.returncode == 0, scanned.stderr
+    assert "1 not asked (cloud services' own domains, delegated)" in scanned.stdout
+    assert live_domain not in asked and lapsed_domain in asked
+    found = {f["name"]: f for f in findings(db, "--rule", "unregistered.domain",
+                                            "--format", "json")}
+    assert set(found) == {lapsed.claimed, lapsed.unclaimed}
+    assert {f["subject"] for f in found.values()} == {lapsed_domain}

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from domainwatch.names import registrable_domain
 from domainwatch.takeover import Service, load_services
 
 SITE = "127.20.150.10"
@@ -118,46 +119,54 @@ def unclaimed_site(case: Case, condition: Mapping[str, Any]) -> dict[str, Any]:
     return site
 
 
-def _tld(host: str) -> str:
-    return host.rsplit(".", 1)[-1]
+def _domain(host: str) -> str:
+    domain = registrable_domain(host)
+    assert domain is not None, host
+    return domain
 
 
 def build_world(cases: Iterable[Case], extra: Mapping[str, str] | None = None
                    ) -> dict[str, Any]:
     """The scenario document of ``cases`` (``scenario_from_dict``); ``extra`` maps more
     names of :data:`ZONE` to the hosts they CNAME to, each resolving to :data:`SITE` and
-    serving the claimed page."""
+    serving the claimed page.
+
+    Every target's registrable domain (the service's, the vendor's) is a zone of its own,
+    delegated from its TLD, as on the internet: a deleted app's name is NXDOMAIN from the
+    service's own servers."""
     records: dict[str, list[str]] = {}
     city = []
     sites = []
     for case in cases:
         city.append(f"{case.unclaimed}. CNAME {case.unclaimed_target}.")
         city.append(f"{case.claimed}. CNAME {case.claimed_target}.")
-        tld_of = _tld(case.claimed_target)
-        records.setdefault(tld_of, []).append(f"{case.claimed_target}. A {SITE}")
+        records.setdefault(_domain(case.unclaimed_target), [])
+        records.setdefault(_domain(case.claimed_target), []).append(
+            f"{case.claimed_target}. A {SITE}")
         sites.append({"address": SITE, "names": [case.claimed], "body": CLAIMED_PAGE})
         condition = case.page_condition
         if case.by_nxdomain:
             continue
         assert condition is not None
         if case.unclaimed_target != case.claimed_target:
-            records[tld_of].append(f"{case.unclaimed_target}. A {SITE}")
+            records[_domain(case.unclaimed_target)].append(f"{case.unclaimed_target}. A {SITE}")
         city.append(f"{case.body_only}. A {SITE}")
         sites.append(unclaimed_site(case, condition))
     for name, target in (extra or {}).items():
         city.append(f"{name}. CNAME {target}.")
-        records.setdefault(_tld(target), []).append(f"{target}. A {SITE}")
+        records.setdefault(_domain(target), []).append(f"{target}. A {SITE}")
         sites.append({"address": SITE, "names": [name], "body": CLAIMED_PAGE})
     zones: list[dict[str, Any]] = [{"origin": ".", "server": "root"},
                                    {"origin": "gov.cn", "server": "cnnic"},
                                    {"origin": ZONE, "server": "city", "records": "\n".join(city)}]
-    for tld, lines in sorted(records.items()):
-        server = "cnnic" if tld == "cn" else "tld"
-        zones.append({"origin": tld, "server": server, "records": "\n".join(sorted(set(lines)))})
-    if "cn" not in records:
-        zones.append({"origin": "cn", "server": "cnnic"})
-    return {"server": {"root": {}, "cnnic": {}, "city": {}, "tld": {}}, "zone": zones,
-            "site": sites}
+    suffixes = {domain.split(".", 1)[1] for domain in records}
+    for suffix in sorted(suffixes | {"cn"}):
+        zones.append({"origin": suffix, "server": "cnnic" if suffix.endswith("cn") else "tld"})
+    for domain, lines in sorted(records.items()):
+        zones.append({"origin": domain, "server": "cloud",
+                      "records": "\n".join(sorted(set(lines)))})
+    return {"server": {"root": {}, "cnnic": {}, "city": {}, "tld": {}, "cloud": {}},
+            "zone": zones, "site": sites}
 
 
 def register_rows(cases: Iterable[Case], *, existing_only: bool = False
