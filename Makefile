@@ -18,7 +18,7 @@ else
 IN_NETNS =
 endif
 
-.PHONY: demo test bench bench-national bench-takeover lint install debian-packages clean
+.PHONY: demo test bench bench-national bench-takeover docs lint install debian-packages clean
 
 demo: install
 	$(IN_NETNS) $(BIN)/domainwatch demo
@@ -41,6 +41,10 @@ bench-national: install
 # docs/benchmarks.md).
 bench-takeover: install
 	$(IN_NETNS) $(BIN)/python bench/bench_takeover.py --names 200
+
+docs: install
+	$(BIN)/python -c 'from domainwatch.takeover import catalogue, catalogue_markdown; \
+	print(catalogue_markdown(catalogue()), end="")' > docs/cloud-services.md
 
 lint: install
 	$(BIN)/ruff check domainwatch tests bench

@@ -24,7 +24,8 @@ can be taken over by whoever creates one with the same name. The signatures are 
       service (the app or endpoint name itself is free again);
     - ``{"tls_error": true}`` or ``{"tls_error": "TEXT"}``, alone: the HTTPS request for the
       name failed in the TLS handshake (an alert, no certificate for the name), the error
-      containing TEXT when given;
+      containing TEXT when given (in any case, ``_`` read as a space: OpenSSL's reason
+      ``TLSV1_ALERT_INTERNAL_ERROR`` is the text ``tlsv1 alert internal error``);
     - an HTTP condition, from these parts, with at least one of ``body``, ``title`` or
       ``header`` (a status alone proves nothing):
 
@@ -71,8 +72,8 @@ from domainwatch.names import registrable_domain
 from domainwatch.probes.http import DEFAULT_MAX_BYTES, HttpAnswer, fetch
 
 __all__ = ["DEFAULT_MAX_BYTES", "HttpAnswer", "Service", "ServiceDataError", "ServiceMatch",
-           "catalogue", "fetch", "load_services", "match", "needs_tls", "page_title",
-           "service_domains", "services_for", "unclaimable_service"]
+           "catalogue", "catalogue_markdown", "fetch", "load_services", "match", "needs_tls",
+           "page_title", "service_domains", "services_for", "unclaimable_service"]
 
 SERVICES_FILE = Path(__file__).resolve().parent / "data" / "cloud-services.json"
 CONFIDENCES = ("high", "medium", "low")
@@ -351,6 +352,68 @@ def service_domains(services: list[Service]) -> dict[str, Service]:
     return held
 
 
+def catalogue_markdown(services: list[Service]) -> str:
+    """The catalogue as a Markdown page for people (``docs/cloud-services.md``): every
+    service, where its customers point, what its unclaimed answer is, whether a stranger
+    can claim it and where the fingerprint comes from."""
+    claimable = [s for s in services if s.claimable]
+    lines = [
+        "# Cloud services domainwatch knows",
+        "",
+        "Generated from `domainwatch/data/cloud-services.json` by `make docs`; do not edit.",
+        f"{len(services)} services: {len(claimable)} claimable (`dangling.service` when the "
+        "name's CNAME chain enters the service and the service gives its unclaimed answer), "
+        f"{len(services) - len(claimable)} not claimable (a CNAME into them that no longer "
+        "resolves is `dangling.cname`, medium, saying why nobody else can claim it).",
+        "",
+        "CNAME targets: the chain must pass through a name under a suffix (`*` stands for "
+        "any characters within one label) or through a fixed host exactly. Unclaimed answer: "
+        "the conditions, any one of which is a match (`+`: all of its parts), always with "
+        "none of the service's negative answers.",
+        "",
+    ]
+    for title, group in (("Claimable", claimable),
+                         ("Not claimable", [s for s in services if not s.claimable])):
+        lines += [f"## {title}", "",
+                  "| service | provider | CNAME targets | unclaimed answer | confidence | "
+                  + ("source |" if title == "Claimable" else "why not claimable | source |"),
+                  "|---|---|---|---|---|---|" + ("" if title == "Claimable" else "---|")]
+        for service in group:
+            targets = [f"`{suffix}`" for suffix in service.cname_suffixes]
+            targets += [f"`{host}` (exactly)" for host in service.cname_hosts]
+            cells = [service.name, service.provider, ", ".join(targets),
+                     " *or* ".join(_described(c) for c in service.conditions),
+                     service.confidence]
+            if not service.claimable:
+                cells.append(service.why_not_claimable)
+            cells.append(service.reference)
+            lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _described(condition: dict[str, Any]) -> str:
+    if condition.get("nxdomain"):
+        return "the target is NXDOMAIN"
+    if "tls_error" in condition:
+        wanted = condition["tls_error"]
+        return "HTTPS handshake refused" + (f" (`{wanted}`)" if isinstance(wanted, str) else "")
+    parts = []
+    if "http_status" in condition:
+        statuses = condition["http_status"]
+        parts.append("status " + "/".join(str(s) for s in (
+            statuses if isinstance(statuses, list) else [statuses])))
+    if "title" in condition:
+        parts.append(f"title `{condition['title']}`")
+    parts += [f"`{text}`" for text in condition.get("body", [])]
+    parts += [f"header {name}: `{value}`" for name, value in condition.get("header", {}).items()]
+    return " + ".join(parts)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").split())
+
+
 def unclaimable_service(target: str, services: list[Service]) -> Service | None:
     """The first service listed as not claimable that ``target`` is inside, if any."""
     return next((s for s in services if not s.claimable and s.entered_at(target)), None)
@@ -406,7 +469,7 @@ def _holds(service: Service, condition: dict[str, Any], chain: list[str], chain_
         if tls_answer is None or tls_answer.phase != "tls" or not tls_answer.error:
             return None
         wanted = condition["tls_error"]
-        if isinstance(wanted, str) and wanted not in tls_answer.error:
+        if isinstance(wanted, str) and _tls_words(wanted) not in _tls_words(tls_answer.error):
             return None
         return {**evidence, "tls_error": tls_answer.error, "address": tls_answer.address,
                 "url": tls_answer.url}
@@ -423,6 +486,12 @@ def _holds(service: Service, condition: dict[str, Any], chain: list[str], chain_
     if "header" in condition:
         seen["headers"] = {name: _header(answer, name) for name in condition["header"]}
     return {**evidence, **seen}
+
+
+def _tls_words(text: str) -> str:
+    """OpenSSL's reason code and its text as the same words: ``TLSV1_ALERT_INTERNAL_ERROR``
+    and ``tlsv1 alert internal error``."""
+    return " ".join(text.lower().replace("_", " ").split())
 
 
 def _header(answer: HttpAnswer, name: str) -> str | None:

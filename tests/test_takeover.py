@@ -21,6 +21,7 @@ from domainwatch.takeover import (
     HttpAnswer,
     Service,
     ServiceDataError,
+    catalogue_markdown,
     fetch,
     load_services,
     match,
@@ -428,6 +429,11 @@ def test_title_header_tls_and_fixed_hosts(tmp_path: Path) -> None:
     refused.phase = "tls"
     found = match(["b.s.example"], "ok", None, services, refused)
     assert found is not None and found.evidence["tls_error"] == "tls: TLSV1_UNRECOGNIZED_NAME"
+    # a catalogue's text and OpenSSL's reason code are the same words
+    services[2].conditions[0]["tls_error"] = "tlsv1 unrecognized name"
+    assert match(["b.s.example"], "ok", None, services, refused) is not None
+    services[2].conditions[0]["tls_error"] = "tlsv1 alert internal error"
+    assert match(["b.s.example"], "ok", None, services, refused) is None
     timeout = answer(None, "", error="timeout")
     timeout.phase = "connect"
     assert match(["b.s.example"], "ok", None, services, timeout) is None
@@ -464,3 +470,28 @@ def test_dangling_cname_into_an_unclaimable_service_is_lower() -> None:
     assert unknown.severity == "high" and "service" not in unknown.evidence
     azure = finding("jiuquan-gov.azurewebsites.net")  # claimable: dangling.service says more
     assert azure.severity == "high" and "service" not in azure.evidence
+
+
+def test_the_services_page_is_the_catalogue(services: list[Service]) -> None:
+    page = Path(__file__).parent.parent / "docs" / "cloud-services.md"
+    assert page.read_text(encoding="utf-8") == catalogue_markdown(services), (
+        "docs/cloud-services.md is out of date: run `make docs`")
+
+
+def test_the_services_page_keeps_each_entry_in_one_row(tmp_path: Path) -> None:
+    services = load_services(write(tmp_path, [
+        entry(service="Piped | name", cname_suffixes=["p.example"],
+              conditions=[{"http_status": [404, 410], "body": ["a|b", "c"]},
+                          {"tls_error": "tlsv1 alert internal error"}],
+              reference="line one\nline two"),
+        entry(service="Closed", cname_suffixes=["c.example"], conditions=[{"nxdomain": True}],
+              claimable=False, why_not_claimable="the owner's id is in the name"),
+    ]))
+    page = catalogue_markdown(services)
+    piped = next(line for line in page.splitlines() if line.startswith("| Piped"))
+    assert piped == ("| Piped \\| name | Example | `p.example` | status 404/410 + `a\\|b` + `c` "
+                     "*or* HTTPS handshake refused (`tlsv1 alert internal error`) | high | "
+                     "line one line two |")
+    closed = next(line for line in page.splitlines() if line.startswith("| Closed"))
+    assert "| the target is NXDOMAIN | high | the owner's id is in the name |" in closed
+    assert "2 services: 1 claimable" in page

@@ -91,6 +91,8 @@ def _world_sites() -> list[dict[str, Any]]:
         {"address": MAIN, "names": ["other.web.test"], "body": "other",
          "certificate": {"issuer": "other", "key": "swapped"}},
         {"address": MAIN, "names": ["self.web.test"], "certificate": {"issuer": "self-signed"}},
+        {"address": MAIN, "names": ["refused.web.test"], "http": False,
+         "certificate": {"issuer": "none"}},
         {"address": MAIN, "names": ["expired.web.test"], "certificate": {"expired": True}},
         {"address": MAIN, "names": ["mismatch.web.test"],
          "certificate": {"names": ["elsewhere.web.test", "*.elsewhere.web.test"]}},
@@ -251,6 +253,12 @@ def test_https_verifies_with_the_world_ca(web_world: LocalInternet) -> None:
     # an unrelated CA does not verify it
     with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer"):
         handshake(MAIN, "www.web.test", verifying(web_world, web_world.other_ca_file))
+
+
+def test_a_site_without_a_certificate_refuses_the_handshake(web_world: LocalInternet) -> None:
+    with pytest.raises(ssl.SSLError, match="TLSV1_ALERT_INTERNAL_ERROR"):
+        handshake(MAIN, "refused.web.test", verifying(web_world))
+    handshake(MAIN, "www.web.test", verifying(web_world)).close()  # the others still serve
 
 
 @pytest.mark.parametrize(("name", "issuers"), [
@@ -648,6 +656,7 @@ def _site_world(*sites: dict[str, Any]) -> dict[str, Any]:
         ([{"behaviour": "hang", "crawler_agents": ["Sogou"]}], "chooses who gets the crawler"),
         ([{}, {"names": ["b.test"], "behaviour": "hang"}], "needs an address of its own"),
         ([{}, {"names": ["b.test"], "tls": "legacy"}], "mix tls profiles"),
+        ([{"certificate": {"issuer": "none", "days": 3}}], 'issuer = "none" takes no other'),
         ([{}, {"names": ["A.test"]}], "defined twice on 127.20.215.1 port 80"),
         ([{"http": False}, {"http": False}], "defined twice on 127.20.215.1 port 443"),
         ([{"colour": "red"}], "unknown keys colour"),

@@ -66,7 +66,7 @@ HTTPS_PORT = 443
 SITE_BEHAVIOURS = ("normal", "hang", "reset", "huge")
 FAULTY_BEHAVIOURS = ("hang", "reset", "huge")
 TLS_PROFILES = ("modern", "legacy")
-CERTIFICATE_ISSUERS = ("local", "other", "self-signed")
+CERTIFICATE_ISSUERS = ("local", "other", "self-signed", "none")
 DEFAULT_HUGE_SIZE = 50_000_000
 MAX_CERTIFICATE_DAYS = 3650
 #: The search-engine crawlers the test internet tells apart (by User-Agent), as named in
@@ -119,7 +119,9 @@ class SiteCertificate:
     """How a site's HTTPS certificate is made (the ``certificate`` table of a site).
 
     ``issuer``: "local" (the world's CA, through its intermediate), "other" (the unrelated
-    "other test CA") or "self-signed". ``key``: "" for the world's shared leaf key, or a
+    "other test CA"), "self-signed", or "none": no certificate, the handshake refused with
+    an internal-error alert (a hosting service asked for a name it holds no certificate
+    for). ``key``: "" for the world's shared leaf key, or a
     label: sites with the same label share a key, a new label is a new key. ``expired``:
     not_after is in the past. ``names``: the SANs (CN = the first) instead of the site's
     names. ``days``: expires that many days from now instead of in a year.
@@ -780,6 +782,8 @@ def _check_certificate(spec: SiteCertificate, where: str) -> None:
         raise ScenarioError(
             f"{where}: issuer {spec.issuer!r} is not one of {CERTIFICATE_ISSUERS}"
         )
+    if spec.issuer == "none" and spec != SiteCertificate(issuer="none"):
+        raise ScenarioError(f'{where}: issuer = "none" takes no other keys')
     if not isinstance(spec.key, str) or len(spec.key) > 64:
         raise ScenarioError(f"{where}: key must be a label of at most 64 characters")
     if not isinstance(spec.expired, bool):

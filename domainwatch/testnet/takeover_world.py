@@ -61,10 +61,19 @@ class Case:
                      and "tls_error" not in c), None)
 
     @property
+    def by_tls(self) -> bool:
+        """Judged by a refused HTTPS handshake (a claimable service with a ``tls_error``
+        condition and none on the page): the unclaimed and body-only names are served
+        with no certificate, so nginx refuses their handshakes."""
+        return (self.service.claimable and self.page_condition is None
+                and any("tls_error" in c for c in self.service.conditions))
+
+    @property
     def by_nxdomain(self) -> bool:
-        """Judged by its target's NXDOMAIN (not claimable, or no page condition): no
+        """Judged by its target's NXDOMAIN (not claimable, or no page or TLS condition): no
         body-only control, and the unclaimed target does not resolve."""
-        return not self.service.claimable or self.page_condition is None
+        return not self.service.claimable or (self.page_condition is None
+                                              and not self.by_tls)
 
     @property
     def names(self) -> list[str]:
@@ -146,6 +155,11 @@ def build_world(cases: Iterable[Case], extra: Mapping[str, str] | None = None
         sites.append({"address": SITE, "names": [case.claimed], "body": CLAIMED_PAGE})
         condition = case.page_condition
         if case.by_nxdomain:
+            continue
+        if case.by_tls:
+            city.append(f"{case.body_only}. A {SITE}")
+            sites.append({"address": SITE, "names": [case.unclaimed, case.body_only],
+                          "http": False, "certificate": {"issuer": "none"}})
             continue
         assert condition is not None
         if case.unclaimed_target != case.claimed_target:

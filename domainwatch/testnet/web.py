@@ -235,6 +235,19 @@ def _tls_lines(files: CertificateFiles, tls: str) -> list[str]:
     ]
 
 
+def _refusing_tls_lines(tls: str) -> list[str]:
+    """A certificate nginx looks for at each handshake and never finds: the handshake
+    fails with an internal-error alert, as a service's does for a name it does not host."""
+    protocols, ciphers = TLS_SETTINGS[tls]
+    missing = '"no-certificate/$ssl_server_name.pem"'
+    return [
+        f"        ssl_certificate {missing};",
+        f"        ssl_certificate_key {missing};",
+        f"        ssl_protocols {protocols};",
+        f'        ssl_ciphers "{ciphers}";',
+    ]
+
+
 def _groups(sites: list[Site]) -> list[list[Site]]:
     """Sites in server blocks: those that differ only in names and body share one."""
     groups: dict[object, list[Site]] = {}
@@ -256,7 +269,9 @@ def _server(number: int, group: list[Site], shared: dict[str, str],
               for port in site.ports]
     lines += [f"        server_name {' '.join(names[i:i + _NAMES_PER_LINE])};"
               for i in range(0, len(names), _NAMES_PER_LINE)]
-    if site.https:
+    if site.https and site.certificate.issuer == "none":
+        lines += _refusing_tls_lines(site.tls)
+    elif site.https:
         lines += _tls_lines(_certificate(certificates, site.names, site.certificate), site.tls)
     maps: list[str] = []
     setters: list[str] = []
