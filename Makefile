@@ -18,7 +18,7 @@ else
 IN_NETNS =
 endif
 
-.PHONY: demo test bench bench-national bench-takeover docs lint install debian-packages clean
+.PHONY: demo test test-fast bench bench-national bench-takeover docs lint lock install debian-packages clean
 
 demo: install
 	$(IN_NETNS) $(BIN)/domainwatch demo
@@ -26,6 +26,12 @@ demo: install
 test: install
 	$(BIN)/ruff check domainwatch tests bench
 	$(IN_NETNS) $(BIN)/python -m pytest -q
+
+# The in-process tests only: no test internet, no WHOIS/SMTP/webhook test server, no browser,
+# nothing slow (the `world`, `browser` and `slow` markers, pyproject.toml). No root and no
+# network namespace needed; about half a minute.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not world and not browser and not slow"
 
 bench: install
 	$(IN_NETNS) $(BIN)/python bench/bench_dns.py --names 10000 --names 100000
@@ -45,6 +51,8 @@ bench-takeover: install
 docs: install
 	$(BIN)/python -c 'from domainwatch.takeover import catalogue, catalogue_markdown; \
 	print(catalogue_markdown(catalogue()), end="")' > docs/cloud-services.md
+	$(BIN)/python -c 'from pathlib import Path; from domainwatch.rules import readme_tables; \
+	readme = Path("README.md"); readme.write_text(readme_tables(readme.read_text("utf-8")), "utf-8")'
 
 lint: install
 	$(BIN)/ruff check domainwatch tests bench
@@ -60,11 +68,17 @@ debian-packages:
 			--no-install-recommends $(DEBIAN_PACKAGES); \
 	fi
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: setup.cfg pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $@
+
+# After upgrading a dependency in the virtualenv: write its exact versions for CI.
+lock:
+	{ echo "# The exact versions CI and 'make install' use (pip constraints; setup.cfg gives the"; \
+	  echo "# compatible ranges). Regenerate after an upgrade with: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable; } > requirements.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domainwatch import __version__
+from domainwatch.safety import has_unsafe, line_safe
 
 TRANSITIONS = ("opened", "reopened", "escalated", "resolved")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -82,9 +83,6 @@ _SEVERITY_LABELS = {"critical": "严重 critical", "high": "高 high", "medium":
                     "low": "低 low", "info": "提示 info"}
 NO_OWNER = "（未填写主办单位）"
 
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e"
-                      r"\u2060-\u2064\u2066-\u2069\ufeff]")
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]()!|~])")
 _ADDRESS = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -218,7 +216,7 @@ class _Table:
         value = self.get(key, str, default)
         if required and key not in self.table:
             raise self.fail(key, "is required")
-        if value is not None and (not value.strip() or _CONTROL.search(value)):
+        if value is not None and (not value.strip() or has_unsafe(value)):
             raise self.fail(key, "must be non-empty text without control characters")
         return value
 
@@ -399,18 +397,9 @@ def route(items: list[AlertItem], config: AlertConfig, run_id: int,
 
 # --- rendering -----------------------------------------------------------------------------
 
-def clean(text: object, limit: int | None = MAX_LINE) -> str:
-    """One line of ``text``: escape sequences and control characters gone, cut to ``limit``."""
-    line = _ANSI.sub("", str(text))
-    line = _CONTROL.sub("", re.sub(r"\s+", " ", line)).strip()
-    if limit is not None and len(line) > limit:
-        line = line[: limit - 1] + "…"
-    return line
-
-
 def escape_markdown(text: object, limit: int | None = MAX_LINE) -> str:
     """``text`` cleaned, with no character left that markdown or HTML would act on."""
-    escaped = _MARKDOWN_ACTIVE.sub(r"\\\1", clean(text, limit))
+    escaped = _MARKDOWN_ACTIVE.sub(r"\\\1", line_safe(text, limit))
     return escaped.replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -489,7 +478,7 @@ def _evidence_lines(evidence: dict[str, Any], indent: str) -> list[str]:
             shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
         else:
             shown = "" if value is None else str(value)
-        lines.append(f"{indent}{clean(key, 40)}: {clean(shown, EVIDENCE_VALUE)}")
+        lines.append(f"{indent}{line_safe(key, 40)}: {line_safe(shown, EVIDENCE_VALUE)}")
     if len(evidence) > EVIDENCE_FIELDS:
         lines.append(f"{indent}(+{len(evidence) - EVIDENCE_FIELDS} more evidence fields)")
     return lines
@@ -508,18 +497,18 @@ def _count_line(digest: Digest, separator: str, number: Callable[[int], str]) ->
 
 def render_text(digest: Digest, max_bytes: int | None = None) -> str:
     """Plain text by owning unit, then severity; cut to ``max_bytes`` with "… and N more"."""
-    head = [f"domainwatch 域名巡检 — run {digest.run_id}, {clean(digest.generated, 40)}",
+    head = [f"domainwatch 域名巡检 — run {digest.run_id}, {line_safe(digest.generated, 40)}",
             _count_line(digest, "   ", str)]
 
     def item_lines(item: AlertItem) -> list[str]:
         return [f"  * {_TRANSITION_LABELS[item.transition]} | {item.severity} | "
-                f"{clean(item.rule, 80)} | {clean(_shown_name(item), 200)}",
-                f"    {clean(item.summary)}",
-                f"    since {clean(item.first_seen, 40)}",
+                f"{line_safe(item.rule, 80)} | {line_safe(_shown_name(item), 200)}",
+                f"    {line_safe(item.summary, MAX_LINE)}",
+                f"    since {line_safe(item.first_seen, 40)}",
                 *_evidence_lines(item.evidence, "    ")]
 
     return _pack(digest, head,
-                 lambda owner, n: ["", f"== {clean(owner or NO_OWNER, 120)} ({n}) =="],
+                 lambda owner, n: ["", f"== {line_safe(owner or NO_OWNER, 120)} ({n}) =="],
                  lambda severity: [f"-- {_SEVERITY_LABELS[severity]} --"],
                  item_lines, lambda n: f"\n… and {n} more (另有 {n} 条未列出)", max_bytes)
 
@@ -582,7 +571,7 @@ def send(digest: Digest) -> None:
             return
         except _Failure as failure:
             if not failure.transient or attempts > digest.retries:
-                reason = clean(failure.reason, 300)
+                reason = line_safe(failure.reason, 300)
                 for secret in sorted(_secrets(channel), key=len, reverse=True):
                     reason = reason.replace(secret, "***")
                 raise ChannelError(describe_channel(channel), digest.recipient, reason,
@@ -612,7 +601,7 @@ def email_message(digest: Digest, channel: EmailChannel) -> EmailMessage:
 
 def _send_email(digest: Digest, channel: EmailChannel) -> None:
     if not _ADDRESS.fullmatch(digest.recipient):
-        raise _Failure(f"{clean(digest.recipient, 80)!r} is not an e-mail address",
+        raise _Failure(f"{line_safe(digest.recipient, 80)!r} is not an e-mail address",
                        transient=False)
     message = email_message(digest, channel)
     try:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from domainwatch.names import registrable_domain
+from domainwatch.rules import rule_ids
 from domainwatch.store import FindingChanges, Store, utcnow
 
-BASELINE_RULES = ("hijacked.content_changed", "hijacked.dns_changed", "hijacked.cert_changed",
-                  "unregistered.owner_changed")
+BASELINE_RULES = rule_ids(baseline=True)
 DNS_KEYS = ("a", "aaaa", "ns", "cname_chain")
 WEB_KEYS = ("final_url", "status", "title", "text_hash", "sketch", "signals")
 TLS_KEYS = ("spki_sha256", "issuer", "issuer_cn", "sha256", "self_signed", "not_after")

@@ -67,6 +67,7 @@ from domainwatch.register import (
     write_plan,
 )
 from domainwatch.register import host_name as cell_host
+from domainwatch.rules import categories, close_matches, is_rule, rule_ids
 from domainwatch.store import FINDING_STATUSES, SEVERITIES, RunInProgress, Store, StoreError
 
 EXIT_OK = 0
@@ -79,7 +80,7 @@ EXIT_TRANSFER = 6
 EXIT_BUSY = 7
 
 NAMING_PROBLEMS_SHOWN = 20
-CATEGORIES = ("unused", "unregistered", "dangling", "hijacked", "link", "register", "tls")
+CATEGORIES = categories()
 FINDING_COLUMNS = ("id", "name", "rule", "category", "severity", "status", "first_seen",
                    "last_seen", "summary", "evidence")
 
@@ -870,11 +871,29 @@ def whois(domains: tuple[str, ...], servers: tuple[str, ...], timeout: float,
 # -- findings ---------------------------------------------------------------------------------
 
 
+class _RuleId(click.ParamType):
+    """A rule id of the catalogue (:mod:`domainwatch.rules`); a typo names the close ones."""
+
+    name = "rule"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        if is_rule(value):
+            return str(value)
+        if value in CATEGORIES:
+            self.fail(f"{value!r} is a category, not a rule id: use --category {value}", param,
+                      ctx)
+        close = [match for match in close_matches(str(value)) if is_rule(match)]
+        hint = (f"did you mean {', '.join(close)}?" if close
+                else f"the rules are {', '.join(rule_ids())}")
+        self.fail(f"{value!r} is not a rule id; {hint}", param, ctx)
+
+
 @cli.command()
 @click.option("--status", type=click.Choice((*FINDING_STATUSES, "all")), default="open",
               show_default=True, help="Finding status.")
 @click.option("--category", type=click.Choice(CATEGORIES), help="Only this category.")
-@click.option("--rule", help="Only this rule id, e.g. dangling.cname.")
+@click.option("--rule", type=_RuleId(), help="Only this rule id, e.g. dangling.cname.")
 @click.option("--severity", type=click.Choice(SEVERITIES), help="Only this severity.")
 @_format_option("table", "json", "csv")
 @pass_state

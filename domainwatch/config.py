@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 from domainwatch.discovery import TsigKey
 from domainwatch.names import InvalidName, normalize_name, registrable_domain
+from domainwatch.rules import categories, close_matches, is_rule, rule_ids
 
 if TYPE_CHECKING:
     from domainwatch.alerts import AlertConfig
@@ -153,9 +154,29 @@ def _parse_run(table: object, source: str) -> RunConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: [run] must be a table")
     try:
-        return parse_run_config(table, source)
+        run = parse_run_config(table, source)
     except RunConfigError as error:
         raise ConfigError(str(error)) from None
+    for setting in ("confirm_open_by", "confirm_resolve_by"):
+        for key in table.get(setting, {}):
+            _check_rule_or_category(f"{source}: [run] {setting}", key)
+    return run
+
+
+def _check_rule_or_category(setting: str, key: str) -> None:
+    """A setting keyed by rule id (``unused.no_web``) or category (``unused``) names one that
+    exists: a typo would otherwise be ignored without a word."""
+    if is_rule(key) or key in categories():
+        return
+    category = key.split(".")[0]
+    if close := close_matches(key):
+        hint = f"did you mean {', '.join(close)}?"
+    elif "." in key and category in categories():
+        hint = f"the {category} rules: {', '.join(rule_ids(category=category))}"
+    else:
+        hint = f"the categories: {', '.join(categories())}"
+    raise ConfigError(f"{setting}: unknown {'rule id' if '.' in key else 'category'} {key!r} "
+                      f"({hint})")
 
 
 def _parse_whois(table: dict[str, Any], source: str) -> WhoisSettings | None:

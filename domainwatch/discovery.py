@@ -11,7 +11,6 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import dns.tsigkeyring
 import dns.xfr
 import dns.zone
 
+from domainwatch import clock
 from domainwatch.names import InvalidName, normalize_name
 
 ZONE = "zone"
@@ -245,7 +245,6 @@ def _ct_time(value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", ""))
-    except ValueError:
+        return clock.iso(clock.parse(value))
+    except (ValueError, OverflowError):
         return None
-    return moment.replace(tzinfo=UTC, microsecond=0).isoformat().replace("+00:00", "Z")

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import idna
 from publicsuffixlist import PublicSuffixList
@@ -116,8 +117,42 @@ def display_name(name: str) -> str:
 
 
 def is_under(name: str, domain: str) -> bool:
-    """True when ``name`` is ``domain`` or a sub-domain of it."""
+    """True when ``name`` is ``domain`` or a sub-domain of it (label by label: ``xgov.cn`` is
+    not under ``gov.cn``). Both are taken as they are: compare names of the same form."""
     return name == domain or name.endswith("." + domain)
+
+
+def ascii_host(text: str) -> str:
+    """The ASCII (IDNA) form of a host name to ask for on the wire (a DNS query, a Host
+    header, SNI, a WHOIS query): surrounding space and trailing dots dropped, lower-case. An
+    ASCII name is taken as it is (``_dmarc`` labels and all); a Unicode one goes through
+    :func:`normalize_name` and raises :class:`InvalidName` (a ``ValueError``) when it cannot
+    be a host name. ``""`` stays ``""``."""
+    text = text.strip().rstrip(".")
+    if text.isascii():
+        return text.lower()
+    return normalize_name(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def url_host(url: str) -> str | None:
+    """The host of ``url`` in lower-case ASCII without a trailing dot, or None when the URL
+    has none or cannot be read. A Unicode host goes through Python's ``idna`` codec (IDNA
+    2003, as lenient as a browser: ``a_b.酒泉`` and ``☃.com`` have hosts), not through
+    :func:`normalize_name`: a link a browser follows must not be lost for a stricter rule."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.rstrip(".").lower()
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return host
 
 
 def government_suffix(name: str) -> str | None:

@@ -14,9 +14,10 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from domainwatch import clock
 from domainwatch.alerts import (
     AlertConfig,
     AlertItem,
@@ -130,7 +131,7 @@ def recheck_intervals(store: Store, schedule: Schedule, now: datetime,
     with_findings = {row["name"] for row in store.query(
         "SELECT DISTINCT name FROM findings WHERE status IN ('open', 'acknowledged', "
         "'pending')")}
-    since = (now - schedule.changed_within).isoformat().replace("+00:00", "Z")
+    since = clock.iso(now - schedule.changed_within)
     changed = {row["name"] for row in store.query(
         "SELECT DISTINCT o.name FROM observations o WHERE o.first_seen >= ? AND o.first_run > "
         "(SELECT min(first_run) FROM observations f WHERE f.name = o.name)", (since,))}
@@ -156,16 +157,12 @@ def recheck_intervals(store: Store, schedule: Schedule, now: datetime,
 def due_names(store: Store, schedule: Schedule, now: datetime,
               configured_domains: list[str]) -> list[str]:
     """The names whose recheck is due: never scanned, or scanned an interval ago."""
-    last_scanned = {row["name"]: _parse(row["at"]) for row in store.query(
+    last_scanned = {row["name"]: clock.parse(row["at"]) for row in store.query(
         "SELECT n.name, max(r.started) AS at FROM run_names n JOIN runs r ON r.id = n.run_id "
         "GROUP BY n.name")}
     intervals = recheck_intervals(store, schedule, now, configured_domains)
     return sorted(name for name, interval in intervals.items()
                   if name not in last_scanned or last_scanned[name] + interval - SLACK <= now)
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @dataclass
@@ -192,7 +189,7 @@ def run_nightly(store: Store, resolver_config: ResolverConfig, run_config: RunCo
                 progress: Callable[[int, int], None] | None = None,
                 now: datetime | None = None) -> NightlyResult:
     """One nightly job, under the database's run lock."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     domains = list(configured_domains or [])
     with RunLock(store.path):
         store.mark_abandoned_runs()

@@ -1,8 +1,8 @@
 """Output: tables for people, CSV and JSON for programs, all safe against hostile text.
 
 Everything shown may come from a scanned site or a WHOIS answer. On a terminal, control
-characters are stripped (no escape sequences reach it); in CSV, a cell that a spreadsheet
-would read as a formula is neutralised.
+and bidi characters are replaced (no escape sequences reach it); in CSV, a cell that a
+spreadsheet would read as a formula is neutralised (:mod:`domainwatch.safety`).
 """
 
 from __future__ import annotations
@@ -10,32 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-MAX_CELL = 200
-
-
-def terminal_safe(text: object, limit: int | None = MAX_CELL) -> str:
-    """``text`` with control and bidi-override characters replaced, cut to ``limit``."""
-    clean = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(text))
-    if limit is not None and len(clean) > limit:
-        clean = clean[: limit - 1] + "…"
-    return clean
-
-
-def csv_safe(value: object) -> str:
-    """A cell a spreadsheet will show as text, never evaluate as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+from domainwatch.safety import csv_safe, terminal_safe
 
 
 def display_width(text: str) -> int:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from domainwatch import clock
 from domainwatch.names import government_suffix, is_under, registrable_domain
 
 #: A certificate issued this recently counts as a sign of life even where DNS shows none.
@@ -82,9 +83,9 @@ class ZoneIndex:
 
 def recent_certificate(rows: list[dict[str, Any]], now: datetime | None = None) -> dict | None:
     """The certificate-log record of a name if its certificate is valid or recently issued."""
-    now = now or datetime.now(UTC)
-    recent = (now - timedelta(days=RECENT_CERTIFICATE_DAYS)).isoformat().replace("+00:00", "Z")
-    current = now.isoformat().replace("+00:00", "Z")
+    now = now or clock.now()
+    recent = clock.iso(now - timedelta(days=RECENT_CERTIFICATE_DAYS))
+    current = clock.iso(now)
     for row in rows:
         if row["kind"] != "ct":
             continue

@@ -8,24 +8,25 @@ with their evidence, and open findings over the last runs.
 
 Everything that came from a scanned site, a WHOIS answer or the register's free text is
 hostile: :func:`build_report` strips control and bidi characters and caps its length once, and
-each renderer escapes for its format (HTML through Jinja's autoescape, CSV through
-:func:`~domainwatch.output.csv_safe`, Markdown with backslash escapes).
+each renderer escapes for its format (HTML through :func:`~domainwatch.safety.html_safe` and
+Jinja's autoescape, CSV through :func:`~domainwatch.safety.csv_safe`, Markdown with backslash
+escapes).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from domainwatch import __version__
+from domainwatch import __version__, clock
 from domainwatch.names import display_name, registrable_domain
 from domainwatch.output import render_csv as csv_table
 from domainwatch.output import render_json as json_text
-from domainwatch.output import terminal_safe
+from domainwatch.safety import html_safe, terminal_safe
 from domainwatch.store import SEVERITIES, SEVERITY_RANK, Store
 
 REPORT_FORMATS = ("html", "md", "csv", "json")
@@ -49,22 +50,6 @@ NO_DOMAIN = "(no government domain)"
 #: Evidence shown first when present; the rest follow in key order, up to EVIDENCE_KEYS.
 EVIDENCE_ORDER = ("state", "status", "addresses", "cname_chain", "target", "chain_end",
                   "parent", "parent_domain", "expected", "zone", "source", "statuses")
-
-
-def _now(now: datetime | None) -> datetime:
-    moment = now or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _parse(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _text(value: object, limit: int) -> str:
@@ -151,7 +136,7 @@ def _run_record(run: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def build_report(store: Store, now: datetime | None = None) -> dict[str, Any]:
     """The whole report as plain data (what ``render_json`` prints and the others render)."""
-    moment = _now(now)
+    moment = clock.to_utc(now or clock.now())
     entries = {entry["name"]: entry for entry in store.entries()}
     city_of = {name: registrable_domain(name) or NO_DOMAIN for name in entries}
     portal_owner = {domain: _text(entries[f"www.{domain}"]["owner"], OWNER_LIMIT)
@@ -163,7 +148,7 @@ def build_report(store: Store, now: datetime | None = None) -> dict[str, Any]:
     # Nightly runs scan only what is due, so "checked" means scanned recently, by any run.
     checked = {row["name"] for row in store.query(
         "SELECT DISTINCT n.name FROM run_names n JOIN runs r ON r.id = n.run_id "
-        "WHERE r.started >= ?", (_iso(moment - CHECKED_WITHIN),))}
+        "WHERE r.started >= ?", (clock.iso(moment - CHECKED_WITHIN),))}
 
     standing = [f for f in store.findings(status="all") if f["status"] in STANDING]
     findings = [_finding_record(f, entries, city_of, portal_owner) for f in standing]
@@ -188,7 +173,7 @@ def build_report(store: Store, now: datetime | None = None) -> dict[str, Any]:
     summary["followup_entries"] = len(followup)
     return {
         "title": "域名使用情况审计报告 Domain audit report",
-        "generated_at": _iso(moment),
+        "generated_at": clock.iso(moment),
         "generator": f"domainwatch {__version__}",
         "summary": summary,
         "annex": _annex(entries, city_of, portal_owner, checked, problem_names),
@@ -252,7 +237,7 @@ def _followup(store: Store, entries: dict[str, dict[str, Any]], city_of: dict[st
             "city": city_of[name], "state": entry["state"],
             "priority": entry.get("priority", "normal"),
             "site_code": _text(entry["site_code"], 40),
-            "since": since, "days_overdue": max(0, (moment - _parse(since)).days),
+            "since": since, "days_overdue": max(0, (moment - clock.parse(since)).days),
             "dns_status": status or "not scanned",
             "observed_at": latest[0]["last_seen"] if latest else None,
             "addresses": [_text(a, 60) for a in addresses[:LIST_LIMIT]],
@@ -412,7 +397,8 @@ def _compliance_chart(cities: list[dict[str, Any]]) -> dict[str, Any]:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("domainwatch", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True,
+                      finalize=lambda value: html_safe(value) if isinstance(value, str) else value)
     env.filters["rate"] = lambda rate: "—" if rate is None else f"{rate:.1f}%"
     env.filters["day"] = lambda text: (text or "")[:10]
     env.filters["when"] = lambda text: (text or "").replace("T", " ").replace("Z", " UTC")

@@ -16,11 +16,12 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
+
+from domainwatch.clock import utcnow
 
 if TYPE_CHECKING:
     from domainwatch.discovery import SourceSnapshot
@@ -30,11 +31,6 @@ SCHEMA_VERSION = 6
 
 class StoreError(Exception):
     """The database cannot be used: locked, unreadable, or from a newer domainwatch."""
-
-
-def utcnow() -> str:
-    """Now as UTC ISO-8601 with seconds, the form every stored time takes."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _migrate_1(db: sqlite_utils.Database) -> None:

@@ -68,7 +68,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domainwatch.names import registrable_domain
+from domainwatch.names import is_under, registrable_domain
 from domainwatch.probes.http import DEFAULT_MAX_BYTES, HttpAnswer, fetch
 
 __all__ = ["DEFAULT_MAX_BYTES", "HttpAnswer", "Service", "ServiceDataError", "ServiceMatch",
@@ -318,7 +318,7 @@ def _clean(name: str) -> str:
 def _under(name: str, suffix: str) -> bool:
     """``name`` equals ``suffix`` or lies under it, label by label (``*`` within a label)."""
     if "*" not in suffix:
-        return name == suffix or name.endswith("." + suffix)
+        return is_under(name, suffix)
     pattern = suffix.split(".")
     labels = name.split(".")
     if len(labels) < len(pattern):

@@ -187,6 +187,7 @@ def test_markdown_is_capped_with_a_count_of_the_rest() -> None:
 
 # --- e-mail --------------------------------------------------------------------------------
 
+@pytest.mark.world
 def test_plain_smtp_delivers_digest_with_json_attachment() -> None:
     with smtp_server() as (port, recorder):
         channel = EmailChannel(LOOPBACK, port, sender="domainwatch@gansu.gov.cn", timeout=5)
@@ -217,6 +218,7 @@ def test_plain_smtp_delivers_digest_with_json_attachment() -> None:
                         "counts": {"opened": 1, "reopened": 1, "escalated": 0, "resolved": 1}}
 
 
+@pytest.mark.world
 def test_starttls_verified_against_local_ca(ca: LocalCA) -> None:
     with smtp_server(tls_context=ca.server_context(), require_starttls=True) as (port, recorder):
         channel = EmailChannel(LOOPBACK, port, security="starttls", ca_file=str(ca.ca_file),
@@ -231,6 +233,7 @@ def test_starttls_verified_against_local_ca(ca: LocalCA) -> None:
     assert recorder.mails[0].message["Subject"] == "[domainwatch] 1 new — run 42"
 
 
+@pytest.mark.world
 def test_ssl_verified_against_local_ca(ca: LocalCA) -> None:
     with smtp_server(ssl_context=ca.server_context()) as (port, recorder):
         send(digest_for(EmailChannel(LOOPBACK, port, security="ssl", ca_file=str(ca.ca_file),
@@ -238,6 +241,7 @@ def test_ssl_verified_against_local_ca(ca: LocalCA) -> None:
     assert recorder.mails[0].message["Subject"] == "[domainwatch] 1 resolved — run 42"
 
 
+@pytest.mark.world
 def test_auth_login_and_refusal_without_leaking_the_password(ca: LocalCA) -> None:
     with smtp_server(tls_context=ca.server_context(), require_starttls=True,
                      authenticator=authenticator("dw", PASSWORD), auth_required=True,
@@ -253,6 +257,7 @@ def test_auth_login_and_refusal_without_leaking_the_password(ca: LocalCA) -> Non
     assert "535" in str(refused.value) and PASSWORD not in str(refused.value)
 
 
+@pytest.mark.world
 def test_hostile_summary_cannot_inject_headers() -> None:
     hostile = replace(GSJ, summary=HOSTILE, owner="单位\r\nBcc: victim@attacker.example")
     with smtp_server() as (port, recorder):
@@ -272,6 +277,7 @@ def test_hostile_summary_cannot_inject_headers() -> None:
     assert document["items"][0]["summary"] == HOSTILE
 
 
+@pytest.mark.world
 def test_recipient_that_is_not_an_address_is_refused() -> None:
     with smtp_server() as (port, recorder):
         for recipient in ("a@gansu.gov.cn\r\nBcc: victim@attacker.example", "a@gansu.gov.cn\n"):
@@ -297,6 +303,7 @@ def test_smtp_server_down_names_the_channel_not_the_password() -> None:
 
 # --- webhooks ------------------------------------------------------------------------------
 
+@pytest.mark.world
 def test_dingtalk_signed_markdown(receiver: WebhookReceiver) -> None:
     url = receiver.url("/robot/send?access_token=T0K")
     channel = WebhookChannel("省政务公开群", "dingtalk", url, secret=SECRET)
@@ -319,6 +326,7 @@ def test_dingtalk_signed_markdown(receiver: WebhookReceiver) -> None:
     assert "#### 酒泉市人民政府 (2)" in request.body["markdown"]["text"]
 
 
+@pytest.mark.world
 def test_dingtalk_refusal_is_not_retried(receiver: WebhookReceiver) -> None:
     receiver.default = (200, {"errcode": 310000, "errmsg": "sign not match"})
     channel = WebhookChannel("群", "dingtalk", receiver.url("/robot/send?access_token=T0K3N"),
@@ -332,6 +340,7 @@ def test_dingtalk_refusal_is_not_retried(receiver: WebhookReceiver) -> None:
     assert SECRET not in message and "T0K3N" not in message
 
 
+@pytest.mark.world
 def test_wecom_markdown_and_retry_after_http_500(receiver: WebhookReceiver) -> None:
     receiver.script = [(500, {"error": "busy"})]
     channel = WebhookChannel("企业微信", "wecom", receiver.url("/cgi-bin/webhook/send?key=K3Y"))
@@ -343,6 +352,7 @@ def test_wecom_markdown_and_retry_after_http_500(receiver: WebhookReceiver) -> N
     assert receiver.requests[1].query == {"key": "K3Y"}
 
 
+@pytest.mark.world
 def test_feishu_signed_text(receiver: WebhookReceiver) -> None:
     receiver.default = (200, {"code": 0, "msg": "success", "data": {}})
     channel = WebhookChannel("飞书", "feishu", receiver.url("/open-apis/bot/v2/hook/abc"),
@@ -358,6 +368,7 @@ def test_feishu_signed_text(receiver: WebhookReceiver) -> None:
                             "content": {"text": render_text(digest)}}
 
 
+@pytest.mark.world
 def test_feishu_status_code_failure(receiver: WebhookReceiver) -> None:
     receiver.default = (200, {"StatusCode": 19021, "StatusMessage": "sign match fail"})
     channel = WebhookChannel("飞书", "feishu", receiver.url(), secret=SECRET)
@@ -365,6 +376,7 @@ def test_feishu_status_code_failure(receiver: WebhookReceiver) -> None:
         send(digest_for(channel, [IDN], recipient="飞书"))
 
 
+@pytest.mark.world
 def test_generic_json(receiver: WebhookReceiver) -> None:
     receiver.default = (204, None)
     channel = WebhookChannel("soc", "json", receiver.url("/ingest"))
@@ -376,6 +388,7 @@ def test_generic_json(receiver: WebhookReceiver) -> None:
         "counts": {"opened": 1, "reopened": 0, "escalated": 0, "resolved": 1}}
 
 
+@pytest.mark.world
 def test_timeout_retried_then_channel_error(receiver: WebhookReceiver) -> None:
     receiver.script = ["hang", "hang"]
     channel = WebhookChannel("soc", "json", receiver.url(), timeout=0.3)
@@ -386,6 +399,7 @@ def test_timeout_retried_then_channel_error(receiver: WebhookReceiver) -> None:
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.world
 def test_webhook_down_and_persistent_errors() -> None:
     channel = WebhookChannel("群", "dingtalk", f"http://127.0.0.1:{free_port()}/send",
                              secret=SECRET)
@@ -399,6 +413,7 @@ def test_webhook_down_and_persistent_errors() -> None:
         assert len(receiver.requests) == 3
 
 
+@pytest.mark.world
 def test_https_webhook_verified_against_local_ca(ca: LocalCA) -> None:
     with WebhookReceiver(tls=ca.server_context()) as receiver:
         channel = WebhookChannel("soc", "json", receiver.url(), ca_file=str(ca.ca_file))

@@ -56,6 +56,7 @@ def demo(local_internet: LocalInternet) -> dict[str, DNSObservation]:
     return run(probe_all(config(local_internet), names))
 
 
+@pytest.mark.world
 def test_resolves(demo: dict[str, DNSObservation]) -> None:
     obs = demo["www.gansu.gov.cn"]
     assert obs.status == "resolves"
@@ -69,6 +70,7 @@ def test_resolves(demo: dict[str, DNSObservation]) -> None:
     assert www.aaaa == ["2001:db8::10"]
 
 
+@pytest.mark.world
 def test_zone_apex_records(demo: dict[str, DNSObservation]) -> None:
     obs = demo["jiuquan.gov.cn"]
     assert obs.status == "no_address"
@@ -79,6 +81,7 @@ def test_zone_apex_records(demo: dict[str, DNSObservation]) -> None:
     assert obs.soa_mname
 
 
+@pytest.mark.world
 def test_nxdomain(demo: dict[str, DNSObservation]) -> None:
     obs = demo["jyj.jiuquan.gov.cn"]
     assert obs.status == "nxdomain"
@@ -87,6 +90,7 @@ def test_nxdomain(demo: dict[str, DNSObservation]) -> None:
     assert obs.ns_owner == "jiuquan.gov.cn" and obs.ns
 
 
+@pytest.mark.world
 def test_dangling_cname_across_zones(demo: dict[str, DNSObservation]) -> None:
     obs = demo["cdn.jiuquan.gov.cn"]
     assert obs.status == "cname_dangling"
@@ -95,6 +99,7 @@ def test_dangling_cname_across_zones(demo: dict[str, DNSObservation]) -> None:
     assert obs.zone == "jiuquan.gov.cn"  # the alias's own zone, not the target's
 
 
+@pytest.mark.world
 def test_cname_chain_that_resolves(demo: dict[str, DNSObservation]) -> None:
     obs = demo["lyj.jiuquan.gov.cn"]
     assert obs.status == "resolves"
@@ -103,6 +108,7 @@ def test_cname_chain_that_resolves(demo: dict[str, DNSObservation]) -> None:
     assert obs.zone == "jiuquan.gov.cn"
 
 
+@pytest.mark.world
 def test_cname_loop(demo: dict[str, DNSObservation]) -> None:
     obs = demo["loop1.jiuquan.gov.cn"]
     assert obs.status == "cname_loop"
@@ -113,6 +119,7 @@ def test_cname_loop(demo: dict[str, DNSObservation]) -> None:
     assert obs.statuses["CNAME"] == "ok"
 
 
+@pytest.mark.world
 def test_no_address(demo: dict[str, DNSObservation]) -> None:
     obs = demo["wsj.jiuquan.gov.cn"]
     assert obs.status == "no_address"
@@ -120,6 +127,7 @@ def test_no_address(demo: dict[str, DNSObservation]) -> None:
     assert obs.txt == ["jiuquan health commission site moved to wsjkw"]
 
 
+@pytest.mark.world
 def test_lame_delegation_is_unresolved_not_nxdomain(demo: dict[str, DNSObservation]) -> None:
     obs = demo["www.zhangye.gov.cn"]
     assert obs.status == "unresolved"
@@ -129,12 +137,14 @@ def test_lame_delegation_is_unresolved_not_nxdomain(demo: dict[str, DNSObservati
     assert obs.failures()["A"] == "servfail"
 
 
+@pytest.mark.world
 def test_idn(demo: dict[str, DNSObservation]) -> None:
     obs = demo["xn--bww729e.xn--zfr164b"]
     assert obs.status == "resolves"
     assert obs.a == ["127.20.1.10"]
 
 
+@pytest.mark.world
 def test_fingerprint_is_stable_and_json(demo: dict[str, DNSObservation]) -> None:
     import json
 
@@ -145,6 +155,7 @@ def test_fingerprint_is_stable_and_json(demo: dict[str, DNSObservation]) -> None
         assert list(fp["statuses"]) == sorted(fp["statuses"])
 
 
+@pytest.mark.world
 def test_silent_servers_time_out_as_unresolved(local_internet: LocalInternet) -> None:
     cfg = config(local_internet, timeout=0.5, retries=0)
     obs = run(probe_all(cfg, ["www.jiayuguan.gov.cn"]))["www.jiayuguan.gov.cn"]
@@ -154,6 +165,7 @@ def test_silent_servers_time_out_as_unresolved(local_internet: LocalInternet) ->
     assert "nxdomain" not in obs.statuses.values()
 
 
+@pytest.mark.world
 def test_truncated_answer_is_retried_over_tcp(local_internet: LocalInternet) -> None:
     async def go() -> tuple[DNSObservation, dict[str, int]]:
         async with DNSProbe(config(local_internet, edns=False)) as probe:
@@ -166,6 +178,7 @@ def test_truncated_answer_is_retried_over_tcp(local_internet: LocalInternet) -> 
     assert obs.a == ["127.20.1.13"]
 
 
+@pytest.mark.world
 def test_ns_of_zone_is_asked_once_per_zone(local_internet: LocalInternet) -> None:
     async def go() -> tuple[list[DNSObservation], int, int]:
         async with DNSProbe(config(local_internet)) as probe:
@@ -182,6 +195,7 @@ def test_ns_of_zone_is_asked_once_per_zone(local_internet: LocalInternet) -> Non
     assert after - before == 6  # A AAAA NS MX TXT SOA, no second NS@zone
 
 
+@pytest.mark.world
 def test_probe_many_returns_each_name_once(local_internet: LocalInternet) -> None:
     real = ["www.gansu.gov.cn", "www.lanzhou.gov.cn", "lyj.jiuquan.gov.cn", "wsj.jiuquan.gov.cn"]
     names = real + [f"x{i:03d}.lanzhou.gov.cn" for i in range(300)]
@@ -198,12 +212,14 @@ def test_probe_many_returns_each_name_once(local_internet: LocalInternet) -> Non
     assert by_name["www.lanzhou.gov.cn"].status == "resolves"
 
 
+@pytest.mark.world
 def test_invalid_name_is_reported_not_raised(local_internet: LocalInternet) -> None:
     obs = run(probe_all(config(local_internet), ["bad..name.gov.cn"]))["bad..name.gov.cn"]
     assert obs.status == "unresolved"
     assert obs.error and obs.statuses == {}
 
 
+@pytest.mark.world
 def test_blackhole_resolver_is_unreachable(local_internet: LocalInternet) -> None:
     async def go() -> None:
         cfg = ResolverConfig(
@@ -221,6 +237,7 @@ def test_blackhole_resolver_is_unreachable(local_internet: LocalInternet) -> Non
     assert "\n" not in message
 
 
+@pytest.mark.world
 def test_dead_address_is_unreachable(local_internet: LocalInternet) -> None:
     async def go() -> None:
         cfg = ResolverConfig(resolvers=[parse_resolver(local_internet.dead_address)], timeout=0.5)
@@ -234,6 +251,7 @@ def test_dead_address_is_unreachable(local_internet: LocalInternet) -> None:
     assert local_internet.dead_address in str(info.value)
 
 
+@pytest.mark.world
 def test_dead_resolver_is_taken_out_of_rotation(local_internet: LocalInternet) -> None:
     async def go() -> DNSObservation:
         resolvers = [parse_resolver(local_internet.dead_address), local_internet.resolver_address]
@@ -254,6 +272,7 @@ def test_parse_resolver() -> None:
             parse_resolver(bad)
 
 
+@pytest.mark.world
 def test_host_lookups_ask_each_host_once(local_internet: LocalInternet) -> None:
     async def look() -> tuple[list[str], list[list[str]], DNSObservation]:
         async with DNSProbe(config(local_internet, record_types=("A", "AAAA"))) as probe:

@@ -193,12 +193,14 @@ def technique_text(evidence: Any) -> str:
 # -- the scan --------------------------------------------------------------------------
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_each_injection_holds_exactly_its_web_rules(found: list[dict[str, Any]],
                                                     key: str) -> None:
     assert rules_of(found, host(key), WEB_RULES) == set(EXPECTED[key])
 
 
+@pytest.mark.world
 @pytest.mark.parametrize(("key", "rule", "word"), [
     (key, rule, word) for key, rules in sorted(EXPECTED.items())
     for rule, words in rules.items() for word in words])
@@ -210,6 +212,7 @@ def test_evidence_names_the_technique(found: list[dict[str, Any]], key: str, rul
     assert any(word in text for text in texts), (word, texts)
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("key", sorted(CLOAKED_FOR))
 def test_cloaking_names_only_the_identity_that_was_cloaked_for(
         found: list[dict[str, Any]], key: str) -> None:
@@ -218,6 +221,7 @@ def test_cloaking_names_only_the_identity_that_was_cloaked_for(
     assert labels == {CLOAKED_FOR[key]}
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("key", sorted(CLEAN))
 def test_protective_contexts_raise_nothing(found: list[dict[str, Any]], key: str) -> None:
     assert rules_of(found, host(key), WEB_RULES) == set()
@@ -227,6 +231,7 @@ def test_protective_contexts_raise_nothing(found: list[dict[str, Any]], key: str
     assert links == ({("link.hijacked", SUBEI)} if key == "www" else set())
 
 
+@pytest.mark.world
 def test_every_entry_was_fetched(hijack_world: Scanned) -> None:
     rows = REGISTER.read_text(encoding="utf-8").splitlines()[1:]
     names = {row.split(",", 1)[0] for row in rows}
@@ -239,6 +244,7 @@ def test_every_entry_was_fetched(hijack_world: Scanned) -> None:
     assert {name for name, data in observed.items() if data.get("status") != 200} == set()
 
 
+@pytest.mark.world
 def test_gbk_pages_are_read_as_gbk(hijack_world: Scanned) -> None:
     for key in ("mzj", "swj", "tczx"):     # no charset in HTTP, charset=GBK, no charset
         data = json.loads(hijack_world.run("show", host(key), "--format", "json").stdout)
@@ -272,6 +278,7 @@ SPIDER360 = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTM
 BAIDU = "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"
 
 
+@pytest.mark.world
 def test_the_world_serves_its_pages_and_cloaks_as_described(world: LocalInternet) -> None:
     tls = ssl.create_default_context(cafile=str(world.ca_file))
     status, headers, body = fetch(host("mzj"), tls=tls)

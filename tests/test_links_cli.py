@@ -17,6 +17,8 @@ from domainwatch.testnet import LocalInternet
 from domainwatch.testnet import subei as story
 from tests.helpers import dw, findings
 
+pytestmark = pytest.mark.world
+
 PORTAL, BUREAU, DOMAIN = story.PORTAL, story.BUREAU, story.BUREAU_DOMAIN
 WATCHED = ("link.", "unregistered.", "unused.", "hijacked.")
 

@@ -3,14 +3,19 @@ from typing import Any
 import pytest
 
 from domainwatch.names import (
+    GOVERNMENT_SUFFIXES,
     InvalidName,
+    ascii_host,
     display_name,
+    government_suffix,
     governments_by_division,
+    is_under,
     naming_problems,
     normalize_name,
     owner_kind,
     registrable_domain,
     site_code_problem,
+    url_host,
 )
 
 
@@ -220,3 +225,56 @@ def test_no_department_signal_no_finding() -> None:
     assert own_domain("www.jqfgw.gov.cn", JIUQUAN, site_code="6209000012") is None
     assert own_domain("www.jqfgw.gov.cn", None, owner="", site_code="6209000012",
                       governments={}) is None
+
+
+@pytest.mark.parametrize(("name", "domain", "under"), [
+    ("jiuquan.gov.cn", "jiuquan.gov.cn", True),
+    ("www.jiuquan.gov.cn", "jiuquan.gov.cn", True),
+    ("a.b.jiuquan.gov.cn", "gov.cn", True),
+    ("xjiuquan.gov.cn", "jiuquan.gov.cn", False),  # label by label, not by characters
+    ("gov.cn", "jiuquan.gov.cn", False),
+    ("jiuquan.gov.cn.evil.example", "jiuquan.gov.cn", False),
+    ("jiuquan.gov.cn", "", False),
+])
+def test_is_under(name: str, domain: str, under: bool) -> None:
+    assert is_under(name, domain) is under
+
+
+def test_the_government_suffixes() -> None:
+    assert GOVERNMENT_SUFFIXES == ("gov.cn", "xn--zfr164b")
+    assert normalize_name("政务") in GOVERNMENT_SUFFIXES
+    assert government_suffix("www.jiuquan.gov.cn") == "gov.cn"
+    assert government_suffix(normalize_name("酒泉.政务")) == "xn--zfr164b"
+    assert government_suffix("gov.cn") is None and government_suffix("govx.cn") is None
+
+
+@pytest.mark.parametrize(("text", "host"), [
+    ("WWW.Gansu.GOV.CN.", "www.gansu.gov.cn"),
+    (" _dmarc.jiuquan.gov.cn ", "_dmarc.jiuquan.gov.cn"),  # ASCII: taken as it is
+    ("酒泉.政务.", "xn--bww729e.xn--zfr164b"),
+    ("", ""),
+    ("..", ""),
+])
+def test_ascii_host(text: str, host: str) -> None:
+    assert ascii_host(text) == host
+
+
+@pytest.mark.parametrize("text", ["酒泉_x.政务", "酒 泉.政务", "-酒泉.政务", "☃.com"])
+def test_ascii_host_refuses_a_unicode_name_that_is_no_host_name(text: str) -> None:
+    with pytest.raises(ValueError):
+        ascii_host(text)
+
+
+@pytest.mark.parametrize(("url", "host"), [
+    ("https://WWW.Gansu.gov.cn./path?q=1#x", "www.gansu.gov.cn"),
+    ("http://user:pw@jiuquan.gov.cn:8080/", "jiuquan.gov.cn"),
+    ("http://酒泉.政务/", "xn--bww729e.xn--zfr164b"),
+    ("http://☃.com/", "xn--n3h.com"),  # lenient as a browser: the link is not lost
+    ("http://[2001:db8::1]/", "2001:db8::1"),
+    ("/relative/path", None),
+    ("mailto:webadmin@gansu.gov.cn", None),
+    ("http://[::1/", None),  # unreadable
+    ("http://" + "a" * 70 + ".酒泉/", None),  # a label too long
+])
+def test_url_host(url: str, host: str | None) -> None:
+    assert url_host(url) == host

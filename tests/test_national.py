@@ -139,6 +139,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
             "--whois-server", net.whois))
 
 
+@pytest.mark.world
 def test_three_nights_of_a_national_register(night: Night) -> None:
     planted = {(case.name, case.rule) for case in night.world.planted}
     links = {case for case in planted if case[1].startswith("link.")}

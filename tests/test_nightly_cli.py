@@ -59,6 +59,7 @@ def later_world() -> Iterator[Any]:
         yield net
 
 
+@pytest.mark.world
 def test_two_runs_over_a_changing_world(db: Path, tmp_path: Path, local_internet: Any,
                                         later_world: Any) -> None:
     first = run(db, config_file(tmp_path, local_internet))
@@ -84,6 +85,7 @@ def test_two_runs_over_a_changing_world(db: Path, tmp_path: Path, local_internet
     assert "nothing new" in third.stdout
 
 
+@pytest.mark.world
 def test_one_failed_night_does_not_open_or_close_findings(db: Path, tmp_path: Path,
                                                           local_internet: Any,
                                                           later_world: Any) -> None:
@@ -107,6 +109,7 @@ def test_one_failed_night_does_not_open_or_close_findings(db: Path, tmp_path: Pa
         "an unconfirmed blip leaves no finding behind"
 
 
+@pytest.mark.world
 def test_a_second_run_is_refused_while_one_holds_the_database(db: Path, tmp_path: Path,
                                                               local_internet: Any) -> None:
     with RunLock(db):
@@ -115,6 +118,7 @@ def test_a_second_run_is_refused_while_one_holds_the_database(db: Path, tmp_path
     assert "another scan is running" in result.stderr
 
 
+@pytest.mark.world
 def test_a_killed_run_resumes_and_loses_no_alert(db: Path, tmp_path: Path,
                                                  local_internet: Any) -> None:
     config = config_file(tmp_path, local_internet)
@@ -175,6 +179,7 @@ def test_scheduling_rechecks_findings_changes_and_high_value_entries_sooner(
         assert "c.x.gov.cn" not in due_names(store, Schedule(), now + timedelta(days=2), [])
 
 
+@pytest.mark.slow
 def test_cron_prints_crontab_and_systemd_units(db: Path, tmp_path: Path) -> None:
     config = tmp_path / "dw.toml"
     config.write_text("[scan]\ntimeout = 2.0\n")
@@ -191,6 +196,7 @@ def test_cron_prints_crontab_and_systemd_units(db: Path, tmp_path: Path) -> None
     assert bad.returncode == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("section", "message"), [
     ("[run]\nconfirm_open = 0\n", "confirm_open must be a whole number"),
     ("[run]\ninterval_active = \"daily\"\n", "not a duration"),
@@ -220,6 +226,7 @@ url = "{hook_url}"
 """
 
 
+@pytest.mark.world
 def test_run_alerts_each_transition_once_by_mail_and_webhook(
         db: Path, tmp_path: Path, local_internet: Any, later_world: Any) -> None:
     with smtp_server() as (port, mailbox), WebhookReceiver() as hook:
@@ -250,6 +257,7 @@ def test_run_alerts_each_transition_once_by_mail_and_webhook(
             ("gsj@jiuquan.gov.cn",), ("webmaster@gansu.gov.cn",)}
 
 
+@pytest.mark.world
 def test_a_failed_channel_keeps_its_alerts_for_the_next_run(
         db: Path, tmp_path: Path, local_internet: Any) -> None:
     with WebhookReceiver() as hook:
@@ -275,6 +283,7 @@ def test_a_failed_channel_keeps_its_alerts_for_the_next_run(
         assert third.returncode == 0 and third.stderr == ""
 
 
+@pytest.mark.world
 def test_report_command_writes_every_format(db: Path, tmp_path: Path,
                                             local_internet: Any) -> None:
     assert run(db, config_file(tmp_path, local_internet)).returncode == 13

@@ -55,6 +55,7 @@ def open_rules(db: Path) -> dict[str, set[str]]:
     return grouped
 
 
+@pytest.mark.slow
 def test_a_zone_file_is_discovered_not_added_to_the_register(db: Path) -> None:
     before = register_names(db)
     result = dw(db, "register", "import", str(ZONE_FILE))
@@ -80,6 +81,7 @@ def test_a_zone_file_is_discovered_not_added_to_the_register(db: Path) -> None:
     assert "in the register, not in its zone: 8" in table
 
 
+@pytest.mark.slow
 def test_accept_adds_only_host_names_under_their_portal(db: Path) -> None:
     result = dw(db, "register", "import", str(ZONE_FILE), "--accept", "--by", "wang")
     assert result.returncode == 0, result.stderr
@@ -96,6 +98,7 @@ def test_accept_adds_only_host_names_under_their_portal(db: Path) -> None:
     assert "jiuquan.gov.cn.zone" in history["history"][0]["reason"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("file", "args", "message"), [
     ("broken.zone", (), "broken.zone:"),
     ("no-origin.zone", (), "give the zone with --origin"),
@@ -109,6 +112,7 @@ def test_bad_zone_files_are_refused_whole(db: Path, file: str, args: tuple[str, 
     assert count(db, "sources") == 0 and count(db, "discovered") == 0
 
 
+@pytest.mark.slow
 def test_origin_option_for_a_file_without_origin(db: Path) -> None:
     result = dw(db, "register", "import", "--format", "zone", "--origin", "lanzhou.gov.cn",
                 str(DATA / "zones" / "no-origin.zone"))
@@ -116,6 +120,7 @@ def test_origin_option_for_a_file_without_origin(db: Path) -> None:
     assert "zone lanzhou.gov.cn, serial 1" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_name_gone_from_the_zone_is_reported(db: Path, tmp_path: Path) -> None:
     dw(db, "register", "import", str(ZONE_FILE))
     shrunk = tmp_path / "jiuquan.gov.cn.zone"
@@ -128,6 +133,7 @@ def test_a_name_gone_from_the_zone_is_reported(db: Path, tmp_path: Path) -> None
     assert "fgw.jiuquan.gov.cn" in {row["name"] for row in diff(db)["not_in_zone"]}
 
 
+@pytest.mark.world
 def test_zone_transfer_then_scan_finds_unlisted_and_missing_names(db: Path,
                                                                   local_internet: Any) -> None:
     result = sync(db, local_internet, "jiuquan.gov.cn", "city")
@@ -155,6 +161,7 @@ def test_zone_transfer_then_scan_finds_unlisted_and_missing_names(db: Path,
     assert resolved == {"tzcj.jiuquan.gov.cn", "bak.jiuquan.gov.cn"}, rescan.stdout
 
 
+@pytest.mark.world
 def test_refused_transfer_is_one_clear_error_and_changes_nothing(db: Path,
                                                                  local_internet: Any) -> None:
     result = sync(db, local_internet, "gansu.gov.cn", "gansu")
@@ -164,6 +171,7 @@ def test_refused_transfer_is_one_clear_error_and_changes_nothing(db: Path,
     assert count(db, "sources") == 0
 
 
+@pytest.mark.world
 def test_tsig_protected_transfer(db: Path, local_internet: Any, tmp_path: Path) -> None:
     refused = sync(db, local_internet, "lanzhou.gov.cn", "city")
     assert refused.returncode == 6
@@ -190,6 +198,7 @@ def test_tsig_protected_transfer(db: Path, local_internet: Any, tmp_path: Path) 
     assert bad.returncode == 3 and "base64" in bad.stderr
 
 
+@pytest.mark.world
 def test_broken_transfer_changes_nothing(db: Path, local_internet: Any) -> None:
     result = sync(db, local_internet, "broken.gov.cn", "broken")
     assert result.returncode == 6, (result.stdout, result.stderr)
@@ -198,6 +207,7 @@ def test_broken_transfer_changes_nothing(db: Path, local_internet: Any) -> None:
     assert count(db, "sources") == 0 and count(db, "discovered") == 0
 
 
+@pytest.mark.world
 def test_certificate_log_export(db: Path, local_internet: Any) -> None:
     result = dw(db, "register", "import", "--format", "ct", str(CT_EXPORT))
     assert result.returncode == 0, result.stderr
@@ -233,6 +243,7 @@ def test_certificate_log_export(db: Path, local_internet: Any) -> None:
     assert "resolves to 127.20.1.30" in unlisted_findings["tzcj.jiuquan.gov.cn"]["summary"]
 
 
+@pytest.mark.world
 def test_a_wildcard_does_not_make_names_look_live(db: Path, local_internet: Any,
                                                   tmp_path: Path) -> None:
     export = tmp_path / "tianshui.json"
@@ -250,6 +261,7 @@ def test_a_wildcard_does_not_make_names_look_live(db: Path, local_internet: Any,
     assert wildcard["evidence"]["addresses"] == ["127.20.6.66"]
 
 
+@pytest.mark.world
 def test_the_zhengwu_zone_by_transfer(db: Path, local_internet: Any) -> None:
     result = sync(db, local_internet, "政务", "cnnic")
     assert result.returncode == 0, result.stderr
@@ -261,6 +273,7 @@ def test_the_zhengwu_zone_by_transfer(db: Path, local_internet: Any) -> None:
     assert "甘肃.政务" in dw(db, "register", "diff").stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), [
     (("www.jiuquan.gov.cn",), "already in the register"),
     (("bad_name.jiuquan.gov.cn",), "'_'"),
@@ -274,6 +287,7 @@ def test_register_add_checks_like_an_import(db: Path, args: tuple[str, ...],
     assert message in result.stderr
 
 
+@pytest.mark.slow
 def test_register_add_then_show(db: Path) -> None:
     result = dw(db, "register", "add", "rsj.jiuquan.gov.cn", "--owner", "酒泉市人社局",
                 "--parent", "www.jiuquan.gov.cn", "--site-code", "6209000099")
@@ -283,6 +297,7 @@ def test_register_add_then_show(db: Path) -> None:
     assert "酒泉市人社局" in shown and "6209000099" in shown
 
 
+@pytest.mark.slow
 def test_diff_without_any_zone_says_how_to_start(db: Path) -> None:
     result = dw(db, "register", "diff")
     assert result.returncode == 0

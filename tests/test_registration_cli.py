@@ -12,6 +12,8 @@ from helpers import DEMO_REGISTER, FAST, dw, findings
 
 from domainwatch.testnet.whois_server import WhoisServer
 
+pytestmark = pytest.mark.world
+
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:

@@ -309,6 +309,7 @@ def chromium() -> str:
     return path
 
 
+@pytest.mark.browser
 def test_html_in_a_real_browser(report: dict[str, Any], tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(render_html(report), encoding="utf-8")

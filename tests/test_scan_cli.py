@@ -36,6 +36,7 @@ def scanned(local_internet: Any, tmp_path_factory: pytest.TempPathFactory) -> di
     return {"db": db, "scan": result, "findings": findings(db, "--status", "all")}
 
 
+@pytest.mark.world
 def test_every_rule_of_the_slice_is_found_where_planted(scanned: dict[str, Any]) -> None:
     rules = by_rule(scanned["findings"])
     assert rules["unused.no_dns"] == {"jyj.jiuquan.gov.cn", "wsj.jiuquan.gov.cn"}
@@ -61,6 +62,7 @@ WEB_RULES = {"unused.no_web", "unused.placeholder", "hijacked.content", "hijacke
              "hijacked.redirect", "tls.invalid", "tls.expiring", "tls.weak"}
 
 
+@pytest.mark.world
 def test_the_web_cases_of_the_demo_world(scanned: dict[str, Any]) -> None:
     rules = by_rule(scanned["findings"])
     assert {rule: names for rule, names in rules.items() if rule in WEB_RULES} == {
@@ -77,6 +79,7 @@ def test_the_web_cases_of_the_demo_world(scanned: dict[str, Any]) -> None:
     assert "hijacked.dns_changed" not in rules
 
 
+@pytest.mark.world
 def test_an_unclaimed_bucket_is_a_dangling_service(scanned: dict[str, Any]) -> None:
     [bucket] = [f for f in scanned["findings"] if f["rule"] == "dangling.service"]
     assert bucket["subject"] == "jq-static.oss-cn-lanzhou.aliyuncs.com"
@@ -84,6 +87,7 @@ def test_an_unclaimed_bucket_is_a_dangling_service(scanned: dict[str, Any]) -> N
     assert bucket["evidence"]["status"] == 404 and bucket["evidence"]["matched"]
 
 
+@pytest.mark.world
 def test_lame_delegations_say_what_each_server_did(scanned: dict[str, Any]) -> None:
     lame = {f["name"]: f for f in scanned["findings"] if f["rule"] == "dangling.ns"}
     zhangye = lame["www.zhangye.gov.cn"]
@@ -98,6 +102,7 @@ def test_lame_delegations_say_what_each_server_did(scanned: dict[str, Any]) -> N
     assert mx["subject"] == "oldmail.jiuquan.gov.cn" and mx["evidence"]["lookup"] == "nxdomain"
 
 
+@pytest.mark.world
 def test_findings_json_has_the_contract_fields(scanned: dict[str, Any]) -> None:
     required = {"id", "name", "rule", "category", "severity", "status", "first_seen",
                 "last_seen", "summary", "evidence"}
@@ -108,6 +113,7 @@ def test_findings_json_has_the_contract_fields(scanned: dict[str, Any]) -> None:
         assert row["status"] == "open"
 
 
+@pytest.mark.world
 def test_a_cname_crossing_zones_into_nxdomain_is_dangling(scanned: dict[str, Any]) -> None:
     [finding] = [f for f in scanned["findings"]
                  if f["rule"] == "dangling.cname" and f["name"] == "cdn.jiuquan.gov.cn"]
@@ -116,12 +122,14 @@ def test_a_cname_crossing_zones_into_nxdomain_is_dangling(scanned: dict[str, Any
     assert finding["severity"] == "high"
 
 
+@pytest.mark.world
 def test_a_cname_loop_is_reported_as_such(scanned: dict[str, Any]) -> None:
     [finding] = [f for f in scanned["findings"] if f["name"] == "loop1.jiuquan.gov.cn"]
     assert finding["evidence"]["status"] == "cname_loop"
     assert "loops" in finding["summary"]
 
 
+@pytest.mark.world
 def test_dns_failures_are_unresolved_never_findings(scanned: dict[str, Any]) -> None:
     for name in ("www.zhangye.gov.cn", "www.jiayuguan.gov.cn"):
         rules = {f["rule"] for f in scanned["findings"] if f["name"] == name}
@@ -137,6 +145,7 @@ def test_dns_failures_are_unresolved_never_findings(scanned: dict[str, Any]) -> 
     assert outcomes["www.zhangye.gov.cn"].startswith("unresolved")
 
 
+@pytest.mark.world
 def test_a_name_whose_answer_is_truncated_is_read_over_tcp(scanned: dict[str, Any]) -> None:
     shown = json.loads(dw(scanned["db"], "show", "bigtxt.jiuquan.gov.cn", "--format",
                           "json").stdout)
@@ -146,6 +155,7 @@ def test_a_name_whose_answer_is_truncated_is_read_over_tcp(scanned: dict[str, An
     assert data["statuses"]["TXT"] == "ok"
 
 
+@pytest.mark.world
 def test_idn_names_resolve_and_show_in_unicode(scanned: dict[str, Any]) -> None:
     result = dw(scanned["db"], "show", "酒泉.政务")
     assert result.returncode == 0, result.stderr
@@ -155,6 +165,7 @@ def test_idn_names_resolve_and_show_in_unicode(scanned: dict[str, Any]) -> None:
     assert "酒泉.政务" in table
 
 
+@pytest.mark.world
 def test_show_prints_entry_history_fingerprint_and_findings(scanned: dict[str, Any]) -> None:
     result = dw(scanned["db"], "show", "gsj.jiuquan.gov.cn")
     assert result.returncode == 0, result.stderr
@@ -166,6 +177,7 @@ def test_show_prints_entry_history_fingerprint_and_findings(scanned: dict[str, A
     assert "unused.offline_still_resolving" in out
 
 
+@pytest.mark.world
 def test_filters_and_formats(scanned: dict[str, Any]) -> None:
     db = scanned["db"]
     assert by_rule(findings(db, "--category", "dangling")).keys() == {
@@ -179,6 +191,7 @@ def test_filters_and_formats(scanned: dict[str, Any]) -> None:
     assert "dangling.cname" in table and "findings" in table.splitlines()[-1]
 
 
+@pytest.mark.world
 def test_rescanning_an_unchanged_world_adds_no_observation_and_no_finding(
         local_internet: Any, tmp_path: Path) -> None:
     db = tmp_path / "dw.db"
@@ -200,6 +213,7 @@ def test_rescanning_an_unchanged_world_adds_no_observation_and_no_finding(
     assert all(a["last_seen"] >= b["last_seen"] for a, b in zip(after, before, strict=True))
 
 
+@pytest.mark.world
 def test_register_changes_open_and_resolve_findings(local_internet: Any, tmp_path: Path) -> None:
     db = tmp_path / "dw.db"
     dw(db, "register", "import", str(DEMO_REGISTER))
@@ -220,6 +234,7 @@ def test_register_changes_open_and_resolve_findings(local_internet: Any, tmp_pat
     assert {f["name"] for f in opened} == {"www.gansu.gov.cn", "old.jiuquan.gov.cn"}
 
 
+@pytest.mark.world
 def test_resolver_down_is_one_clear_error_and_no_finding(local_internet: Any,
                                                          tmp_path: Path) -> None:
     db = tmp_path / "dw.db"
@@ -235,6 +250,7 @@ def test_resolver_down_is_one_clear_error_and_no_finding(local_internet: Any,
     conn.close()
 
 
+@pytest.mark.world
 def test_an_interrupted_scan_resumes_and_ends_like_a_complete_one(local_internet: Any,
                                                                   tmp_path: Path) -> None:
     reference = tmp_path / "reference.db"
@@ -265,6 +281,7 @@ def test_an_interrupted_scan_resumes_and_ends_like_a_complete_one(local_internet
     assert key(findings(db, "--status", "all")) == key(findings(reference, "--status", "all"))
 
 
+@pytest.mark.world
 def test_a_second_scan_on_a_busy_database_is_refused(local_internet: Any,
                                                      tmp_path: Path) -> None:
     db = tmp_path / "dw.db"
@@ -275,6 +292,7 @@ def test_a_second_scan_on_a_busy_database_is_refused(local_internet: Any,
     assert "another scan is running" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "code", "message"), [
     (("findings", "--status", "bogus"), 2, "Invalid value for '--status'"),
     (("register", "import", "/nonexistent/register.csv"), 3, "file not found"),
@@ -302,6 +320,7 @@ def test_a_non_database_file_is_refused(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.world
 def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
     def demo() -> subprocess.CompletedProcess[str]:
         result = subprocess.run([sys.executable, "-m", "domainwatch", "demo", "--keep-db",
@@ -331,6 +350,7 @@ def test_the_demo_command_prints_findings(tmp_path: Path) -> None:
     assert (tmp_path / "demo-subei.db").exists()
 
 
+@pytest.mark.world
 def test_a_scan_on_a_terminal_shows_progress_and_from_cron_prints_only_results(
         local_internet: Any, tmp_path: Path) -> None:
     import pty
@@ -361,6 +381,7 @@ def test_a_scan_on_a_terminal_shows_progress_and_from_cron_prints_only_results(
     assert f"run 2: scanned {DEMO_ENTRIES} of {DEMO_ENTRIES} names" in text
 
 
+@pytest.mark.world
 def test_the_configuration_file_supplies_resolver_and_timeouts(local_internet: Any,
                                                               tmp_path: Path) -> None:
     db = tmp_path / "dw.db"

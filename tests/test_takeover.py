@@ -193,6 +193,7 @@ def check(net: LocalInternet, name: str, services: list[Service]) -> tuple[HttpA
     return got, match(chain, end, got, services)
 
 
+@pytest.mark.world
 def test_unclaimed_bucket_is_found(local_internet: LocalInternet,
                                    services: list[Service]) -> None:
     got, found = check(local_internet, "static.jiuquan.gov.cn", services)
@@ -204,6 +205,7 @@ def test_unclaimed_bucket_is_found(local_internet: LocalInternet,
     assert found.evidence["cname_chain"] == [OSS_TARGET]
 
 
+@pytest.mark.world
 def test_claimed_bucket_and_non_claimable_service_are_not(local_internet: LocalInternet,
                                                            services: list[Service]) -> None:
     got, found = check(local_internet, "files.jiuquan.gov.cn", services)
@@ -212,11 +214,13 @@ def test_claimed_bucket_and_non_claimable_service_are_not(local_internet: LocalI
     assert got.status == 404 and "Not Found" in got.body and found is None
 
 
+@pytest.mark.world
 def test_unknown_host_gets_the_default_site(local_internet: LocalInternet) -> None:
     got = asyncio.run(fetch("nobody.jiuquan.gov.cn", "127.20.200.10", timeout=3))
     assert (got.status, got.body, got.error) == (404, "no site\n", None)
 
 
+@pytest.mark.world
 def test_nothing_listening_is_an_error_not_a_page(local_internet: LocalInternet,
                                                    services: list[Service]) -> None:
     got = asyncio.run(fetch("static.jiuquan.gov.cn", "127.20.200.99", timeout=2))
@@ -299,6 +303,7 @@ def big_site_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIn
         yield net
 
 
+@pytest.mark.world
 def test_nginx_serves_long_bodies_exactly(big_site_world: LocalInternet) -> None:
     body: str = big_site_world.big_body  # type: ignore[attr-defined]
     whole = asyncio.run(fetch("big.example", "127.20.201.7", max_bytes=2_000_000))
@@ -328,6 +333,7 @@ def test_site_tables_are_checked() -> None:
             world(**bad)
 
 
+@pytest.mark.world
 def test_missing_nginx_fails_naming_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOMAINWATCH_NGINX", "/nonexistent/nginx")
     world = scenario_from_dict({"zone": [{"origin": "."}],

@@ -28,6 +28,8 @@ from domainwatch.testnet.takeover_world import (
 from domainwatch.testnet.whois_server import WhoisServer
 from tests.helpers import dw, findings
 
+pytestmark = pytest.mark.world
+
 
 @dataclass
 class Scanned:

@@ -97,6 +97,7 @@ def owners(zone: dns.zone.Zone) -> set[str]:
 # -- the demo world --------------------------------------------------------------------
 
 
+@pytest.mark.world
 def test_demo_world_starts_quickly(local_internet: LocalInternet) -> None:
     assert local_internet.started_in is not None
     assert local_internet.started_in < 3.0
@@ -109,12 +110,14 @@ def test_demo_world_starts_quickly(local_internet: LocalInternet) -> None:
     assert (local_internet.workdir / "unbound.conf").exists()
 
 
+@pytest.mark.world
 def test_portal_resolves(local_internet: LocalInternet) -> None:
     response = ask(local_internet.resolver_address, "www.gansu.gov.cn")
     assert response.rcode() == dns.rcode.NOERROR
     assert addresses(response) == {"127.20.0.10"}
 
 
+@pytest.mark.world
 def test_dns_python_resolver_uses_it(local_internet: LocalInternet) -> None:
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = [local_internet.resolver_address[0]]
@@ -125,18 +128,21 @@ def test_dns_python_resolver_uses_it(local_internet: LocalInternet) -> None:
     assert [rd.exchange.to_text() for rd in mx] == ["mail.jiuquan.gov.cn."]
 
 
+@pytest.mark.world
 def test_absent_name_is_nxdomain(local_internet: LocalInternet) -> None:
     response = ask(local_internet.resolver_address, "jyj.jiuquan.gov.cn")
     assert response.rcode() == dns.rcode.NXDOMAIN
     assert addresses(ask(local_internet.resolver_address, "jyj.lanzhou.gov.cn")) == {"127.20.2.11"}
 
 
+@pytest.mark.world
 def test_name_with_only_txt_has_no_address(local_internet: LocalInternet) -> None:
     response = ask(local_internet.resolver_address, "wsj.jiuquan.gov.cn")
     assert response.rcode() == dns.rcode.NOERROR
     assert response.answer == []
 
 
+@pytest.mark.world
 def test_offline_and_deregistered_names_still_resolve(local_internet: LocalInternet) -> None:
     assert addresses(ask(local_internet.resolver_address, "gsj.jiuquan.gov.cn")) == {"127.20.1.12"}
     old = ask(local_internet.resolver_address, "old.jiuquan.gov.cn")
@@ -144,12 +150,14 @@ def test_offline_and_deregistered_names_still_resolve(local_internet: LocalInter
     assert addresses(old) == {"127.20.1.10"}
 
 
+@pytest.mark.world
 def test_dangling_cname_across_zones(local_internet: LocalInternet) -> None:
     response = ask(local_internet.resolver_address, "cdn.jiuquan.gov.cn")
     assert response.rcode() == dns.rcode.NXDOMAIN
     assert cname_chain(response) == [("cdn.jiuquan.gov.cn.", "jiuquan-gov.cdn.example-cloud.com.")]
 
 
+@pytest.mark.world
 def test_cname_chain_across_zones_resolves(local_internet: LocalInternet) -> None:
     response = ask(local_internet.resolver_address, "lyj.jiuquan.gov.cn")
     assert response.rcode() == dns.rcode.NOERROR
@@ -160,11 +168,13 @@ def test_cname_chain_across_zones_resolves(local_internet: LocalInternet) -> Non
     assert addresses(response) == {"127.20.100.1"}
 
 
+@pytest.mark.world
 def test_cname_loop_is_servfail(local_internet: LocalInternet) -> None:
     response = ask(local_internet.resolver_address, "loop1.jiuquan.gov.cn")
     assert response.rcode() == dns.rcode.SERVFAIL
 
 
+@pytest.mark.world
 def test_lame_delegation_is_servfail(local_internet: LocalInternet) -> None:
     response = ask(local_internet.resolver_address, "www.zhangye.gov.cn")
     assert response.rcode() == dns.rcode.SERVFAIL
@@ -173,6 +183,7 @@ def test_lame_delegation_is_servfail(local_internet: LocalInternet) -> None:
     assert direct.rcode() == dns.rcode.REFUSED
 
 
+@pytest.mark.world
 def test_silent_server_is_servfail_within_seconds(local_internet: LocalInternet) -> None:
     local_internet.flush_resolver_cache()
     began = time.monotonic()
@@ -188,6 +199,7 @@ def test_silent_server_is_servfail_within_seconds(local_internet: LocalInternet)
         ask((local_internet.server_address("dead"), 53), "www.jiayuguan.gov.cn", timeout=0.3)
 
 
+@pytest.mark.world
 def test_authoritative_servers_answer_directly(local_internet: LocalInternet) -> None:
     city = local_internet.server_address("city")
     response = ask((city, 53), "www.jiuquan.gov.cn")
@@ -198,6 +210,7 @@ def test_authoritative_servers_answer_directly(local_internet: LocalInternet) ->
         local_internet.server_address("nope")
 
 
+@pytest.mark.world
 def test_big_answer_is_truncated_over_udp_and_complete_over_tcp(
     local_internet: LocalInternet,
 ) -> None:
@@ -210,16 +223,19 @@ def test_big_answer_is_truncated_over_udp_and_complete_over_tcp(
     assert all(len(b"".join(rd.strings)) == 200 for rd in txt)
 
 
+@pytest.mark.world
 def test_unicode_name_under_zhengwu_resolves(local_internet: LocalInternet) -> None:
     response = ask(local_internet.resolver_address, "酒泉.政务")
     assert response.question[0].name.to_text() == "xn--bww729e.xn--zfr164b."
     assert addresses(response) == {"127.20.1.10"}
 
 
+@pytest.mark.world
 def test_legacy_com_domain_resolves(local_internet: LocalInternet) -> None:
     assert addresses(ask(local_internet.resolver_address, "www.jqtz.com")) == {"127.20.5.10"}
 
 
+@pytest.mark.world
 def test_blackhole_never_answers(local_internet: LocalInternet) -> None:
     with pytest.raises(dns.exception.Timeout):
         ask(local_internet.blackhole, "www.gansu.gov.cn", timeout=0.5)
@@ -227,6 +243,7 @@ def test_blackhole_never_answers(local_internet: LocalInternet) -> None:
         ask(local_internet.blackhole, "www.gansu.gov.cn", tcp=True, timeout=0.5)
 
 
+@pytest.mark.world
 def test_dead_address_refuses(local_internet: LocalInternet) -> None:
     ip, port = _split(local_internet.dead_address)
     with pytest.raises(ConnectionRefusedError):
@@ -260,6 +277,7 @@ def test_demo_scenario_names_are_the_register() -> None:
 # -- zone transfers ------------------------------------------------------------------
 
 
+@pytest.mark.world
 def test_open_zone_transfer_shows_names_missing_from_the_register(
     local_internet: LocalInternet,
 ) -> None:
@@ -273,6 +291,7 @@ def test_open_zone_transfer_shows_names_missing_from_the_register(
     assert {"*", "www"} <= owners(spider)
 
 
+@pytest.mark.world
 def test_closed_zone_transfer_is_notauth(local_internet: LocalInternet) -> None:
     gansu = local_internet.server_address("gansu")
     with pytest.raises(dns.xfr.TransferError, match="NOTAUTH") as info:
@@ -286,6 +305,7 @@ def test_closed_zone_transfer_is_notauth(local_internet: LocalInternet) -> None:
         axfr(local_internet.server_address("city"), "zhangye.gov.cn")
 
 
+@pytest.mark.world
 def test_tsig_zone_transfers_only_with_the_key(local_internet: LocalInternet) -> None:
     city = local_internet.server_address("city")
     key = load_scenario(DEMO_WORLD).tsig
@@ -305,6 +325,7 @@ def test_tsig_zone_transfers_only_with_the_key(local_internet: LocalInternet) ->
         axfr(city, "jiuquan.gov.cn", key.keyring())
 
 
+@pytest.mark.world
 def test_broken_transfer_ends_with_eof_at_once(local_internet: LocalInternet) -> None:
     broken = local_internet.server_address("broken")
     began = time.monotonic()
@@ -327,6 +348,7 @@ def test_broken_transfer_ends_with_eof_at_once(local_internet: LocalInternet) ->
     assert ask(local_internet.resolver_address, "www.broken.gov.cn").rcode() == dns.rcode.NXDOMAIN
 
 
+@pytest.mark.world
 def test_wildcard_answers_any_name(local_internet: LocalInternet) -> None:
     resolver = local_internet.resolver_address
     random_name = f"x{os.urandom(6).hex()}.tianshui.gov.cn"
@@ -334,6 +356,7 @@ def test_wildcard_answers_any_name(local_internet: LocalInternet) -> None:
     assert addresses(ask(resolver, "www.tianshui.gov.cn")) == {"127.20.6.10"}
 
 
+@pytest.mark.world
 def test_unregistered_unicode_name_resolves(local_internet: LocalInternet) -> None:
     assert addresses(ask(local_internet.resolver_address, "甘肃.政务")) == {"127.20.0.10"}
 
@@ -355,6 +378,7 @@ def test_tsig_key_builds_a_dnspython_keyring() -> None:
 # -- other worlds --------------------------------------------------------------------
 
 
+@pytest.mark.world
 def test_synthetic_world_starts_resolves_and_stops_cleanly() -> None:
     scenario = synthetic_scenario(200, seed=7)
     assert len(scenario.names) == 200
@@ -418,6 +442,7 @@ def test_synthetic_register_rows() -> None:
     assert rows[1]["parent"] == "www.city0001.gov.cn"
 
 
+@pytest.mark.world
 def test_name_server_planting() -> None:
     world = scenario_from_dict(
         {
@@ -449,6 +474,7 @@ def test_name_server_planting() -> None:
         assert ask((net.server_address("no"), 53), "www.e.cn").rcode() == dns.rcode.REFUSED
 
 
+@pytest.mark.world
 def test_explicit_workdir_is_kept(tmp_path: Path) -> None:
     world = scenario_from_dict({"zone": [{"origin": "."}, {"origin": "cn"}]})
     net = LocalInternet(world, workdir=tmp_path / "net")
@@ -526,6 +552,7 @@ def test_zone_parents_come_from_the_scenario(tmp_path: Path) -> None:
         load_scenario(path)
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("variable", ["DOMAINWATCH_KNOTD", "DOMAINWATCH_UNBOUND"])
 def test_missing_binary_names_the_packages(variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(os.environ, variable, "/nonexistent/server")
@@ -535,6 +562,7 @@ def test_missing_binary_names_the_packages(variable: str, monkeypatch: pytest.Mo
     assert not net.running
 
 
+@pytest.mark.world
 def test_replace_records_changes_a_zone_between_two_scans() -> None:
     world = scenario_from_dict({
         "server": {"root": {}, "gtld": {}},

@@ -224,6 +224,7 @@ def public_key(cert: x509.Certificate) -> bytes:
 # -- HTTPS and the world's CA --------------------------------------------------------
 
 
+@pytest.mark.world
 def test_ca_file_holds_only_the_root(web_world: LocalInternet) -> None:
     pem = web_world.ca_file.read_bytes()
     assert pem.count(b"BEGIN CERTIFICATE") == 1
@@ -235,6 +236,7 @@ def test_ca_file_holds_only_the_root(web_world: LocalInternet) -> None:
     assert web_world.ca_file.parent == web_world.workdir / "tls"
 
 
+@pytest.mark.world
 def test_https_verifies_with_the_world_ca(web_world: LocalInternet) -> None:
     status, headers, body = get(MAIN, "www.web.test", tls=verifying(web_world))
     assert (status, body, headers["x-site"]) == (200, "<p>门户 $x</p>", "main")
@@ -255,12 +257,14 @@ def test_https_verifies_with_the_world_ca(web_world: LocalInternet) -> None:
         handshake(MAIN, "www.web.test", verifying(web_world, web_world.other_ca_file))
 
 
+@pytest.mark.world
 def test_a_site_without_a_certificate_refuses_the_handshake(web_world: LocalInternet) -> None:
     with pytest.raises(ssl.SSLError, match="TLSV1_ALERT_INTERNAL_ERROR"):
         handshake(MAIN, "refused.web.test", verifying(web_world))
     handshake(MAIN, "www.web.test", verifying(web_world)).close()  # the others still serve
 
 
+@pytest.mark.world
 @pytest.mark.parametrize(("name", "issuers"), [
     ("www.web.test", [INTERMEDIATE_CA_NAME, ROOT_CA_NAME]),
     ("other.web.test", [OTHER_CA_NAME]),
@@ -278,6 +282,7 @@ def test_chains_pass_a_strict_webpki_verifier(web_world: LocalInternet, name: st
     assert [common_name(cert.subject) for cert in path] == [name, *issuers]
 
 
+@pytest.mark.world
 def test_sites_share_the_world_leaf_key_unless_labelled(web_world: LocalInternet) -> None:
     main = peer_certificate(MAIN, "www.web.test")
     assert public_key(peer_certificate(MAIN, "soon.web.test")) == public_key(main)
@@ -291,6 +296,7 @@ def test_sites_share_the_world_leaf_key_unless_labelled(web_world: LocalInternet
     assert (status, body) == (200, "other")
 
 
+@pytest.mark.world
 @pytest.mark.parametrize(
     ("name", "error"),
     [
@@ -307,6 +313,7 @@ def test_broken_certificates_fail_verification(web_world: LocalInternet, name: s
         handshake(MAIN, name, verifying(web_world))
 
 
+@pytest.mark.world
 def test_certificate_variants(web_world: LocalInternet) -> None:
     now = datetime.datetime.now(datetime.UTC)
     selfsigned = peer_certificate(MAIN, "self.web.test")
@@ -324,6 +331,7 @@ def test_certificate_variants(web_world: LocalInternet) -> None:
     assert (status, body) == (404, "no site\n")
 
 
+@pytest.mark.world
 def test_http_and_https_can_be_turned_off(web_world: LocalInternet) -> None:
     status, headers, _ = get(MAIN, "both.web.test")
     assert (status, headers["location"]) == (301, "https://both.web.test/")
@@ -334,6 +342,7 @@ def test_http_and_https_can_be_turned_off(web_world: LocalInternet) -> None:
         get(SECURE_ONLY, "secure.web.test")
 
 
+@pytest.mark.world
 def test_legacy_tls_only_for_legacy_clients(web_world: LocalInternet) -> None:
     with pytest.raises(ssl.SSLError, match=r"PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL"):
         handshake(LEGACY, "legacy.web.test", verifying(web_world))
@@ -354,12 +363,14 @@ def test_legacy_tls_only_for_legacy_clients(web_world: LocalInternet) -> None:
 # -- cloaking ------------------------------------------------------------------------
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("agent", CRAWLER_AGENTS)
 def test_crawlers_get_the_crawler_body(web_world: LocalInternet, agent: str) -> None:
     status, _, body = get(CLOAK, "cloak.web.test", headers={"User-Agent": agent})
     assert (status, body) == (200, GAMBLING)
 
 
+@pytest.mark.world
 def test_people_get_the_normal_body(web_world: LocalInternet) -> None:
     browser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0"
     for headers in ({}, {"User-Agent": browser},
@@ -374,6 +385,7 @@ def test_people_get_the_normal_body(web_world: LocalInternet) -> None:
     assert (status, body) == (200, GAMBLING)
 
 
+@pytest.mark.world
 @pytest.mark.parametrize(
     "referer",
     [
@@ -398,6 +410,7 @@ def test_visitors_from_search_engines_are_redirected(web_world: LocalInternet,
     assert get(CLOAK, "cloak2.web.test")[::2] == (200, "normal")
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("crawler", sorted(AGENT_OF))
 def test_only_the_chosen_crawlers_get_the_crawler_body(web_world: LocalInternet,
                                                        crawler: str) -> None:
@@ -412,6 +425,7 @@ def test_only_the_chosen_crawlers_get_the_crawler_body(web_world: LocalInternet,
     assert get(CLOAK, "cloak.web.test", headers=headers)[::2] == (200, GAMBLING)
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("engine", sorted(REFERER_OF))
 def test_only_visitors_from_the_chosen_search_engines_get_the_referer_answer(
         web_world: LocalInternet, engine: str) -> None:
@@ -428,6 +442,7 @@ def test_only_visitors_from_the_chosen_search_engines_get_the_referer_answer(
     assert get(CLOAK, "cloak2.web.test", headers=headers)[::2] == (200, GAMBLING)
 
 
+@pytest.mark.world
 def test_cloaked_answers_are_served_in_the_site_charset(web_world: LocalInternet) -> None:
     yisou = {"User-Agent": AGENT_OF["YisouSpider"]}
     assert get(CHOSEN, "gbk.chosen.web.test", headers=yisou, charset="gbk")[::2] == (
@@ -441,6 +456,7 @@ def test_cloaked_answers_are_served_in_the_site_charset(web_world: LocalInternet
 # -- pages ---------------------------------------------------------------------------
 
 
+@pytest.mark.world
 def test_pages_answer_their_paths_and_everything_below(web_world: LocalInternet) -> None:
     def page(path: str, tls: ssl.SSLContext | None = None) -> tuple[int, str]:
         status, headers, body = get(MAIN, "pages.web.test", path=path, tls=tls, charset="gbk")
@@ -457,6 +473,7 @@ def test_pages_answer_their_paths_and_everything_below(web_world: LocalInternet)
 # -- faults --------------------------------------------------------------------------
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("https", [False, True])
 def test_hanging_site_times_out(web_world: LocalInternet, https: bool) -> None:
     began = time.monotonic()
@@ -465,12 +482,14 @@ def test_hanging_site_times_out(web_world: LocalInternet, https: bool) -> None:
     assert 0.4 < time.monotonic() - began < 2
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("https", [False, True])
 def test_resetting_site_resets(web_world: LocalInternet, https: bool) -> None:
     with pytest.raises(ConnectionResetError):
         get(RESET, "reset.web.test", tls=verifying(web_world) if https else None)
 
 
+@pytest.mark.world
 def test_huge_site_streams_megabytes(web_world: LocalInternet) -> None:
     for tls in (None, verifying(web_world)):
         sock: socket.socket = (handshake(HUGE, "huge.web.test", tls) if tls is not None
@@ -491,6 +510,7 @@ def test_huge_site_streams_megabytes(web_world: LocalInternet) -> None:
     assert b"".join(huge_body(1_000_000)).decode().endswith("</html>\n")
 
 
+@pytest.mark.world
 def test_fault_servers_stop_with_the_world() -> None:
     world = scenario_from_dict({"zone": [{"origin": "."}], "site": [
         {"address": "127.20.213.1", "names": ["hang.stop.test"], "behaviour": "hang"},
@@ -522,6 +542,7 @@ def test_fault_servers_stop_with_the_world() -> None:
 # -- reloading -----------------------------------------------------------------------
 
 
+@pytest.mark.world
 def test_replace_sites_swaps_content_and_certificate() -> None:
     portal = Site(RELOAD, ("www.reload.test",), body="<title>某县人民政府</title>")
     other = Site(RELOAD, ("other.reload.test",), body="unchanged")
@@ -569,6 +590,7 @@ def test_replace_sites_swaps_content_and_certificate() -> None:
         assert get(RELOAD, "www.reload.test", tls=tls)[0] == 200
 
 
+@pytest.mark.world
 def test_replace_sites_waits_for_every_new_address() -> None:
     world = scenario_from_dict({"zone": [{"origin": "."}],
                                 "site": [{"address": "127.20.214.1", "names": ["a.test"]}]})
@@ -678,6 +700,7 @@ def test_bad_site_tables_are_rejected(sites: list[dict[str, Any]], message: str)
         scenario_from_dict(_site_world(*sites))
 
 
+@pytest.mark.world
 def test_sites_built_in_code_are_checked() -> None:
     world = scenario_from_dict({"zone": [{"origin": "."}]})
     with LocalInternet(world) as net:
@@ -699,6 +722,7 @@ def test_sites_built_in_code_are_checked() -> None:
         assert net.ca_file.exists()  # every running world has its CA
 
 
+@pytest.mark.world
 def test_demo_world_serves_https_with_its_ca(local_internet: LocalInternet) -> None:
     tls = verifying(local_internet)
     status, headers, body = get("127.20.200.10", "files.jiuquan.gov.cn", tls=tls)
@@ -716,6 +740,7 @@ def resolve(net: LocalInternet, name: str) -> list[str]:
     return [rd.address for rrset in response.answer if rrset.rdtype == 1 for rd in rrset]
 
 
+@pytest.mark.world
 def test_synthetic_world_with_web_sites() -> None:
     scenario = synthetic_scenario(400, seed=5, web=True)
     plain = synthetic_scenario(400, seed=5)

@@ -103,6 +103,7 @@ def show(scanned: Scanned, name: str) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+@pytest.mark.world
 def test_each_case_holds_its_rules_and_nothing_else(web_world: Scanned) -> None:
     assert web_rules(web_world.db) == EXPECTED_WEB_RULES
     # the false-positive guards: a UTF-8 and a GBK portal, a portal with lottery-regulation
@@ -112,6 +113,7 @@ def test_each_case_holds_its_rules_and_nothing_else(web_world: Scanned) -> None:
     assert not clean & set(web_rules(web_world.db))
 
 
+@pytest.mark.world
 def test_no_web_says_why(web_world: Scanned) -> None:
     reasons = {f["name"]: {scheme: failure["error"]
                            for scheme, failure in f["evidence"]["failures"].items()}
@@ -123,6 +125,7 @@ def test_no_web_says_why(web_world: Scanned) -> None:
     }
 
 
+@pytest.mark.world
 def test_a_hijack_keeps_evidence_for_the_authorities(web_world: Scanned) -> None:
     [finding] = findings(web_world.db, "--rule", "hijacked.content", "--format", "json")[:1]
     assert finding["name"] == "bet.webtest.gov.cn" and finding["severity"] == "critical"
@@ -140,6 +143,7 @@ def test_a_hijack_keeps_evidence_for_the_authorities(web_world: Scanned) -> None
     assert "evidence captured" in text and "GET https://bet.webtest.gov.cn/" in text
 
 
+@pytest.mark.world
 def test_redirects_keep_the_chain_and_the_destination(web_world: Scanned) -> None:
     found = {f["name"]: f for f in findings(web_world.db, "--rule", "hijacked.redirect")}
     kinds = {name: f["evidence"]["target"]["kind"] for name, f in found.items()}
@@ -154,6 +158,7 @@ def test_redirects_keep_the_chain_and_the_destination(web_world: Scanned) -> Non
     assert "which carries illicit content" in r301["summary"]
 
 
+@pytest.mark.world
 def test_cloaking_evidence_names_the_request(web_world: Scanned) -> None:
     found = {f["name"]: f["evidence"]["differences"]
              for f in findings(web_world.db, "--rule", "hijacked.cloaking")}
@@ -172,6 +177,7 @@ def test_cloaking_evidence_names_the_request(web_world: Scanned) -> None:
     assert all(other["label"].startswith("referer ") for other in others)
 
 
+@pytest.mark.world
 def test_gbk_and_utf8_portals_read_alike(web_world: Scanned) -> None:
     gbk = show(web_world, "gbk.webtest.gov.cn")["web"][0]["data"]
     utf8 = show(web_world, "www.webtest.gov.cn")["web"][0]["data"]
@@ -181,11 +187,13 @@ def test_gbk_and_utf8_portals_read_alike(web_world: Scanned) -> None:
                                                         "bszs.conac.cn"}
 
 
+@pytest.mark.world
 def test_a_body_over_the_cap_is_cut_not_fatal(web_world: Scanned) -> None:
     data = show(web_world, "huge.webtest.gov.cn")["web"][0]["data"]
     assert data["truncated"] and data["size"] == 1_000_000 and data["status"] == 200
 
 
+@pytest.mark.world
 def test_first_clean_observation_becomes_the_baseline(web_world: Scanned) -> None:
     clean = show(web_world, "www.webtest.gov.cn")["baselines"]
     assert set(clean) == {"dns", "web", "tls"}
@@ -197,6 +205,7 @@ def test_first_clean_observation_becomes_the_baseline(web_world: Scanned) -> Non
     assert set(show(web_world, "nginx.webtest.gov.cn")["baselines"]) == {"dns", "tls"}
 
 
+@pytest.mark.world
 def test_stale_from_observation_history(web_world: Scanned) -> None:
     connection = sqlite3.connect(web_world.db)
     with connection:
@@ -210,6 +219,7 @@ def test_stale_from_observation_history(web_world: Scanned) -> None:
     assert stale["evidence"]["limit_days"] == 14
 
 
+@pytest.mark.world
 def test_without_the_world_ca_the_certificates_are_untrusted(web_world: Scanned,
                                                              tmp_path: Path) -> None:
     db = tmp_path / "no-ca.db"
@@ -226,6 +236,7 @@ def test_without_the_world_ca_the_certificates_are_untrusted(web_world: Scanned,
     assert refused.returncode == 3 and "holds no PEM or DER certificate" in refused.stderr
 
 
+@pytest.mark.world
 def test_no_web_skips_the_stage(web_world: Scanned, tmp_path: Path) -> None:
     db = tmp_path / "dns-only.db"
     assert dw(db, "register", "import", str(REGISTER)).returncode == 0
@@ -271,6 +282,7 @@ def changing_world(tmp_path: Path) -> Iterator[Scanned]:
         yield scanned
 
 
+@pytest.mark.world
 def test_swapped_content_and_certificate_are_caught_and_accept_adopts_them(
         changing_world: Scanned) -> None:
     net = changing_world.net
@@ -307,6 +319,7 @@ def test_swapped_content_and_certificate_are_caught_and_accept_adopts_them(
     assert changing_world.run("accept", "nobody.change.gov.cn").returncode == 3
 
 
+@pytest.mark.world
 def test_worker_processes_see_what_the_scanning_process_sees(web_world: Scanned,
                                                              tmp_path: Path) -> None:
     db = tmp_path / "processes.db"
@@ -381,6 +394,7 @@ def test_link_and_whois_settings_from_the_configuration_file(tmp_path: Path) -> 
 # -- the hosts a site links to (the Subei case) ---------------------------------------------
 
 
+@pytest.mark.world
 def test_links_to_hijacked_and_dead_hosts_are_raised_on_the_linking_entry(
         web_world: Scanned) -> None:
     found: dict[str, dict[str, dict[str, Any]]] = {}
@@ -414,6 +428,7 @@ def test_links_to_hijacked_and_dead_hosts_are_raised_on_the_linking_entry(
     assert followup["bet.webtest.gov.cn"]["linked_from_checked"] is True
 
 
+@pytest.mark.world
 def test_the_crawl_reads_the_columns_and_partner_lists_and_the_budget_holds_a_trap(
         web_world: Scanned) -> None:
     crawl = show(web_world, "links.webtest.gov.cn")["links"][0]["data"]
@@ -440,6 +455,7 @@ def test_the_crawl_reads_the_columns_and_partner_lists_and_the_budget_holds_a_tr
     assert not flagged & (partners | {"www.partner-example.com", "www.gov.cn"})
 
 
+@pytest.mark.world
 def test_the_pages_the_crawl_reads_are_judged_for_injections_too(web_world: Scanned) -> None:
     [injected] = [f for f in findings(web_world.db, "--rule", "hijacked.content")
                   if f["name"] == "links.webtest.gov.cn"]
@@ -454,6 +470,7 @@ def test_the_pages_the_crawl_reads_are_judged_for_injections_too(web_world: Scan
                    for f in findings(web_world.db, "--category", "link"))
 
 
+@pytest.mark.world
 def test_a_register_entry_shows_the_live_pages_that_link_to_it(web_world: Scanned) -> None:
     shown = show(web_world, "bet.webtest.gov.cn")
     assert [(row["name"], [ref["page"] for ref in row["references"]])
@@ -464,6 +481,7 @@ def test_a_register_entry_shows_the_live_pages_that_link_to_it(web_world: Scanne
     assert "← links.webtest.gov.cn: a “投资测试” on https://links.webtest.gov.cn/tzcs/" in text
 
 
+@pytest.mark.world
 def test_what_a_crawl_cut_short_did_not_reach_is_not_taken_as_gone(
         web_world: Scanned, tmp_path: Path) -> None:
     db = tmp_path / "budget.db"
@@ -499,6 +517,7 @@ def test_what_a_crawl_cut_short_did_not_reach_is_not_taken_as_gone(
     assert shallow["bet.webtest.gov.cn"] == "open"
 
 
+@pytest.mark.world
 def test_a_link_to_a_lapsed_domain_is_one_registration_from_the_subei_case(
         web_world: Scanned, tmp_path: Path) -> None:
     db = tmp_path / "links.db"
@@ -516,6 +535,7 @@ def test_a_link_to_a_lapsed_domain_is_one_registration_from_the_subei_case(
     assert lapsed["evidence"]["whois"]["status"] == "unregistered"
 
 
+@pytest.mark.world
 def test_a_partner_registry_that_rate_limits_leaves_only_its_own_findings(
         web_world: Scanned, tmp_path: Path) -> None:
     db = tmp_path / "limits.db"

@@ -13,15 +13,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from whois.exceptions import PywhoisError
+from whois.parser import WhoisEntry
 
+from domainwatch.checks.registration import Dependency, check_registration
 from domainwatch.probes.whois import (
     MAX_ANSWER_BYTES,
+    REGISTRIES_FILE,
     MemoryWhoisCache,
     WhoisClient,
     WhoisRecord,
     classify,
+    classify_answer,
     default_registries,
     is_fresh,
+    load_registries,
     parse_registered,
     parse_whois_server,
     query,
@@ -159,6 +165,165 @@ def test_hostile_registered_answer_is_bounded() -> None:
     assert fields["created"] is None and fields["expires"] is None
 
 
+# --- python-whois: only for registries the table does not know ----------------------------
+
+#: What a different python-whois (another version, another parser) might make of an answer.
+OTHER_READING: dict[str, Any] = {
+    "registrar": "Other Registrar Ltd", "org": "Someone Else", "name": "Someone Else",
+    "registrant_name": "Someone Else", "name_servers": ["ns1.parking-example.com"],
+    "creation_date": datetime(2020, 1, 1, tzinfo=UTC),
+    "expiration_date": datetime(2021, 1, 1, tzinfo=UTC)}
+#: A registered answer from a registry the table has no entry for (.au, through IANA).
+AU_DOMAIN, AU_SAMPLE = "google.com.au", "auda-registered-google.com.au.txt"
+GOOGLE_NAME_SERVERS = ["ns1.google.com", "ns2.google.com", "ns3.google.com", "ns4.google.com"]
+
+
+def replace_python_whois(monkeypatch: pytest.MonkeyPatch,
+                         outcome: dict[str, Any] | Exception | None) -> list[str]:
+    """python-whois reads every answer as ``outcome`` (raised when an exception, nothing
+    when None), through its entry point and through any per-TLD parser used directly
+    (they all run ``WhoisEntry.parse``); returns the domains it was asked to read."""
+    asked: list[str] = []
+
+    def load(domain: str, text: str) -> dict[str, Any] | None:
+        asked.append(domain)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return None if outcome is None else dict(outcome)
+
+    def parse(entry: WhoisEntry) -> None:
+        asked.append(entry.domain)
+        if isinstance(outcome, Exception):
+            raise outcome
+        entry.update(outcome or {})
+
+    monkeypatch.setattr(WhoisEntry, "load", staticmethod(load))
+    monkeypatch.setattr(WhoisEntry, "parse", parse)
+    return asked
+
+
+@pytest.mark.parametrize("outcome", [OTHER_READING, PywhoisError("parser changed"), None],
+                         ids=["reads-differently", "raises", "reads-nothing"])
+@pytest.mark.parametrize(("domain", "name", "registrar", "registrant"), [
+    ("google.cn", "cnnic-registered-google.cn.txt", "厦门易名科技股份有限公司",
+     "北京谷翔信息技术有限公司"),
+    ("google.com", "verisign-registered-google.com.txt", "MarkMonitor Inc.", None),
+    ("h4cker.org", "pir-registered-h4cker.org.txt", "Google LLC",
+     "Contact Privacy Inc. Customer 1242605855"),
+    ("google.cloud", "icann-registered-google.cloud.txt", "MarkMonitor, Inc.", "Google LLC"),
+])
+def test_a_table_registry_is_read_with_its_own_labels_only(
+        monkeypatch: pytest.MonkeyPatch, domain: str, name: str, registrar: str,
+        registrant: str | None, outcome: dict[str, Any] | Exception | None) -> None:
+    registry = default_registries().for_domain(domain)
+    assert registry is not None
+    asked = replace_python_whois(monkeypatch, outcome)
+    fields = parse_registered(domain, sample(name), registry)
+    assert (fields["registrar"], fields["registrant"]) == (registrar, registrant)
+    assert "ns1.parking-example.com" not in fields["name_servers"]
+    assert fields["created"] != "2020-01-01T00:00:00Z"
+    assert asked == [], "python-whois is not asked about a registry the table knows"
+
+
+def test_an_unknown_registry_gets_what_the_generic_labels_miss_from_python_whois() -> None:
+    table = default_registries()
+    assert table.for_domain(AU_DOMAIN) is None and table.generic is not None
+    text = sample(AU_SAMPLE)
+    status, _, _ = classify_answer(AU_DOMAIN, text, None, generic=table.generic)
+    assert status == "registered"
+    # auDA names its registrar "Registrar Name" and its registrant "Registrant": python-whois's
+    # WhoisAU reads them; the name servers are in the ICANN labels.
+    assert parse_registered(AU_DOMAIN, text, table.generic) == {
+        "registrar": "MarkMonitor Corporate Services Inc", "registrant": "Google LLC",
+        "name_servers": GOOGLE_NAME_SERVERS, "created": None, "expires": None}
+
+
+def test_the_generic_labels_come_before_python_whois(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = default_registries()
+    assert table.generic is not None
+    asked = replace_python_whois(monkeypatch, OTHER_READING)
+    fields = parse_registered(AU_DOMAIN, sample(AU_SAMPLE), table.generic)
+    assert fields["name_servers"] == GOOGLE_NAME_SERVERS
+    assert (fields["registrar"], fields["registrant"]) == ("Other Registrar Ltd", "Someone Else")
+    assert asked == [AU_DOMAIN]
+    cloud = parse_registered("google.cloud", sample("icann-registered-google.cloud.txt"),
+                             table.generic)
+    assert (cloud["registrar"], cloud["registrant"]) == ("MarkMonitor, Inc.", "Google LLC")
+
+
+@pytest.mark.parametrize("failure", [
+    PywhoisError("unreadable"), ValueError("Unknown string format"),
+    OverflowError("Python int too large to convert to C long"), IndexError("list index"),
+    None,
+], ids=["its-own-error", "date-value", "date-overflow", "line-split", "returns-nothing"])
+def test_a_python_whois_failure_leaves_those_fields_unknown(
+        monkeypatch: pytest.MonkeyPatch, failure: Exception | None) -> None:
+    table = default_registries()
+    assert table.generic is not None
+    replace_python_whois(monkeypatch, failure)
+    assert parse_registered(AU_DOMAIN, sample(AU_SAMPLE), table.generic) == {
+        "registrar": None, "registrant": None, "name_servers": GOOGLE_NAME_SERVERS,
+        "created": None, "expires": None}
+
+
+def test_a_python_whois_failure_is_no_owner_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    generic = default_registries().generic
+    assert generic is not None
+    text = sample(AU_SAMPLE)
+    first = {"status": "registered", **parse_registered(AU_DOMAIN, text, generic),
+             "asked": "2026-01-05T02:00:00Z"}
+    assert (first["registrar"], first["registrant"]) == (
+        "MarkMonitor Corporate Services Inc", "Google LLC")
+    replace_python_whois(monkeypatch, PywhoisError("unreadable"))
+    unread = {"status": "registered", **parse_registered(AU_DOMAIN, text, generic)}
+    assert unread["registrant"] is None and unread["registrar"] is None
+    needs = [Dependency(AU_DOMAIN, "www.google.com.au", "CNAME target")]
+
+    def owner_changes(record: dict[str, Any], before: dict[str, Any]) -> list[Any]:
+        result = check_registration("www.jiuquan.gov.cn", needs, {AU_DOMAIN: record},
+                                    {AU_DOMAIN: before})
+        assert "unregistered.owner_changed" in result.evaluated
+        return [finding.evidence["changed"] for finding in result.findings
+                if finding.rule == "unregistered.owner_changed"]
+
+    assert owner_changes(unread, first) == []
+    assert owner_changes(first, {**unread, "asked": first["asked"]}) == []
+    assert owner_changes({**first, "name_servers": []}, first) == []
+    # A known owner that differs is still a change.
+    assert owner_changes({**first, "registrant": "Someone Else"}, first) == [
+        {"registrant": {"from": "Google LLC", "to": "Someone Else"}}]
+
+
+@pytest.mark.world
+def test_an_unknown_registry_answer_through_the_client() -> None:
+    answers = {AU_DOMAIN: {"status": "raw", "text": sample(AU_SAMPLE)}}
+    with WhoisServer(answers) as server:
+        client = WhoisClient({"au": server.address}, timeout=1.0, retries=0,
+                             min_interval=0.0)
+        record = run(client.lookup("www.google.com.au"))
+    assert record.status == "registered"
+    assert (record.registrar, record.registrant) == ("MarkMonitor Corporate Services Inc",
+                                                     "Google LLC")
+    assert record.name_servers == GOOGLE_NAME_SERVERS
+
+
+def test_python_whois_belongs_to_the_generic_shapes_only(tmp_path: Path) -> None:
+    table = default_registries()
+    assert table.generic is not None and table.generic.python_whois
+    assert not any(registry.python_whois for registry in table.registries)
+    document = json.loads(REGISTRIES_FILE.read_text(encoding="utf-8"))
+    path = tmp_path / "whois-registries.json"
+    document["registries"][0]["python_whois"] = "WhoisCn"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match="generic only"):
+        load_registries(path)
+    del document["registries"][0]["python_whois"]
+    document["generic"]["python_whois"] = "WhoisEntry"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match="true or false"):
+        load_registries(path)
+
+
 # --- the client against the test server ---------------------------------------------------
 
 ANSWERS: dict[str, dict[str, Any]] = {
@@ -190,6 +355,7 @@ def client_for(server: WhoisServer, **options: Any) -> WhoisClient:
     return WhoisClient({"": server.address}, **settings)
 
 
+@pytest.mark.world
 def test_query_sends_idna_and_reads_to_eof() -> None:
     with WhoisServer(ANSWERS) as server:
         text = run(query("酒泉.中国", server.address, 2.0))
@@ -198,6 +364,7 @@ def test_query_sends_idna_and_reads_to_eof() -> None:
     assert text.endswith("DNSSEC: unsigned\r\n")
 
 
+@pytest.mark.world
 def test_lookup_statuses() -> None:
     async def main(server: WhoisServer) -> dict[str, WhoisRecord]:
         client = client_for(server)
@@ -238,6 +405,7 @@ def test_lookup_statuses() -> None:
     assert records["mute.gov.cn"].detail == "empty answer"
 
 
+@pytest.mark.world
 def test_rate_limited_stays_rate_limited_after_retries() -> None:
     async def main(server: WhoisServer) -> list[WhoisRecord]:
         client = client_for(server, retries=2)
@@ -254,6 +422,7 @@ def test_rate_limited_stays_rate_limited_after_retries() -> None:
     assert asked.count("busy.gov.cn") == 3 and asked.count("flaky.gov.cn") == 2
 
 
+@pytest.mark.world
 def test_hanging_server_is_an_error_within_the_timeout() -> None:
     async def main(server: WhoisServer) -> WhoisRecord:
         return await client_for(server, timeout=0.3, retries=1).lookup("slow.gov.cn")
@@ -267,6 +436,7 @@ def test_hanging_server_is_an_error_within_the_timeout() -> None:
     assert elapsed < 2.0
 
 
+@pytest.mark.world
 def test_unreachable_server_is_an_error() -> None:
     with WhoisServer({}) as server:
         address = server.address
@@ -275,6 +445,7 @@ def test_unreachable_server_is_an_error() -> None:
     assert "ConnectionRefusedError" in record.detail or "OSError" in record.detail
 
 
+@pytest.mark.world
 def test_one_domain_asked_once_under_concurrency() -> None:
     async def main(server: WhoisServer) -> list[WhoisRecord]:
         client = client_for(server)
@@ -287,6 +458,7 @@ def test_one_domain_asked_once_under_concurrency() -> None:
     assert {record.status for record in records} == {"registered"}
 
 
+@pytest.mark.world
 def test_per_server_spacing_and_parallel_servers() -> None:
     names = ["gone.gov.cn", "beijing.cn", "jqtz.com.cn", "soon.gov.cn"]
 
@@ -307,6 +479,7 @@ def test_per_server_spacing_and_parallel_servers() -> None:
     assert other[0] - started < 0.5
 
 
+@pytest.mark.world
 def test_cache_is_used_and_lifetime_based() -> None:
     now = [1_000_000.0]
     cache = MemoryWhoisCache(clock=lambda: now[0])
@@ -368,6 +541,7 @@ def test_parse_whois_server_errors(text: str, message: str) -> None:
         parse_whois_server(text)
 
 
+@pytest.mark.world
 def test_the_whois_command_end_to_end() -> None:
     import subprocess
     import sys

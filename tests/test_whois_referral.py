@@ -242,6 +242,7 @@ def lookups(client: WhoisClient, *names: str) -> dict[str, WhoisRecord]:
     return dict(zip(names, asyncio.run(main()), strict=True))
 
 
+@pytest.mark.world
 def test_a_tld_the_table_does_not_know_is_asked_through_iana(referred: Referred) -> None:
     client = referred.client()
     records = lookups(client, "www.jqtz.help", "gone.help", "odd.help", "busy.help",
@@ -269,6 +270,7 @@ def test_a_tld_the_table_does_not_know_is_asked_through_iana(referred: Referred)
     assert client.referrals_asked == 3
 
 
+@pytest.mark.world
 def test_referral_is_cached(referred: Referred) -> None:
     cache = MemoryReferralCache()
     lookups(referred.client(referrals=cache), "gone.help", "x.com.np")
@@ -295,6 +297,7 @@ def test_referral_lifetime() -> None:
     assert cache.get_referral("io") is None
 
 
+@pytest.mark.world
 def test_an_unreachable_iana_is_an_error_not_retried() -> None:
     with ReferralServer({}, host=loopback()) as server:
         address = server.address
@@ -305,6 +308,7 @@ def test_an_unreachable_iana_is_an_error_not_retried() -> None:
     assert client.referrals_asked == 1
 
 
+@pytest.mark.world
 def test_an_unknown_format_from_a_table_registry_is_not_retried() -> None:
     answers = {"odd.io": {"status": "raw", "text": "Welcome! odd.io is available\n"},
                "busy.io": {"status": "rate_limited"}}
@@ -318,6 +322,7 @@ def test_an_unknown_format_from_a_table_registry_is_not_retried() -> None:
     assert records["busy.io"].status == "rate_limited" and asked.count("busy.io") == 3
 
 
+@pytest.mark.world
 @pytest.mark.parametrize("tld", ["io", "sh", "me", "info", "co", "biz", "cloud", "app", "dev",
                                  "xyz", "top", "vip", "ws", "ru", "xn--p1ai"])
 def test_the_test_server_speaks_each_registry(tld: str) -> None:
@@ -346,6 +351,7 @@ def test_referrals_are_stored(tmp_path: Path) -> None:
                                               "asked": "2024-01-01T00:00:00Z"}
 
 
+@pytest.mark.world
 def test_a_scan_keeps_the_referral_for_the_next_run(tmp_path: Path,
                                                     local_internet: Any) -> None:
     db = tmp_path / "dw.db"

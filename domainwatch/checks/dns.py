@@ -7,10 +7,13 @@ from typing import Any
 
 from domainwatch.checks import CheckResult
 from domainwatch.names import display_name
+from domainwatch.rules import rule_ids
 from domainwatch.store import FindingDraft
 from domainwatch.takeover import catalogue, unclaimable_service
 
-RULES = ("unused.no_dns", "unused.offline_still_resolving", "dangling.cname")
+#: What :func:`check_dns` judges; ``hijacked.dns_changed``, of the same stage, needs a baseline
+#: (:func:`~domainwatch.checks.web.check_dns_change`).
+RULES = rule_ids(stage="dns", baseline=False)
 
 
 def check_dns(entry: dict[str, Any], dns: dict[str, Any]) -> CheckResult:

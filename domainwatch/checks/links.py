@@ -21,9 +21,10 @@ from domainwatch.checks import CheckResult
 from domainwatch.checks.registration import Dependency
 from domainwatch.names import display_name, registrable_domain
 from domainwatch.probes.links import Reference
+from domainwatch.rules import rule_ids
 from domainwatch.store import FindingDraft
 
-RULES = ("link.dead", "link.hijacked")
+RULES = rule_ids(stage="links")
 
 
 @dataclass

@@ -20,9 +20,11 @@ from domainwatch.reconcile import (
     infrastructure_role,
     recent_certificate,
 )
+from domainwatch.rules import rule_ids
 from domainwatch.store import FindingDraft
 
-ENTRY_RULES = ("register.naming", "register.not_in_zone", "register.unlisted")
+#: The register rules about an entry: ``register.wildcard`` is raised on a managed domain.
+ENTRY_RULES = tuple(rule for rule in rule_ids(stage="register") if rule != "register.wildcard")
 
 
 def entry_naming_problems(entry: Mapping[str, Any],

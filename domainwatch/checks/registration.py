@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domainwatch import clock
 from domainwatch.checks import CheckResult
 from domainwatch.names import display_name, government_suffix, registrable_domain
+from domainwatch.rules import rule_ids
 from domainwatch.store import FindingDraft
 
-RULES = ("unregistered.domain", "unregistered.expiring", "unregistered.owner_changed")
+RULES = rule_ids(stage="registration", category="unregistered")
 LINK_RULE = "link.unregistered"
 CONCLUSIVE = ("registered", "unregistered", "reserved")
 DEFAULT_EXPIRY_WINDOW = timedelta(days=30)
@@ -107,8 +109,8 @@ def check_registration(name: str, needs: list[Dependency], records: dict[str, di
         if record["status"] != "registered":
             continue
         expires = record.get("expires")
-        if expires and _parse(expires) - now <= expiry_window:
-            days = (_parse(expires) - now).days
+        if expires and clock.parse(expires) - now <= expiry_window:
+            days = (clock.parse(expires) - now).days
             result.findings.append(FindingDraft(
                 "unregistered.expiring", "high" if days <= 7 else "medium",
                 f"{shown} depends on {display_name(domain)} ({roles}), whose registration "
@@ -117,8 +119,7 @@ def check_registration(name: str, needs: list[Dependency], records: dict[str, di
                 {**evidence, "expires": expires, "days_left": days}, subject=domain))
         before = previous.get(domain)
         if before is not None:
-            changed = {field: {"from": before.get(field), "to": record.get(field)}
-                       for field in OWNER_FIELDS if before.get(field) != record.get(field)}
+            changed = _owner_changes(before, record)
             if changed:
                 result.findings.append(FindingDraft(
                     "unregistered.owner_changed", "high",
@@ -129,12 +130,16 @@ def check_registration(name: str, needs: list[Dependency], records: dict[str, di
     return result
 
 
+def _owner_changes(before: dict[str, Any], record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The owner fields that differ between two registered records. A field either record
+    does not show (None or empty: the answer did not say, or could not be read) cannot be
+    compared: an unknown is never a change of owner."""
+    return {field: {"from": before.get(field), "to": record.get(field)}
+            for field in OWNER_FIELDS
+            if before.get(field) and record.get(field) and before[field] != record[field]}
+
+
 def _whois_evidence(record: dict[str, Any]) -> dict[str, Any]:
     keep = ("status", "server", "registrar", "registrant", "name_servers", "created",
             "expires", "detail", "asked")
     return {key: record.get(key) for key in keep}
-
-
-def _parse(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

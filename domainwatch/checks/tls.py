@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domainwatch import clock
 from domainwatch.checks import CheckResult
 from domainwatch.names import display_name
 from domainwatch.probes.web import WebObservation
+from domainwatch.rules import rule_ids
 from domainwatch.store import FindingDraft
 
-RULES = ("tls.expiring", "tls.invalid", "tls.weak", "hijacked.cert_changed")
+RULES = rule_ids(stage="tls")
 WEAK_VERSIONS = ("TLSv1", "TLSv1.1", "SSLv3")
 
 
@@ -64,8 +66,7 @@ def check_tls(entry: dict[str, Any], observation: WebObservation,
             {"problems": problems, "detail": {p: detail.get(p) for p in problems},
              "certificate": summary}))
 
-    not_after = datetime.strptime(certificate["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=UTC)
+    not_after = clock.parse(certificate["not_after"])
     if active and now <= not_after <= now + settings.expiry_window:
         days = (not_after - now).days
         result.findings.append(FindingDraft(

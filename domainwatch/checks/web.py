@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from domainwatch import clock
 from domainwatch.checks import CheckResult
 from domainwatch.content import (
     IllicitScore,
@@ -29,21 +30,21 @@ from domainwatch.content import (
     packaged_lexicon,
     score_zones,
 )
-from domainwatch.names import display_name, registrable_domain
+from domainwatch.names import GOVERNMENT_SUFFIXES, display_name, is_under, registrable_domain
 from domainwatch.probes.page import Link, Page, decode_sketch, similarity
 from domainwatch.probes.web import CloakFetch, Landing, WebObservation, headers_evidence
+from domainwatch.rules import rule_ids
 from domainwatch.store import FindingDraft
 
-UNUSED_RULES = ("unused.no_web", "unused.placeholder", "unused.stale")
-HIJACK_RULES = ("hijacked.content", "hijacked.cloaking", "hijacked.redirect",
-                "hijacked.content_changed")
+UNUSED_RULES = rule_ids(stage="web", category="unused")
+HIJACK_RULES = rule_ids(stage="web", category="hijacked")
 #: The subject of ``hijacked.content`` found on the pages beyond the home page.
 SITE_PAGES = "pages"
 #: The subject of ``hijacked.content`` raised for external scripts alone.
 SCRIPTS = "scripts"
-#: The rules whose presence keeps a first observation from becoming the baseline.
-HIJACK_SIGNALS = ("hijacked.content", "hijacked.cloaking", "hijacked.redirect")
-GOVERNMENT_SUFFIXES = ("gov.cn", "xn--zfr164b")  # .政务 in IDNA form
+#: The rules whose presence keeps a first observation from becoming the baseline: the page's
+#: own hijack signals, judged without one.
+HIJACK_SIGNALS = rule_ids(stage="web", category="hijacked", baseline=False)
 PLACEHOLDER_KINDS = {"server-default": "a web server's default page",
                      "panel-default": "a hosting panel's default page",
                      "parked": "a parked-domain page",
@@ -232,7 +233,7 @@ def allowed(host: str, settings: WebCheckSettings, own: set[str]) -> bool:
     domain, the entry's own registrable domain and declared hosts, or an allowed host (each
     with the names under it)."""
     host = host.rstrip(".").lower()
-    return any(host == suffix or host.endswith("." + suffix)
+    return any(is_under(host, suffix)
                for suffix in (*own, *settings.allowed_suffixes, *settings.allowed_hosts))
 
 
@@ -359,7 +360,7 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
                 {"url": landing.url, "status": landing.status, "title": landing.page.title,
                  "placeholder": match.as_dict(), "body_start": landing.body_start[:1000]}))
         if stale_since is not None and landing.status and landing.status < 400:
-            since = datetime.strptime(stale_since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            since = clock.parse(stale_since)
             if now - since > settings.stale_after:
                 days = (now - since).days
                 result.findings.append(FindingDraft(

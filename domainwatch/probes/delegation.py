@@ -23,6 +23,8 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from domainwatch.names import is_under
+
 #: What resolving a host gave: its addresses, or why there are none
 #: ("nxdomain", "no_address", or a failure such as "servfail" / "timeout").
 HostAnswer = tuple[list[str], str]
@@ -94,7 +96,7 @@ async def check_delegation(zone: str, parent: str, parent_servers: list[str], re
     result.ns = sorted(set(ns))
     # A name server inside the zone it serves can only be found through the parent's glue.
     answers = await asyncio.gather(*(
-        _glued(glue[host]) if host in glue and _is_under(host, zone) else resolve(host)
+        _glued(glue[host]) if host in glue and is_under(host, zone) else resolve(host)
         for host in result.ns))
     checks: list[Awaitable[ServerAnswer]] = []
     for host, (addresses, why) in zip(result.ns, answers, strict=True):
@@ -111,10 +113,6 @@ async def check_delegation(zone: str, parent: str, parent_servers: list[str], re
 
 async def _glued(addresses: list[str]) -> HostAnswer:
     return sorted(set(addresses)), "ok"
-
-
-def _is_under(host: str, zone: str) -> bool:
-    return host == zone or host.endswith("." + zone)
 
 
 async def _check_server(zone: str, host: str, address: str, timeout: float,

@@ -25,8 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import idna
-
+from domainwatch.names import ascii_host, is_under
 from domainwatch.probes.dnsclient import Answer, DNSClient, QueryStatus
 from domainwatch.probes.dnswire import (
     QTYPES,
@@ -171,16 +170,12 @@ def system_resolvers() -> list[tuple[str, int]]:
 
 
 def normalise_name(name: str) -> str:
-    """IDNA (UTS 46) A-label form, lower-case, no trailing dot."""
-    text = name.strip().rstrip(".")
+    """IDNA (UTS 46) A-label form, lower-case, no trailing dot (:func:`ascii_host`);
+    ``ValueError`` when empty or not a valid name."""
+    text = ascii_host(name)
     if not text:
         raise ValueError("empty name")
-    if text.isascii():
-        return text.lower()
-    try:
-        return idna.encode(text, uts46=True).decode("ascii").lower()
-    except idna.IDNAError as exc:
-        raise ValueError(f"not a valid IDN: {name!r}: {exc}") from None
+    return text
 
 
 def _address_key(text: str) -> tuple[int, int]:
@@ -198,7 +193,7 @@ def _sorted_addresses(records: list[object]) -> list[str]:
 
 
 def _is_subdomain(name: str, zone: str) -> bool:
-    return zone == "." or name == zone or name.endswith("." + zone)
+    return zone == "." or is_under(name, zone)
 
 
 def _parent(name: str) -> str | None:

@@ -24,6 +24,8 @@ import ssl
 import zlib
 from dataclasses import dataclass, field
 
+from domainwatch.names import ascii_host
+
 DEFAULT_MAX_BYTES = 262_144
 #: Set (to anything) by the test internet's users: no connection to any other address.
 LOOPBACK_ONLY_VARIABLE = "DOMAINWATCH_LOOPBACK_ONLY"
@@ -273,16 +275,6 @@ def client_context() -> ssl.SSLContext:
     return context
 
 
-def host_name(name: str) -> str:
-    """The ASCII (IDNA) form of ``name`` for Host and SNI."""
-    text = name.strip().rstrip(".")
-    if text.isascii():
-        return text.lower()
-    from domainwatch.names import normalize_name  # Unicode names only
-
-    return normalize_name(text)
-
-
 def url_of(scheme: str, host: str, port: int, path: str) -> str:
     default = 443 if scheme == "https" else 80
     return f"{scheme}://{host}{'' if port == default else f':{port}'}{path}"
@@ -321,7 +313,7 @@ class HttpConnection:
         # An IP address only: the system's resolver must never choose where we connect.
         self.ip = ipaddress.ip_address(address)
         self.address = str(self.ip)
-        self.host = host_name(name)
+        self.host = ascii_host(name)
         self.scheme = scheme
         self.port = port or (443 if scheme == "https" else 80)
         self.timeout = timeout

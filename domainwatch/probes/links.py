@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from domainwatch.probes.http import HttpConnection, host_name
+from domainwatch.names import ascii_host, url_host
+from domainwatch.probes.http import HttpConnection
 from domainwatch.probes.page import Page, SiteLink, parse_page
 from domainwatch.probes.web import (
     META_REFRESH_MAX_DELAY,
@@ -206,7 +207,7 @@ class Crawler:
         pages are those on ``name`` and the hosts in ``own``. ``inspect`` is shown every
         page beyond the home page whose text differs from the home page's (which the web
         stage has judged already); what it returns is kept in ``flagged``."""
-        site = frozenset({host_name(name), *(host_name(host) for host in own),
+        site = frozenset({ascii_host(name), *(ascii_host(host) for host in own),
                           _host_of(start)})
         crawl = SiteCrawl(name=name, start=start)
         known = {_host_of(start): [address]}
@@ -356,16 +357,7 @@ class _PageFacts:
 
 
 def _host_of(url: str) -> str:
-    try:
-        host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    except ValueError:
-        return ""
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return ""
-    return host
+    return url_host(url) or ""
 
 
 def _key(url: str) -> tuple[str, str, str]:

@@ -42,6 +42,7 @@ import lxml.etree
 import lxml.html
 import numpy as np
 
+from domainwatch.names import url_host
 from domainwatch.probes.scripts import ScriptReading, read_script
 
 SKETCH_SIZE = 128
@@ -219,7 +220,7 @@ def parse_page(html: str, url: str, site: frozenset[str] = frozenset()) -> Page:
             base = _join(url, href) or url
             break
     if site:
-        site = site | {_host(base) or ""}
+        site = site | {url_host(base) or ""}
     title = root.find(".//title")
     if title is not None:
         page.title = clean_text(title.text_content())[:MAX_TITLE]
@@ -621,7 +622,7 @@ def _link(element: Any, page: Page, base: str, block: HiddenBlock | None,
             block.hosts.append(host)
     # Links within the page's own host are only counted: the checks ask where a page
     # leads elsewhere, and joining thousands of relative URLs is the slowest part.
-    if host != _host(base) and len(page.links) < MAX_LINKS:
+    if host != url_host(base) and len(page.links) < MAX_LINKS:
         target = _join(base, href)
         if target is not None:
             text = clean_text(element.text_content())[:MAX_LINK_TEXT]
@@ -634,7 +635,7 @@ def _site_link(page: Page, site: frozenset[str], base: str, reference: str, elem
     if len(page.site_links) >= MAX_LINKS:
         return
     target = _join(base, reference)
-    if target is not None and _host(target) in site:
+    if target is not None and url_host(target) in site:
         page.site_links.append(SiteLink(target.split("#", 1)[0], element, text))
 
 
@@ -654,15 +655,15 @@ def _link_host(href: str, base: str) -> str | None:
         host = host.rstrip(".").lower()
         if not host:
             return None
-        return host if host.isascii() else _host(f"http://{host}/")
+        return host if host.isascii() else url_host(f"http://{host}/")
     if _SCHEME.match(href) or href.startswith("#"):
         return None  # javascript:, mailto:, tel:, data:, or a place in this page
-    return _host(base)
+    return url_host(base)
 
 
 def _resource(page: Page, base: str, value: str, kind: str) -> None:
     target = _join(base, value)
-    host = _host(target) if target else None
+    host = url_host(target) if target else None
     if host:
         kinds = page.resources.setdefault(host, [])
         if kind not in kinds:
@@ -681,21 +682,6 @@ def _join(base: str, reference: str) -> str | None:
     return joined if scheme in ("http", "https") else None
 
 
-@functools.lru_cache(maxsize=1024)
-def _host(url: str) -> str | None:
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    if not host:
-        return None
-    host = host.rstrip(".").lower()
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-    return host
 
 
 def script_redirects(code: str) -> list[str]:

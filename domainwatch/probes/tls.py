@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import ExtensionOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from domainwatch import clock
+
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
                   "/etc/ssl/cert.pem")
 PROBLEMS = ("expired", "not_yet_valid", "name_mismatch", "self_signed", "untrusted")
@@ -174,16 +176,12 @@ def read_certificate(der: bytes) -> Certificate:
         sans=tuple(_sans(certificate)),
         issuer=certificate.issuer.rfc4514_string(),
         issuer_cn=_common_name(certificate.issuer),
-        not_before=_iso(certificate.not_valid_before_utc),
-        not_after=_iso(certificate.not_valid_after_utc),
+        not_before=clock.iso(certificate.not_valid_before_utc),
+        not_after=clock.iso(certificate.not_valid_after_utc),
         self_signed=_self_signed(certificate),
         key=_key_kind(certificate),
         serial=format(certificate.serial_number, "x"),
     )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _common_name(name: x509.Name) -> str:

@@ -21,13 +21,14 @@ import hashlib
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+from domainwatch import clock
 from domainwatch.content import common_script_host, official_host
-from domainwatch.names import registrable_domain
-from domainwatch.probes.http import HttpAnswer, HttpConnection, host_name
+from domainwatch.names import GOVERNMENT_SUFFIXES, ascii_host, is_under, registrable_domain
+from domainwatch.probes.http import HttpAnswer, HttpConnection
 from domainwatch.probes.page import (
     Page,
     encode_sketch,
@@ -67,7 +68,6 @@ DEFAULT_SEARCH_REFERERS = {
 DEFAULT_SEARCH_REFERER = DEFAULT_SEARCH_REFERERS["baidu.com"]
 MAX_BODY_EVIDENCE = 4096
 MAX_SCRIPT_BYTES = 262_144
-GOVERNMENT_SUFFIXES = ("gov.cn", "xn--zfr164b")  # .政务 in IDNA form
 MAX_HTML_MATCHED = 65_536
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 SCRIPT_REDIRECT_MAX_TEXT = 200
@@ -312,8 +312,8 @@ class WebProbe:
                 await asyncio.gather(*pending, return_exceptions=True)
 
     async def probe(self, name: str, addresses: list[str]) -> WebObservation:
-        at = _now()
-        host = host_name(name)
+        at = clock.utcnow()
+        host = ascii_host(name)
         # The same bytes served over both schemes and to the crawler are read only once.
         pages: dict[bytes, Page] = {}
         visits: list[Visit] = []
@@ -348,7 +348,7 @@ class WebProbe:
         wanted = []
         for url in landing.page.script_urls:
             host = (urlsplit(url).hostname or "").lower()
-            if host and not _same_or_under(host, own) and not government_host(host) \
+            if host and not is_under(host, own) and not government_host(host) \
                     and not official_host(host) and not common_script_host(host):
                 wanted.append(url)
         for url in wanted[:self.settings.external_scripts]:
@@ -411,7 +411,7 @@ class WebProbe:
             if not known[target]:
                 hop.error = "does not resolve"
                 return visit
-            requested_at = _now()
+            requested_at = clock.utcnow()
             if visit.connection is not None:
                 await visit.connection.close()
             answer, visit.connection = await self.fetch(
@@ -534,17 +534,13 @@ def _elsewhere(url: str, host: str) -> bool:
     not government, not official."""
     target = (urlsplit(url).hostname or "").lower()
     own = registrable_domain(host) or host
-    return bool(target) and not _same_or_under(target, own) \
+    return bool(target) and not is_under(target, own) \
         and not government_host(target) and not official_host(target)
 
 
 def government_host(host: str) -> bool:
     """Whether ``host`` is under ``gov.cn`` or ``.政务``."""
-    return any(_same_or_under(host, suffix) for suffix in GOVERNMENT_SUFFIXES)
-
-
-def _same_or_under(host: str, domain: str) -> bool:
-    return host == domain or host.endswith("." + domain)
+    return any(is_under(host, suffix) for suffix in GOVERNMENT_SUFFIXES)
 
 
 def _night(at: str) -> int:
@@ -611,10 +607,6 @@ def request_path(parts: Any) -> str:
     if parts.query:
         path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
     return path
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def headers_evidence(headers: dict[str, str]) -> dict[str, str]:

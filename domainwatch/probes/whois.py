@@ -7,9 +7,12 @@ domain" text makes ``unregistered``: silence, a closed connection, a timeout, a
 rate-limit notice, an oversized or unrecognised answer are ``rate_limited`` or
 ``error``, never ``unregistered``.
 
-Registered answers are parsed with python-whois's per-registry parsers, with a line
-parser as fallback; times without a zone are the registry's local time (CNNIC's are
-Beijing time) and are reported in UTC.
+Registered answers are read with the table's field labels for their registry: that parse
+is the answer, whatever python-whois would make of it. Only an answer read with the
+``generic`` shapes (a server the table has no registry for) takes the fields its labels do
+not find from python-whois's parser for the domain's suffix. A field nobody could read is
+None (unknown), never a guess. Times without a zone are the registry's local time (CNNIC's
+are Beijing time) and are reported in UTC.
 
 A suffix the table does not know is looked up the way ``whois`` clients do it: IANA's
 WHOIS server (``whois.iana.org``, or the ``iana=HOST[:PORT]`` server setting) is asked for
@@ -37,14 +40,22 @@ import ipaddress
 import json
 import re
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol, get_args
 
-from domainwatch.names import InvalidName, display_name, normalize_name, registrable_domain
+from domainwatch import clock
+from domainwatch.names import (
+    InvalidName,
+    ascii_host,
+    display_name,
+    is_under,
+    normalize_name,
+    registrable_domain,
+)
+from domainwatch.safety import cap, line_safe
 
 WhoisStatus = Literal["registered", "unregistered", "reserved", "rate_limited", "error"]
 STATUSES: tuple[str, ...] = get_args(WhoisStatus)
@@ -81,24 +92,15 @@ _HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 _LABEL_LINE = re.compile(r"^\s*([^:\n]{1,64}?)\s*:[ \t]*(.*?)\s*$")
 
 
-def utc_now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _bounded(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cap(text, limit)
 
 
 def clean_value(value: object, limit: int = MAX_FIELD_CHARS) -> str | None:
-    """A field value fit to store and print: no control or format characters, single
-    spaces, at most ``limit`` characters; None when nothing is left."""
-    if value is None:
-        return None
-    text = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in str(value)
-    )
-    text = " ".join(text.split())
-    return _bounded(text, limit) or None
+    """A field value fit to store and print (:func:`~domainwatch.safety.line_safe`: no
+    control or format characters, single spaces, at most ``limit`` characters); None when
+    nothing is left."""
+    return None if value is None else line_safe(value, limit) or None
 
 
 # --- the registry table -------------------------------------------------------------------
@@ -110,7 +112,7 @@ class Registry:
     suffixes: tuple[str, ...]
     server: tuple[str, int]
     naive_time_zone: timezone
-    python_whois: str | None
+    python_whois: bool
     answer_format: str
     registered: tuple[str, ...]
     unregistered: tuple[str, ...]
@@ -121,7 +123,7 @@ class Registry:
 
 
 def _is_under(domain: str, suffix: str) -> bool:
-    return suffix == "" or domain == suffix or domain.endswith("." + suffix)
+    return suffix == "" or is_under(domain, suffix)
 
 
 @dataclass(frozen=True)
@@ -160,13 +162,16 @@ def _registry(item: Mapping[str, Any], default_fields: Mapping[str, tuple[str, .
             except re.error as error:
                 raise ValueError(
                     f"{item['name']}: bad {key} pattern {text!r}: {error}") from None
+    python_whois = item.get("python_whois", False)
+    if not isinstance(python_whois, bool):
+        raise ValueError(f"{item['name']}: python_whois is true or false, not {python_whois!r}")
     fields = item.get("fields")
     return Registry(
         name=item["name"],
         suffixes=tuple(normalize_name(s) for s in item.get("suffixes", [])),
         server=(item.get("server", ""), int(item.get("port", WHOIS_PORT))),
         naive_time_zone=_time_zone(item.get("naive_time_zone", "+00:00")),
-        python_whois=item.get("python_whois"),
+        python_whois=python_whois,
         answer_format=item.get("answer_format", "cnnic"),
         fields={key: tuple(labels) for key, labels in fields.items()} if fields is not None
         else default_fields,
@@ -181,6 +186,10 @@ def load_registries(path: Path | None = None) -> RegistryTable:
     generic = _registry({"name": "generic", **document["generic"]}, {}) \
         if "generic" in document else None
     default_fields = generic.fields if generic is not None else {}
+    for item in document["registries"]:
+        if "python_whois" in item:
+            raise ValueError(f"{item['name']}: python_whois belongs to generic only: a "
+                             "registry's answers are read with its own labels")
     registries = tuple(_registry(item, default_fields) for item in document["registries"])
     common = tuple(document.get("common", {}).get("rate_limited", []))
     return RegistryTable(registries, common, generic)
@@ -315,7 +324,7 @@ def _to_utc_iso(value: object, raw: str | None, naive_zone: timezone) -> str | N
     if moment is None:
         return None
     try:
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return clock.iso(moment)
     except (OverflowError, ValueError):
         return None
 
@@ -341,23 +350,25 @@ def _name_servers(values: Iterable[object]) -> list[str]:
     return sorted(result)[:MAX_NAME_SERVERS]
 
 
-def _python_whois_entry(registry: Registry, domain: str, text: str) -> Mapping[str, Any]:
-    if not registry.python_whois:
-        return {}
-    try:
-        from whois import parser as whois_parser
+def _python_whois_entry(domain: str, text: str) -> Mapping[str, Any]:
+    """python-whois's parse of ``text`` by its parser for the domain's suffix; empty when it
+    cannot read it (a failure leaves the fields unknown)."""
+    from whois.exceptions import PywhoisError
+    from whois.parser import WhoisEntry
 
-        cls = getattr(whois_parser, registry.python_whois)
-        parser_domain = display_name(domain) if registry.python_whois == "WhoisZhongGuo" else domain
-        return dict(cls(parser_domain, text))
-    except Exception:
+    try:
+        entry = WhoisEntry.load(display_name(domain), text)
+    # Its own errors, dateutil's (ValueError, OverflowError) and its per-TLD line splitting's.
+    except (PywhoisError, ValueError, OverflowError, IndexError):
         return {}
+    return entry if isinstance(entry, Mapping) else {}
 
 
 def parse_registered(domain: str, text: str, registry: Registry) -> dict[str, Any]:
-    """registrar, registrant, name_servers, created, expires of a registered answer."""
+    """registrar, registrant, name_servers, created, expires of a registered answer, read
+    with ``registry``'s field labels; what they do not find is None (or no name servers).
+    Only a ``python_whois`` entry (the generic shapes) fills those from python-whois."""
     body = text.replace("\r\n", "\n").replace("\r", "\n")
-    entry = _python_whois_entry(registry, domain, body)
     lines = _line_fields(body)
 
     def raw(key: str) -> list[str]:
@@ -366,21 +377,29 @@ def parse_registered(domain: str, text: str, registry: Registry) -> dict[str, An
                 return lines[label.lower()]
         return []
 
-    registrar = clean_value(_first(entry.get("registrar"))) or clean_value(_first(raw("registrar")))
-    registrant = next((clean_value(_first(entry[key])) for key in ("org", "name", "registrant_name")
-                       if clean_value(_first(entry.get(key)))), None)
-    registrant = registrant or clean_value(_first(raw("registrant")))
-    servers = entry.get("name_servers")
-    server_values = servers if isinstance(servers, list) else ([servers] if servers else [])
-    name_servers = _name_servers(server_values) or _name_servers(raw("name_servers"))
     zone = registry.naive_time_zone
-    return {
-        "registrar": registrar,
-        "registrant": registrant,
-        "name_servers": name_servers,
-        "created": _to_utc_iso(entry.get("creation_date"), _first_text(raw("created")), zone),
-        "expires": _to_utc_iso(entry.get("expiration_date"), _first_text(raw("expires")), zone),
+    fields: dict[str, Any] = {
+        "registrar": clean_value(_first(raw("registrar"))),
+        "registrant": clean_value(_first(raw("registrant"))),
+        "name_servers": _name_servers(raw("name_servers")),
+        "created": _to_utc_iso(None, _first_text(raw("created")), zone),
+        "expires": _to_utc_iso(None, _first_text(raw("expires")), zone),
     }
+    if registry.python_whois and not all(fields.values()):
+        entry = _python_whois_entry(domain, body)
+        servers = entry.get("name_servers")
+        found = {
+            "registrar": clean_value(_first(entry.get("registrar"))),
+            "registrant": next((clean_value(_first(entry.get(key)))
+                                for key in ("org", "name", "registrant_name")
+                                if clean_value(_first(entry.get(key)))), None),
+            "name_servers": _name_servers(
+                servers if isinstance(servers, list) else [servers] if servers else []),
+            "created": _to_utc_iso(entry.get("creation_date"), None, zone),
+            "expires": _to_utc_iso(entry.get("expiration_date"), None, zone),
+        }
+        fields = {key: value or found[key] for key, value in fields.items()}
+    return fields
 
 
 # --- records and cache --------------------------------------------------------------------
@@ -398,7 +417,7 @@ class WhoisRecord:
     expires: str | None = None
     detail: str = ""
     raw: str = ""
-    asked: str = field(default_factory=utc_now_iso)
+    asked: str = field(default_factory=clock.utcnow)
     # why an error or rate_limited record is not conclusive (RETRIED_REASONS and others)
     reason: str = ""
 
@@ -471,7 +490,7 @@ class Referral:
 
     tld: str
     server: str | None
-    asked: str = field(default_factory=utc_now_iso)
+    asked: str = field(default_factory=clock.utcnow)
 
     def is_fresh(self, now: float | None = None) -> bool:
         try:
@@ -532,16 +551,12 @@ class AnswerTooLarge(WhoisQueryError):
         self.partial = partial
 
 
-def _idna(domain: str) -> str:
-    return domain if domain.isascii() else normalize_name(domain)
-
-
 async def query(domain: str, server: tuple[str, int], timeout: float = 10.0,
                 *, max_bytes: int = MAX_ANSWER_BYTES) -> str:
     """Ask ``server`` about ``domain`` (sent in IDNA form) and return the answer, decoded
     as UTF-8 with replacement. Raises TimeoutError, OSError or :class:`WhoisQueryError`."""
     host, port = server
-    request = (_idna(domain) + "\r\n").encode("ascii")
+    request = (ascii_host(domain) + "\r\n").encode("ascii")
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
@@ -773,7 +788,7 @@ class WhoisClient:
     async def _ask_once(self, domain: str, server: tuple[str, int],
                         registry: Registry | None) -> WhoisRecord:
         await self._wait_turn(server)
-        asked = utc_now_iso()
+        asked = clock.utcnow()
         record = WhoisRecord(domain=domain, status="error", server=_server_text(server),
                              asked=asked)
         self.queries_sent += 1
