@@ -24,7 +24,7 @@ The ``[alerts]`` table of the configuration file::
     port = 587                  # default: 25, 587 with starttls, 465 with ssl
     security = "starttls"       # none | starttls | ssl
     username = "domainwatch"
-    password = "…"
+    password = "…"              # or password_env = "VAR" / password_file = "/path"
     sender = "domainwatch@gansu.gov.cn"
     timeout = 10.0
     ca_file = "/etc/ssl/gansu-ca.pem"              # default: the system's CAs
@@ -33,7 +33,7 @@ The ``[alerts]`` table of the configuration file::
     name = "省政务公开群"
     kind = "dingtalk"           # dingtalk | wecom | feishu | json
     url = "https://oapi.dingtalk.com/robot/send?access_token=…"
-    secret = "SEC…"             # dingtalk and feishu signing
+    secret = "SEC…"             # dingtalk and feishu signing (url and secret: also _env/_file)
     owners = ["酒泉市人民政府"]   # default: every owning unit
 """
 
@@ -56,17 +56,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from domainwatch import __version__
-from domainwatch.safety import has_unsafe, line_safe
+from domainwatch.config import AlertConfigError as AlertConfigError
+from domainwatch.config import parse_alert_config as parse_alert_config
+from domainwatch.safety import line_safe
+from domainwatch.settings import (
+    EMAIL_ADDRESS,
+    AlertConfig,
+    EmailChannel,
+    WebhookChannel,
+    checked_address,
+    owner_key,
+)
 
 TRANSITIONS = ("opened", "reopened", "escalated", "resolved")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-WEBHOOK_KINDS = ("dingtalk", "wecom", "feishu", "json")
-EMAIL_SECURITY = ("none", "starttls", "ssl")
-DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
 MARKDOWN_LIMIT = 4000     # bytes; DingTalk and WeCom take about 4096 bytes of markdown
 FEISHU_TEXT_LIMIT = 16000  # bytes; Feishu refuses request bodies over 20 KB
@@ -84,10 +90,6 @@ _SEVERITY_LABELS = {"critical": "严重 critical", "high": "高 high", "medium":
 NO_OWNER = "（未填写主办单位）"
 
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]()!|~])")
-_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
-    r"[A-Za-z0-9])?)*")
 _ADDRESS_IN_TEXT = re.compile(
     r"[A-Za-z0-9%+_-]+(?:\.[A-Za-z0-9%+_-]+)*"
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
@@ -107,43 +109,6 @@ class AlertItem:
     first_seen: str
     owner: str
     contact: str
-
-
-@dataclass
-class EmailChannel:
-    host: str
-    port: int = 25
-    security: Literal["none", "starttls", "ssl"] = "none"
-    username: str | None = None
-    password: str | None = None
-    sender: str = "domainwatch@localhost"
-    timeout: float = 10.0
-    ca_file: str | None = None
-
-
-@dataclass
-class WebhookChannel:
-    name: str
-    kind: Literal["dingtalk", "wecom", "feishu", "json"]
-    url: str
-    secret: str | None = None
-    owners: list[str] = field(default_factory=list)
-    timeout: float = 10.0
-    ca_file: str | None = None
-
-
-@dataclass
-class AlertConfig:
-    email: EmailChannel | None = None
-    default_recipients: list[str] = field(default_factory=list)
-    route_by_contact: bool = True
-    webhooks: list[WebhookChannel] = field(default_factory=list)
-    retries: int = 2
-    backoff: float = 1.0
-
-
-class AlertConfigError(Exception):
-    """An ``[alerts]`` table that cannot be used; the message names the setting."""
 
 
 class ChannelError(Exception):
@@ -176,180 +141,14 @@ class Digest:
     backoff: float = 1.0
 
 
-# --- configuration -------------------------------------------------------------------------
-
-_ALERTS_KEYS = ("default_recipients", "route_by_contact", "retries", "backoff", "email",
-                "webhook")
-_EMAIL_KEYS = ("host", "port", "security", "username", "password", "sender", "timeout",
-               "ca_file")
-_WEBHOOK_KEYS = ("name", "kind", "url", "secret", "owners", "timeout", "ca_file")
-_SIGNING_KINDS = ("dingtalk", "feishu")
-_TYPE_NAMES: dict[type, str] = {str: "a string", int: "an integer", float: "a number",
-                                bool: "true or false", list: "a list", dict: "a table"}
-
-
-class _Table:
-    """Typed reads from one TOML table, failing with the setting's full name."""
-
-    def __init__(self, table: object, where: str, known: tuple[str, ...]) -> None:
-        if not isinstance(table, dict):
-            raise AlertConfigError(f"{where} must be a table")
-        unknown = sorted(set(table) - set(known))
-        if unknown:
-            raise AlertConfigError(f"{where} has no setting {unknown[0]!r} "
-                                   f"(known: {', '.join(known)})")
-        self.table = table
-        self.where = where
-
-    def fail(self, key: str, problem: str) -> AlertConfigError:
-        return AlertConfigError(f"{self.where} {key}: {problem}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        value = self.table.get(key, default)
-        if key in self.table and (not isinstance(value, kind)
-                                  or (isinstance(value, bool) and kind is not bool)):
-            wanted = _TYPE_NAMES[kind if isinstance(kind, type) else float]
-            raise self.fail(key, f"must be {wanted}, not {_TYPE_NAMES.get(type(value), 'that')}")
-        return value
-
-    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
-        value = self.get(key, str, default)
-        if required and key not in self.table:
-            raise self.fail(key, "is required")
-        if value is not None and (not value.strip() or has_unsafe(value)):
-            raise self.fail(key, "must be non-empty text without control characters")
-        return value
-
-    def strings(self, key: str) -> list[str]:
-        value = self.get(key, list, [])
-        if not all(isinstance(item, str) and item.strip() for item in value):
-            raise self.fail(key, "must be a list of non-empty strings")
-        return list(value)
-
-    def positive(self, key: str, default: float) -> float:
-        value = self.get(key, (int, float), default)
-        if value <= 0:
-            raise self.fail(key, "must be greater than 0")
-        return float(value)
-
-    def ca_file(self) -> str | None:
-        path = self.text("ca_file")
-        if path is not None and not Path(path).is_file():
-            raise self.fail("ca_file", f"{path} is not a readable file")
-        return path
-
-
-def parse_alert_config(table: dict[str, Any], source: str) -> AlertConfig:
-    """The ``[alerts]`` table of the configuration file ``source``, checked throughout."""
-    alerts = _Table(table, f"{source}: [alerts]", _ALERTS_KEYS)
-    recipients: list[str] = []
-    for text in alerts.strings("default_recipients"):
-        address = _checked_address(text)
-        if address is None:
-            raise alerts.fail("default_recipients", f"{text!r} is not an e-mail address")
-        if address.lower() not in (known.lower() for known in recipients):
-            recipients.append(address)
-    retries = alerts.get("retries", int, 2)
-    if retries < 0:
-        raise alerts.fail("retries", "must be 0 or more")
-    backoff = alerts.get("backoff", (int, float), 1.0)
-    if backoff < 0:
-        raise alerts.fail("backoff", "must be 0 or more")
-    config = AlertConfig(default_recipients=recipients,
-                         route_by_contact=alerts.get("route_by_contact", bool, True),
-                         retries=retries, backoff=float(backoff))
-    if "email" in table:
-        config.email = _email_channel(_Table(table["email"], f"{source}: [alerts.email]",
-                                             _EMAIL_KEYS))
-        if not recipients:
-            raise alerts.fail("default_recipients", "must name at least one address when "
-                              "[alerts.email] is set (items whose entry has no e-mail contact "
-                              "go there)")
-    elif recipients:
-        raise alerts.fail("default_recipients", "is set but there is no [alerts.email] to "
-                          "send through")
-    webhooks = table.get("webhook", [])
-    if not isinstance(webhooks, list):
-        raise alerts.fail("webhook", "must be an array of tables: write [[alerts.webhook]]")
-    for number, entry in enumerate(webhooks, 1):
-        webhook = _webhook_channel(_Table(entry, f"{source}: [[alerts.webhook]] #{number}",
-                                          _WEBHOOK_KEYS))
-        if any(known.name == webhook.name for known in config.webhooks):
-            raise AlertConfigError(f"{source}: [[alerts.webhook]] #{number} name: "
-                                   f"{webhook.name!r} is used by an earlier webhook")
-        config.webhooks.append(webhook)
-    return config
-
-
-def _email_channel(email: _Table) -> EmailChannel:
-    security = email.text("security", "none")
-    if security not in EMAIL_SECURITY:
-        raise email.fail("security", f"{security!r} is not one of {', '.join(EMAIL_SECURITY)}")
-    port = email.get("port", int, DEFAULT_PORTS[security])
-    if not 1 <= port <= 65535:
-        raise email.fail("port", f"{port} is not a port number (1-65535)")
-    username = email.text("username")
-    password = email.get("password", str)
-    if (username is None) != (password is None):
-        raise email.fail("username" if username is None else "password",
-                         "username and password go together")
-    if username is not None and security == "none":
-        raise email.fail("security", '"starttls" or "ssl" is needed with username/password '
-                         "(the password would cross the network in clear)")
-    sender_text = email.text("sender", "domainwatch@localhost")
-    sender = _checked_address(sender_text)
-    if sender is None:
-        raise email.fail("sender", f"{sender_text!r} is not an e-mail address")
-    host = email.text("host", required=True)
-    if any(char.isspace() or char in "/@" for char in host):
-        raise email.fail("host", f"{host!r} is not a host name or address")
-    return EmailChannel(host=host, port=port, security=security, username=username,
-                        password=password, sender=sender, timeout=email.positive("timeout", 10.0),
-                        ca_file=email.ca_file())
-
-
-def _webhook_channel(webhook: _Table) -> WebhookChannel:
-    name = webhook.text("name", required=True)
-    kind = webhook.text("kind", required=True)
-    if kind not in WEBHOOK_KINDS:
-        raise webhook.fail("kind", f"{kind!r} is not one of {', '.join(WEBHOOK_KINDS)}")
-    url = webhook.text("url", required=True)
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or " " in url:
-        raise webhook.fail("url", "must be an http:// or https:// URL with a host")
-    try:
-        parsed.port  # noqa: B018
-    except ValueError:
-        raise webhook.fail("url", "has an invalid port") from None
-    secret = webhook.text("secret")
-    if secret is not None and kind not in _SIGNING_KINDS:
-        raise webhook.fail("secret", f"kind {kind} is not signed (only "
-                           f"{' and '.join(_SIGNING_KINDS)} are); remove it")
-    owners = list(dict.fromkeys(_owner_key(owner) for owner in webhook.strings("owners")))
-    return WebhookChannel(name=name, kind=kind, url=url, secret=secret, owners=owners,
-                          timeout=webhook.positive("timeout", 10.0), ca_file=webhook.ca_file())
-
-
-def _checked_address(text: str) -> str | None:
-    address = text.strip()
-    if not _ADDRESS.fullmatch(address) or len(address) > 254:
-        return None
-    local, _, domain = address.rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
 def contact_addresses(contact: str) -> list[str]:
     """The e-mail addresses in a register entry's free-text contact, in order, once each."""
     found: dict[str, str] = {}
     for match in _ADDRESS_IN_TEXT.finditer(unicodedata.normalize("NFKC", contact)):
-        address = _checked_address(match.group())
+        address = checked_address(match.group())
         if address is not None:
             found.setdefault(address.lower(), address)
     return list(found.values())
-
-
-def _owner_key(owner: str) -> str:
-    return unicodedata.normalize("NFC", owner).strip()
 
 
 # --- routing -------------------------------------------------------------------------------
@@ -388,8 +187,8 @@ def route(items: list[AlertItem], config: AlertConfig, run_id: int,
             address, chosen = mailboxes[key]
             digests.append(digest(config.email, address, chosen))
     for webhook in config.webhooks:
-        owners = {_owner_key(owner) for owner in webhook.owners}
-        chosen = [item for item in unique if not owners or _owner_key(item.owner) in owners]
+        owners = {owner_key(owner) for owner in webhook.owners}
+        chosen = [item for item in unique if not owners or owner_key(item.owner) in owners]
         if chosen:
             digests.append(digest(webhook, webhook.name, chosen))
     return digests
@@ -432,12 +231,12 @@ def _grouped(items: list[AlertItem]) -> list[tuple[str, str, AlertItem]]:
     rank = {severity: number for number, severity in enumerate(SEVERITIES)}
     worst: dict[str, int] = {}
     for item in items:
-        owner = _owner_key(item.owner)
+        owner = owner_key(item.owner)
         worst[owner] = min(worst.get(owner, len(SEVERITIES)), rank[item.severity])
     ordered = sorted(items, key=lambda item: (
-        worst[_owner_key(item.owner)], not _owner_key(item.owner), _owner_key(item.owner),
+        worst[owner_key(item.owner)], not owner_key(item.owner), owner_key(item.owner),
         rank[item.severity], TRANSITIONS.index(item.transition), item.name, item.finding_id))
-    return [(_owner_key(item.owner), item.severity, item) for item in ordered]
+    return [(owner_key(item.owner), item.severity, item) for item in ordered]
 
 
 def _pack(digest: Digest, head: list[str], owner_line: Callable[[str, int], list[str]],
@@ -600,7 +399,7 @@ def email_message(digest: Digest, channel: EmailChannel) -> EmailMessage:
 
 
 def _send_email(digest: Digest, channel: EmailChannel) -> None:
-    if not _ADDRESS.fullmatch(digest.recipient):
+    if not EMAIL_ADDRESS.fullmatch(digest.recipient):
         raise _Failure(f"{line_safe(digest.recipient, 80)!r} is not an e-mail address",
                        transient=False)
     message = email_message(digest, channel)

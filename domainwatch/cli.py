@@ -1,11 +1,9 @@
-"""The command line: a thin click layer over register, scan, store and output."""
+"""The command line: a thin click skin over domainwatch.api — options in, printed results out."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import getpass
-import json
 import os
 import re
 import shlex
@@ -13,30 +11,25 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from domainwatch import __version__
-from domainwatch.checks.register import entry_naming_problems
+from domainwatch.api import (
+    AlreadyInRegister,
+    DiscoveryResult,
+    Domainwatch,
+    DomainwatchError,
+    ImportResult,
+    InvalidOption,
+)
 from domainwatch.config import Config, ConfigError, load_config
-from domainwatch.discovery import (
-    DiscoveryError,
-    SourceSnapshot,
-    TransferFailed,
-    read_ct_export,
-    read_zone_file,
-    transfer_zone,
-)
-from domainwatch.names import (
-    InvalidName,
-    display_name,
-    governments_by_division,
-    normalize_name,
-    registrable_domain,
-)
+from domainwatch.discovery import DiscoveryError, TransferFailed
+from domainwatch.names import InvalidName, display_name
 from domainwatch.output import (
     Progress,
     render_csv,
@@ -44,31 +37,9 @@ from domainwatch.output import (
     render_table,
     terminal_safe,
 )
-from domainwatch.reconcile import (
-    managed_domains,
-    managing_domain,
-    recent_certificate,
-    register_diff,
-)
-from domainwatch.register import (
-    COLUMNS,
-    FORMATS,
-    HOST_TYPES,
-    PRIORITIES,
-    STATES,
-    ImportPlan,
-    RawRow,
-    RegisterError,
-    apply_plan,
-    entry_as_text,
-    plan_accept,
-    plan_import,
-    read_rows,
-    write_plan,
-)
-from domainwatch.register import host_name as cell_host
+from domainwatch.register import COLUMNS, FORMATS, PRIORITIES, STATES, RegisterError, entry_as_text
 from domainwatch.rules import categories, close_matches, is_rule, rule_ids
-from domainwatch.store import FINDING_STATUSES, SEVERITIES, RunInProgress, Store, StoreError
+from domainwatch.store import FINDING_STATUSES, SEVERITIES, RunInProgress, StoreError
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -94,6 +65,7 @@ class _Group(click.Group):
     """Turns the errors a user can meet into one clear line and a documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from domainwatch.baseline import NothingToAccept
         from domainwatch.probes.dns import ResolverUnreachable
         from domainwatch.scan import ScanError
 
@@ -105,7 +77,7 @@ class _Group(click.Group):
             for row_error in error.errors:
                 click.echo(f"  {terminal_safe(row_error, limit=None)}", err=True)
             sys.exit(EXIT_INPUT)
-        except (ConfigError, ScanError, InvalidName) as error:
+        except (DomainwatchError, ConfigError, ScanError, InvalidName, NothingToAccept) as error:
             _fail(str(error), EXIT_INPUT)
         except TransferFailed as error:
             _fail(str(error), EXIT_TRANSFER)
@@ -123,24 +95,23 @@ class _Group(click.Group):
             _fail("interrupted; the next scan resumes where this one stopped", 130)
 
 
-class _State:
-    def __init__(self, db_path: Path, config: Config) -> None:
-        self.db_path = db_path
-        self.config = config
-        self._store: Store | None = None
+pass_api = click.make_pass_decorator(Domainwatch)
 
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store(self.db_path)
-        return self._store
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
+#: The command-line options of the API's keyword arguments, for its InvalidOption errors.
+OPTION_NAMES = {"resolvers": "--resolver", "whois_servers": "--whois-server",
+                "server": "--server"}
 
 
-pass_state = click.make_pass_decorator(_State)
+@contextmanager
+def _options() -> Iterator[None]:
+    """The API's complaints about its arguments, as click's about the options."""
+    try:
+        yield
+    except InvalidOption as error:
+        if error.parameter is None:
+            raise click.UsageError(str(error)) from None
+        raise click.BadParameter(str(error), param_hint=OPTION_NAMES.get(
+            error.parameter, error.parameter)) from None
 
 
 def _default_user() -> str:
@@ -175,9 +146,9 @@ def cli(ctx: click.Context, db_path: Path, config_path: Path | None) -> None:
     Keeps the register of domain allocations, resolves every name, and flags names that are
     unused, dangling, unregistered or hijacked.
     """
-    state = _State(db_path, load_config(config_path))
-    ctx.obj = state
-    ctx.call_on_close(state.close)
+    api = Domainwatch(db_path, load_config(config_path))
+    ctx.obj = api
+    ctx.call_on_close(api.close)
 
 
 # -- register ---------------------------------------------------------------------------------
@@ -201,8 +172,8 @@ def register() -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--note", default="", help="Why, for the history (default: the file name).")
 @_by_option
-@pass_state
-def register_import(state: _State, file: Path, file_format: str | None, origin: str | None,
+@pass_api
+def register_import(api: Domainwatch, file: Path, file_format: str | None, origin: str | None,
                     accept: bool, dry_run: bool, note: str, by: str) -> None:
     """Import register entries (CSV, JSON), or discover names (zone file, certificate log).
 
@@ -216,46 +187,36 @@ def register_import(state: _State, file: Path, file_format: str | None, origin: 
     register: its names are kept as discovered names, compared with the register by
     'register diff' and by the next scan (register.unlisted). --accept adds them.
     """
-    if file_format is None and file.suffix.lower() == ".zone":
-        file_format = "zone"
-    if file_format in ("zone", "ct"):
-        snapshot = (read_zone_file(file, origin) if file_format == "zone"
-                    else read_ct_export(file))
-        _record_discovery(state, snapshot, accept=accept, dry_run=dry_run, by=by,
-                          note=note or f"discovered in {file.name}")
-        return
-    if origin or accept:
-        raise click.UsageError("--origin and --accept apply to zone files and certificate logs")
-    rows = read_rows(file, file_format)
-    store = state.store
-    existing = {entry["name"]: entry for entry in store.entries()}
-    plan = plan_import(str(file), rows, existing)
-    for warning in plan.warnings:
-        click.echo(f"warning: {terminal_safe(str(warning), limit=None)}", err=True)
-    if dry_run:
-        for entry in plan.added:
+    with _options():
+        result = api.import_register(file, format=file_format, origin=origin, accept=accept,
+                                     dry_run=dry_run, by=by, note=note)
+    if isinstance(result, DiscoveryResult):
+        _print_discovery(result)
+    else:
+        _print_import(result)
+
+
+def _print_import(result: ImportResult) -> None:
+    _print_warnings(result.warnings)
+    if result.dry_run:
+        for entry in result.added:
             click.echo(f"add      {terminal_safe(display_name(entry['name']))}")
-        for entry, diff in plan.changed:
+        for entry, diff in result.changed:
             fields = ", ".join(f"{key}: {_short(old)} → {_short(new)}"
                                for key, (old, new) in diff.items())
             click.echo(f"change   {terminal_safe(display_name(entry['name']))}  "
                        f"{terminal_safe(fields)}")
-        click.echo(f"dry run: {len(plan.added)} to add, {len(plan.changed)} to change, "
-                   f"{len(plan.unchanged)} unchanged; nothing written")
+        click.echo(f"dry run: {len(result.added)} to add, {len(result.changed)} to change, "
+                   f"{len(result.unchanged)} unchanged; nothing written")
         return
-    apply_plan(store, plan, by=by, reason=note or f"import {file.name}")
-    click.echo(f"imported {file.name}: {len(plan.added)} added, {len(plan.changed)} changed, "
-               f"{len(plan.unchanged)} unchanged")
-    touched = [*plan.added, *(entry for entry, _ in plan.changed)]
-    register_now = {entry["name"]: entry for entry in store.entries()}
-    governments = governments_by_division(register_now.values())
-    problems = [(entry, problem) for entry in touched
-                for problem in entry_naming_problems(entry, register_now, governments)]
+    click.echo(f"imported {result.source.name}: {len(result.added)} added, "
+               f"{len(result.changed)} changed, {len(result.unchanged)} unchanged")
+    problems = result.naming_problems
     if problems:
         click.echo(f"{len(problems)} naming problem(s); the next scan records them as "
                    "register.naming findings:")
-        for _entry, problem in problems[:NAMING_PROBLEMS_SHOWN]:
-            click.echo(f"  {terminal_safe(problem.summary, limit=None)}")
+        for problem in problems[:NAMING_PROBLEMS_SHOWN]:
+            click.echo(f"  {terminal_safe(problem, limit=None)}")
         if len(problems) > NAMING_PROBLEMS_SHOWN:
             click.echo(f"  … and {len(problems) - NAMING_PROBLEMS_SHOWN} more")
 
@@ -272,8 +233,8 @@ def register_import(state: _State, file: Path, file_format: str | None, origin: 
               help="Also add the zone's host names that are not in the register to it.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @_by_option
-@pass_state
-def register_sync(state: _State, zone: str, server: str, timeout: float, no_tsig: bool,
+@pass_api
+def register_sync(api: Domainwatch, zone: str, server: str, timeout: float, no_tsig: bool,
                   accept: bool, dry_run: bool, by: str) -> None:
     """Transfer ZONE (AXFR) and compare it with the register.
 
@@ -282,40 +243,23 @@ def register_sync(state: _State, zone: str, server: str, timeout: float, no_tsig
     refused or broken transfer changes nothing. Names the zone no longer contains stay on
     record as gone.
     """
-    from domainwatch.probes.dns import parse_resolver
-
-    try:
-        address = parse_resolver(server)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--server") from None
-    snapshot = transfer_zone(zone, address, timeout=timeout,
-                             tsig=None if no_tsig else state.config.tsig)
-    _record_discovery(state, snapshot, accept=accept, dry_run=dry_run, by=by,
-                      note=f"discovered in zone {display_name(snapshot.label)} ({snapshot.via})")
+    with _options():
+        result = api.sync_zone(zone, server, timeout=timeout, tsig=not no_tsig, accept=accept,
+                               dry_run=dry_run, by=by)
+    _print_discovery(result)
 
 
-def _record_discovery(state: _State, snapshot: SourceSnapshot, *, accept: bool, dry_run: bool,
-                      by: str, note: str) -> None:
-    store = state.store
-    entries = {entry["name"]: entry for entry in store.entries()}
-    managed = managed_domains(entries.values(), store.sources(), state.config.managed_domains)
-    if snapshot.origin:
-        managed.add(snapshot.origin)
-    unlisted = [name for name in sorted(snapshot.names)
-                if name not in entries and managing_domain(name, managed) is not None]
-    acceptable = [name for name in unlisted if _acceptable(snapshot, name)]
-    plan = plan_accept(acceptable, entries, note) if accept else ImportPlan()
+def _print_discovery(result: DiscoveryResult) -> None:
+    snapshot, unlisted = result.snapshot, result.unlisted
     what = (f"zone {display_name(snapshot.label)}, serial {snapshot.serial}"
             if snapshot.kind == "zone" else "certificate log")
     wildcards = f", wildcards {' '.join(snapshot.wildcards)}" if snapshot.wildcards else ""
     click.echo(f"{what} ({snapshot.via}): {len(snapshot.names)} names{wildcards}")
-    if dry_run:
-        for entry in plan.added:
+    if result.changes is None:
+        for entry in result.added:
             click.echo(f"add      {terminal_safe(display_name(entry['name']))}")
     else:
-        with store.transaction():
-            changes = store.record_source(snapshot)
-            write_plan(store, plan, by=by, reason=note)
+        changes = result.changes
         gone = f", {len(changes.removed)} gone" if snapshot.kind == "zone" else ""
         click.echo(f"  since the last import: {len(changes.added)} new{gone}")
         for name in changes.removed:
@@ -327,21 +271,14 @@ def _record_discovery(state: _State, snapshot: SourceSnapshot, *, accept: bool, 
     if snapshot.skipped:
         click.echo(f"  skipped {len(snapshot.skipped)} owner name(s) that are not host names: "
                    f"{terminal_safe(' '.join(snapshot.skipped[:10]))}")
-    if dry_run:
-        click.echo(f"dry run: {len(plan.added)} would be added to the register; nothing written")
-    elif accept:
-        click.echo(f"  added to the register: {len(plan.added)}")
+    if result.dry_run:
+        click.echo(f"dry run: {len(result.added)} would be added to the register; "
+                   "nothing written")
+    elif result.accept:
+        click.echo(f"  added to the register: {len(result.added)}")
     elif unlisted:
         click.echo("  reconcile with 'domainwatch register diff'; add with --accept or "
                    "'domainwatch register add'")
-
-
-def _acceptable(snapshot: SourceSnapshot, name: str) -> bool:
-    """A zone's host names (not its infrastructure); a certificate log's live names."""
-    detail = snapshot.names[name]
-    if snapshot.kind == "ct":
-        return recent_certificate([{"kind": "ct", "detail": detail}]) is not None
-    return bool(HOST_TYPES & set(detail["types"])) and "role" not in detail
 
 
 @register.command("add")
@@ -358,48 +295,39 @@ def _acceptable(snapshot: SourceSnapshot, name: str) -> bool:
               "targets that are not under gov.cn), separated by spaces.")
 @click.option("--note", default="", help="Free text; also the reason in the history.")
 @_by_option
-@pass_state
-def register_add(state: _State, name: str, owner: str, parent: str, entry_state: str,
+@pass_api
+def register_add(api: Domainwatch, name: str, owner: str, parent: str, entry_state: str,
                  site_code: str, contact: str, networks: str, nameservers: str, hosts: str,
                  note: str,
                  by: str) -> None:
     """Add one entry NAME to the register (checked like an imported row)."""
-    store = state.store
-    existing = {entry["name"]: entry for entry in store.entries()}
-    row = RawRow(1, {"name": name, "owner": owner, "parent": parent, "state": entry_state,
-                     "site_code": site_code, "contact": contact, "networks": networks,
-                     "nameservers": nameservers, "hosts": hosts, "note": note})
     try:
-        plan = plan_import("register add", [row], existing)
+        added = api.add_entry(name, owner=owner, parent=parent, state=entry_state,
+                              site_code=site_code, contact=contact, networks=networks,
+                              nameservers=nameservers, hosts=hosts, note=note, by=by)
     except RegisterError as error:
         _fail("; ".join(e.message for e in error.errors), EXIT_INPUT)
-    for warning in plan.warnings:
-        click.echo(f"warning: {terminal_safe(str(warning), limit=None)}", err=True)
-    if not plan.added:
-        _fail(f"{display_name(cell_host(name)[0])} is already in the register; change it "
-              "with 'register set' or 'register import'", EXIT_INPUT)
-    apply_plan(store, plan, by=by, reason=note or "register add")
-    [entry] = plan.added
+    except AlreadyInRegister as error:
+        _print_warnings(error.warnings)
+        _fail(str(error), EXIT_INPUT)
+    _print_warnings(added.warnings)
+    entry = added.entry
     click.echo(f"added {display_name(entry['name'])} ({entry['state']})")
-    for problem in entry_naming_problems(entry, {e["name"]: e for e in store.entries()}):
-        click.echo(f"  naming problem: {terminal_safe(problem.summary, limit=None)}")
+    for problem in added.naming_problems:
+        click.echo(f"  naming problem: {terminal_safe(problem, limit=None)}")
+
+
+def _print_warnings(warnings: list[Any]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {terminal_safe(str(warning), limit=None)}", err=True)
 
 
 @register.command("diff")
 @_format_option("table", "json")
-@pass_state
-def register_diff_command(state: _State, output_format: str) -> None:
+@pass_api
+def register_diff_command(api: Domainwatch, output_format: str) -> None:
     """The register against the synced zones and certificate logs, both ways."""
-    store = state.store
-    entries = {entry["name"]: entry for entry in store.entries()}
-    sources = store.sources()
-    discovered = store.discovered()
-    managed = managed_domains(entries.values(), sources, state.config.managed_domains)
-    names = set(discovered) | set(entries)
-    dns_status = {row["name"]: json.loads(row["data"])["status"] for row in store.query(
-        "SELECT name, data FROM observations WHERE id IN (SELECT max(id) FROM observations "
-        "WHERE probe = 'dns' GROUP BY name)") if row["name"] in names}
-    report = register_diff(entries, sources, discovered, managed, dns_status)
+    report = api.register_diff()
     if output_format == "json":
         click.echo(render_json(report))
         return
@@ -449,10 +377,10 @@ def _short(value: object) -> str:
 @register.command("list")
 @click.option("--state", "state_filter", type=click.Choice(STATES), help="Only this state.")
 @_format_option("table", "json", "csv")
-@pass_state
-def register_list(state: _State, state_filter: str | None, output_format: str) -> None:
+@pass_api
+def register_list(api: Domainwatch, state_filter: str | None, output_format: str) -> None:
     """List the register."""
-    entries = state.store.entries(state_filter)
+    entries = api.entries(state_filter)
     if output_format == "json":
         click.echo(render_json([{k: e[k] for k in (*COLUMNS, "created", "updated")}
                                 for e in entries]))
@@ -474,29 +402,18 @@ def register_list(state: _State, state_filter: str | None, output_format: str) -
               help="high: the nightly run rechecks the entry more often.")
 @click.option("--note", default="", help="Why, for the history.")
 @_by_option
-@pass_state
-def register_set(state: _State, name: str, new_state: str | None, priority: str | None,
+@pass_api
+def register_set(api: Domainwatch, name: str, new_state: str | None, priority: str | None,
                  note: str, by: str) -> None:
     """Change the state or priority of the entry NAME (kept in its history)."""
     if new_state is None and priority is None:
         raise click.UsageError("give --state or --priority")
-    store = state.store
-    stored = normalize_name(name)
-    with store.transaction():
-        entry = store.entry(stored)
-        if entry is None:
-            _fail(f"{name} is not in the register", EXIT_INPUT)
-        wanted = {"state": new_state, "priority": priority}
-        changes = {key: {"from": entry[key], "to": value} for key, value in wanted.items()
-                   if value is not None and entry[key] != value}
-        if not changes:
-            click.echo(f"{display_name(stored)} is already so; nothing changed")
-            return
-        for key, change in changes.items():
-            entry[key] = change["to"]
-        store.save_entry(entry, by=by, reason=note, action="changed", changes=changes)
-    click.echo(f"{display_name(stored)}: " + ", ".join(
-        f"{key} {change['from']} → {change['to']}" for key, change in changes.items()))
+    result = api.set_entry(name, state=new_state, priority=priority, note=note, by=by)
+    if not result.changes:
+        click.echo(f"{display_name(result.name)} is already so; nothing changed")
+        return
+    click.echo(f"{display_name(result.name)}: " + ", ".join(
+        f"{key} {change['from']} → {change['to']}" for key, change in result.changes.items()))
 
 
 # -- scan -------------------------------------------------------------------------------------
@@ -540,58 +457,13 @@ def _web_options(function: Callable[..., Any]) -> Callable[..., Any]:
              "repeatable.")(function)
 
 
-def _web_stage(config: Config, ca_files: tuple[Path, ...], flag: bool | None) -> Any:
-    from domainwatch.probes.tls import TrustStoreError
-    from domainwatch.scan import WebStage
-
-    stage = copy.deepcopy(config.web) if config.web is not None else WebStage()
-    if flag is not None:
-        stage.enabled = flag
-    stage.ca_files = [*stage.ca_files, *ca_files]
-    if stage.enabled:
-        try:
-            stage.probe.trust = stage.trust_store()
-        except TrustStoreError as error:
-            _fail(str(error), EXIT_INPUT)
-    return stage
-
-
-def _whois_settings(config: Config, servers: tuple[str, ...], flag: bool | None) -> Any:
-    from domainwatch.scan import WhoisSettings
-
-    if flag is False:
-        return None
-    settings = config.whois
-    if servers or flag:
-        settings = dataclasses.replace(settings or WhoisSettings(), enabled=True)
-    elif settings is not None and not settings.enabled:
-        return None
-    if servers:
-        settings.servers = {**(settings.servers or {}), **_whois_servers(servers)}
-    return settings
-
-
-def _whois_servers(servers: tuple[str, ...]) -> dict[str, tuple[str, int]]:
-    """``--whois-server`` values as the WHOIS client takes them."""
-    from domainwatch.probes.whois import parse_whois_server
-
-    overrides: dict[str, tuple[str, int]] = {}
-    for text in servers:
-        try:
-            suffix, address = parse_whois_server(text)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--whois-server") from None
-        overrides[suffix] = address
-    return overrides
-
-
 @cli.command()
 @click.argument("names", nargs=-1)
 @_resolver_options
 @_whois_options
 @_web_options
-@pass_state
-def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
+@pass_api
+def scan(api: Domainwatch, names: tuple[str, ...], resolvers: tuple[str, ...],
          timeout: float | None, retries: int | None, concurrency: int | None,
          whois_servers: tuple[str, ...], whois_flag: bool | None,
          ca_files: tuple[Path, ...], web_flag: bool | None) -> None:
@@ -602,37 +474,16 @@ def scan(state: _State, names: tuple[str, ...], resolvers: tuple[str, ...],
     then reported as unresolved, and their findings are left as they were. A site that does
     not answer is reported with the reason (refused, timeout, TLS failure).
     """
-    from domainwatch.scan import scan as run_scan
-
-    config = _resolver_config(state.config, resolvers, timeout, retries, concurrency)
-    targets = [normalize_name(name) for name in names]
     progress = Progress()
     try:
-        summary = run_scan(state.store, targets or None, config, progress,
-                           configured_domains=state.config.managed_domains,
-                           whois=_whois_settings(state.config, whois_servers, whois_flag),
-                           web=_web_stage(state.config, ca_files, web_flag))
+        with _options():
+            summary = api.scan(names, resolvers=resolvers, timeout=timeout, retries=retries,
+                               concurrency=concurrency, whois=whois_flag,
+                               whois_servers=whois_servers, web=web_flag, ca_files=ca_files,
+                               progress=progress)
     finally:
         progress.close()
     _print_scan_summary(summary)
-
-
-def _resolver_config(config: Config, resolvers: tuple[str, ...], timeout: float | None,
-                     retries: int | None, concurrency: int | None) -> Any:
-    from domainwatch.probes.dns import ResolverConfig, parse_resolver
-
-    parsed = []
-    for text in resolvers or tuple(config.resolvers):
-        try:
-            parsed.append(parse_resolver(text))
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--resolver") from None
-    return ResolverConfig(
-        resolvers=parsed,
-        timeout=timeout if timeout is not None else config.timeout,
-        retries=retries if retries is not None else config.retries,
-        concurrency=concurrency if concurrency is not None else config.concurrency,
-    )
 
 
 def _print_scan_summary(summary: Any) -> None:
@@ -694,8 +545,8 @@ def _print_scan_summary(summary: Any) -> None:
               help="Scan every name now, due or not.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Say what was done even when nothing is new.")
-@pass_state
-def run_command(state: _State, resolvers: tuple[str, ...], timeout: float | None,
+@pass_api
+def run_command(api: Domainwatch, resolvers: tuple[str, ...], timeout: float | None,
                 retries: int | None, concurrency: int | None, whois_servers: tuple[str, ...],
                 whois_flag: bool | None, ca_files: tuple[Path, ...], web_flag: bool | None,
                 everything: bool, verbose: bool) -> None:
@@ -706,16 +557,12 @@ def run_command(state: _State, resolvers: tuple[str, ...], timeout: float | None
     reopened or escalated finding); 8 an alert channel failed (its alerts are sent next
     time); 7 another run holds the database; 5 no resolver answered.
     """
-    from domainwatch.nightly import run_nightly
-
-    config = _resolver_config(state.config, resolvers, timeout, retries, concurrency)
     progress = Progress(label="run")
     try:
-        result = run_nightly(state.store, config, state.config.run, state.config.alerts,
-                             everything=everything,
-                             configured_domains=state.config.managed_domains,
-                             whois=_whois_settings(state.config, whois_servers, whois_flag),
-                             web=_web_stage(state.config, ca_files, web_flag),
+        with _options():
+            result = api.run(everything=everything, resolvers=resolvers, timeout=timeout,
+                             retries=retries, concurrency=concurrency, whois=whois_flag,
+                             whois_servers=whois_servers, web=web_flag, ca_files=ca_files,
                              progress=progress if verbose else None)
     finally:
         progress.close()
@@ -747,17 +594,17 @@ def run_command(state: _State, resolvers: tuple[str, ...], timeout: float | None
               help="When the nightly run starts (local time).")
 @click.option("--mailto", default="root", show_default=True,
               help="Who gets cron's mail (the run's output: only what is new).")
-@pass_state
-def cron(state: _State, at_time: str, mailto: str) -> None:
+@pass_api
+def cron(api: Domainwatch, at_time: str, mailto: str) -> None:
     """Print a crontab line and a systemd timer for this configuration."""
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at_time)
     if not match:
         raise click.BadParameter("expected HH:MM, e.g. 02:17", param_hint="--at")
     hour, minute = int(match.group(1)), int(match.group(2))
     program = shutil.which("domainwatch") or str(Path(sys.executable).with_name("domainwatch"))
-    command = [program, "--db", str(state.db_path.resolve())]
-    if state.config.source:
-        command += ["--config", str(Path(state.config.source).resolve())]
+    command = [program, "--db", str(api.path.resolve())]
+    if api.config.source:
+        command += ["--config", str(Path(api.config.source).resolve())]
     command.append("run")
     line = " ".join(shlex.quote(part) for part in command)
     click.echo(f"""# crontab -e  (cron mails what the run prints: only what is new)
@@ -796,25 +643,17 @@ WantedBy=timers.target
               default="html", show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file (default: standard output).")
-@pass_state
-def report(state: _State, output_format: str, output: Path | None) -> None:
+@pass_api
+def report(api: Domainwatch, output_format: str, output: Path | None) -> None:
     """Audit report: summary, annex tables per city and owning unit, the deregistration
     follow-up list, open findings with evidence, trends over runs.
 
     The HTML report is one self-contained file that opens from an e-mail attachment.
     """
-    from domainwatch.report import build_report, render
-
-    text = render(build_report(state.store), output_format)
+    text = api.report(output_format, output)
     if output is None:
         click.echo(text, nl=False)
         return
-    partial = output.with_name(output.name + ".part")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, output)
-    except OSError as error:
-        _fail(f"cannot write {output}: {error.strerror or error}", EXIT_INPUT)
     click.echo(f"wrote {output} ({output_format}, {len(text.encode()):,} bytes)")
 
 
@@ -826,7 +665,8 @@ def report(state: _State, output_format: str, output: Path | None) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
               show_default=True, help="Seconds to wait for an answer.")
 @_format_option("table", "json")
-def whois(domains: tuple[str, ...], servers: tuple[str, ...], timeout: float,
+@pass_api
+def whois(api: Domainwatch, domains: tuple[str, ...], servers: tuple[str, ...], timeout: float,
           output_format: str) -> None:
     """Ask the registries whether each DOMAIN's registrable domain is registered.
 
@@ -835,26 +675,8 @@ def whois(domains: tuple[str, ...], servers: tuple[str, ...], timeout: float,
     as unregistered; a rate-limit answer, a timeout or an unknown text never does. Exit code 0
     when every answer was conclusive, 5 when some could not be had.
     """
-    import asyncio
-
-    from domainwatch.probes.whois import WhoisClient
-
-    overrides = _whois_servers(servers)
-    targets: list[str] = []
-    for text in domains:
-        name = normalize_name(text)
-        domain = registrable_domain(name)
-        if domain is None:
-            _fail(f"{display_name(name)} is a public suffix, not a registrable domain",
-                  EXIT_INPUT)
-        if domain not in targets:
-            targets.append(domain)
-
-    async def ask() -> list[Any]:
-        client = WhoisClient(overrides or None, timeout=timeout)
-        return list(await asyncio.gather(*(client.lookup(domain) for domain in targets)))
-
-    records = asyncio.run(ask())
+    with _options():
+        records = api.whois(domains, servers=servers, timeout=timeout)
     if output_format == "json":
         click.echo(render_json([dataclasses.asdict(record) for record in records]))
     else:
@@ -896,11 +718,11 @@ class _RuleId(click.ParamType):
 @click.option("--rule", type=_RuleId(), help="Only this rule id, e.g. dangling.cname.")
 @click.option("--severity", type=click.Choice(SEVERITIES), help="Only this severity.")
 @_format_option("table", "json", "csv")
-@pass_state
-def findings(state: _State, status: str, category: str | None, rule: str | None,
+@pass_api
+def findings(api: Domainwatch, status: str, category: str | None, rule: str | None,
              severity: str | None, output_format: str) -> None:
     """List findings."""
-    rows = [_finding_record(f) for f in state.store.findings(
+    rows = [finding.as_dict() for finding in api.findings(
         status=status, category=category, rule=rule, severity=severity)]
     if output_format == "json":
         click.echo(render_json(rows))
@@ -919,16 +741,6 @@ def _terminal_width() -> int | None:
     return shutil.get_terminal_size().columns
 
 
-def _finding_record(finding: dict[str, Any]) -> dict[str, Any]:
-    return {"id": finding["id"], "name": finding["name"], "display_name":
-            display_name(finding["name"]), "rule": finding["rule"],
-            "category": finding["category"], "severity": finding["severity"],
-            "status": finding["status"], "subject": finding["subject"],
-            "first_seen": finding["first_seen"], "last_seen": finding["last_seen"],
-            "resolved_at": finding["resolved_at"], "summary": finding["summary"],
-            "evidence": finding["evidence"], "ack_note": finding["ack_note"]}
-
-
 def _print_findings_table(rows: list[dict[str, Any]]) -> None:
     if not rows:
         click.echo("no findings")
@@ -944,18 +756,12 @@ def _print_findings_table(rows: list[dict[str, Any]]) -> None:
 @click.argument("finding_id", metavar="ID", type=int)
 @click.option("--note", required=True, help="Why it is accepted for now (kept in the history).")
 @_by_option
-@pass_state
-def ack(state: _State, finding_id: int, note: str, by: str) -> None:
+@pass_api
+def ack(api: Domainwatch, finding_id: int, note: str, by: str) -> None:
     """Acknowledge finding ID: it stays listed under --status acknowledged until resolved."""
-    store = state.store
-    finding = store.finding(finding_id)
-    if finding is None:
-        _fail(f"no finding {finding_id}", EXIT_INPUT)
-    if finding["status"] == "resolved":
-        _fail(f"finding {finding_id} is resolved; nothing to acknowledge", EXIT_INPUT)
-    store.acknowledge(finding_id, note, by)
-    click.echo(f"finding {finding_id} acknowledged ({finding['rule']} on "
-               f"{display_name(finding['name'])})")
+    finding = api.acknowledge(finding_id, note, by=by)
+    click.echo(f"finding {finding_id} acknowledged ({finding.rule} on "
+               f"{finding.display_name})")
 
 
 # -- accept -----------------------------------------------------------------------------------
@@ -964,8 +770,8 @@ def ack(state: _State, finding_id: int, note: str, by: str) -> None:
 @cli.command()
 @click.argument("name")
 @_by_option
-@pass_state
-def accept(state: _State, name: str, by: str) -> None:
+@pass_api
+def accept(api: Domainwatch, name: str, by: str) -> None:
     """Adopt NAME's current fingerprint as its baseline.
 
     The DNS answers, the page (title, text), the certificate (key, issuer) and the WHOIS
@@ -973,23 +779,13 @@ def accept(state: _State, name: str, by: str) -> None:
     first clean observation serves as a provisional baseline. The findings that compare
     with the baseline (content, DNS, certificate or owner changed) resolve at once.
     """
-    from domainwatch.baseline import NothingToAccept
-    from domainwatch.baseline import accept as accept_baseline
-
-    store = state.store
-    stored = normalize_name(name)
-    if store.entry(stored) is None:
-        _fail(f"{name} is not in the register", EXIT_INPUT)
-    try:
-        adopted, changes = accept_baseline(store, stored, by)
-    except NothingToAccept as error:
-        _fail(str(error), EXIT_INPUT)
-    click.echo(f"baseline of {display_name(stored)} adopted:")
-    for probe, what in adopted.items():
+    result = api.accept(name, by=by)
+    click.echo(f"baseline of {display_name(result.name)} adopted:")
+    for probe, what in result.adopted.items():
         click.echo(terminal_safe(f"  {probe:<24}{what}", limit=None))
-    if changes.resolved:
-        click.echo(f"{len(changes.resolved)} finding(s) resolved: "
-                   + ", ".join(f"#{number}" for number in changes.resolved))
+    if result.resolved:
+        click.echo(f"{len(result.resolved)} finding(s) resolved: "
+                   + ", ".join(f"#{number}" for number in result.resolved))
 
 
 # -- show -------------------------------------------------------------------------------------
@@ -998,35 +794,19 @@ def accept(state: _State, name: str, by: str) -> None:
 @cli.command()
 @click.argument("name")
 @_format_option("text", "json")
-@pass_state
-def show(state: _State, name: str, output_format: str) -> None:
+@pass_api
+def show(api: Domainwatch, name: str, output_format: str) -> None:
     """Everything about NAME: register entry and history, where it was discovered, DNS
     fingerprint, findings. NAME may also be a discovered name that is not in the register."""
-    store = state.store
-    stored = normalize_name(name)
-    entry = store.entry(stored)
-    discovered = store.discovered().get(stored, [])
-    found = [_finding_record(f) for f in store.findings(status="all", name=stored)]
-    if entry is None and not discovered and not found:
-        _fail(f"{name} is neither in the register nor discovered", EXIT_INPUT)
-    dns = store.observations(stored, "dns", limit=10)
-    web = store.observations(stored, "web", limit=10)
-    links = store.observations(stored, "links", limit=1)
-    linked_from = store.linked_from(stored)
-    baselines = store.baselines(stored)
-    last_scan = store.last_scan(stored)
-    history = store.entry_history(stored)
+    details = api.show(name)
     if output_format == "json":
-        click.echo(render_json({"name": stored, "entry": entry, "history": history,
-                                "discovered": discovered, "last_scan": last_scan,
-                                "dns": dns, "web": web, "links": links,
-                                "linked_from": linked_from, "baselines": baselines,
-                                "findings": found}))
+        click.echo(render_json(details.as_dict()))
         return
-    _print_show(stored, entry, history, discovered, dns, last_scan, found)
-    _print_web(web, baselines)
-    _print_links(links, linked_from)
-    _print_findings(found)
+    _print_show(details.name, details.entry, details.history, details.discovered, details.dns,
+                details.last_scan, details.findings)
+    _print_web(details.web, details.baselines)
+    _print_links(details.links, details.linked_from)
+    _print_findings(details.findings)
 
 
 def _print_show(name: str, entry: dict[str, Any] | None, history: list[dict[str, Any]],
@@ -1223,8 +1003,7 @@ def _capture_lines(capture: dict[str, Any]) -> list[str]:
 @click.option("--keep-db", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the demo database here (default: a new temporary file); the "
                    "Subei story's goes beside it as NAME-subei.db, made anew each time.")
-@pass_state
-def demo(state: _State, keep_db: Path | None) -> None:
+def demo(keep_db: Path | None) -> None:
     """Start the local test internet, import the demo register, sync the zones that allow
     a transfer, scan, print findings; then tell the Subei case scan by scan in a world
     that changes between the scans.
@@ -1234,12 +1013,7 @@ def demo(state: _State, keep_db: Path | None) -> None:
     """
     from importlib.resources import files
 
-    from domainwatch.probes.dns import ResolverConfig, parse_resolver
     from domainwatch.probes.http import LOOPBACK_ONLY_VARIABLE
-    from domainwatch.probes.tls import TrustStore
-    from domainwatch.probes.whois import parse_whois_server
-    from domainwatch.scan import WebStage, WhoisSettings
-    from domainwatch.scan import scan as run_scan
     from domainwatch.testnet import LocalInternet, load_scenario
 
     # The demo world also holds documentation addresses (2001:db8::/32): connect to none.
@@ -1249,35 +1023,25 @@ def demo(state: _State, keep_db: Path | None) -> None:
     register_file = Path(str(worlds / "demo-register.csv"))
     db_path = keep_db or Path(tempfile.mkdtemp(prefix="domainwatch-demo-")) / "demo.db"
     click.echo(f"demo database: {db_path}")
-    with LocalInternet(scenario) as net, Store(db_path) as store:
+    with LocalInternet(scenario) as net, Domainwatch(db_path, _demo_config()) as api:
         click.echo(f"local test internet up: resolver {net.resolver}")
-        plan = plan_import(str(register_file), read_rows(register_file),
-                           {e["name"]: e for e in store.entries()})
-        apply_plan(store, plan, by="demo", reason="demo register")
-        click.echo(f"imported the demo register: {len(plan.added)} entries")
+        imported = api.import_register(register_file, by="demo", note="demo register")
+        click.echo(f"imported the demo register: {len(imported.added)} entries")
         for zone in scenario.zones:
             if zone.transfer == "allow":
-                address = (net.server_address(zone.server), 53)
-                snapshot = transfer_zone(zone.origin, address, timeout=3.0)
-                with store.transaction():
-                    store.record_source(snapshot)
+                synced = api.sync_zone(zone.origin, f"{net.server_address(zone.server)}:53",
+                                       timeout=3.0, tsig=False, by="demo")
+                snapshot = synced.snapshot
                 click.echo(f"synced zone {display_name(snapshot.label)} ({snapshot.via}): "
                            f"{len(snapshot.names)} names")
-        config = ResolverConfig(resolvers=[parse_resolver(net.resolver)], timeout=1.0,
-                                retries=1)
-        whois = WhoisSettings(servers={"": parse_whois_server(net.whois)[1]}, timeout=2.0,
-                              retries=1, min_interval=0.05)
-        web = WebStage(ca_files=[net.ca_file])
-        web.probe.timeout = 3.0
-        web.probe.trust = TrustStore(web.ca_files)
         progress = Progress()
         try:
-            summary = run_scan(store, None, config, progress, whois=whois, web=web)
+            summary = api.scan(progress=progress, **_demo_scan_options(net))
         finally:
             progress.close()
         _print_scan_summary(summary)
         click.echo("")
-        _print_findings_table([_finding_record(f) for f in store.findings(status="open")])
+        _print_findings_table([finding.as_dict() for finding in api.findings(status="open")])
     # The story starts from nothing every time: its database is the demo's own, made anew.
     story_db = db_path.with_name(f"{db_path.stem}-subei.db")
     for stale in (story_db, *(story_db.with_name(story_db.name + end)
@@ -1289,40 +1053,37 @@ def demo(state: _State, keep_db: Path | None) -> None:
                f"         domainwatch --db {story_db} show www.subei.gov.cn")
 
 
+def _demo_config(**whois: Any) -> Config:
+    """The demo's settings: a quick world on loopback, its WHOIS server asked briskly."""
+    from domainwatch.scan import WebStage, WhoisSettings
+
+    web = WebStage()
+    web.probe.timeout = 3.0
+    return Config(whois=WhoisSettings(**{"timeout": 2.0, "retries": 1, "min_interval": 0.05,
+                                         **whois}), web=web)
+
+
+def _demo_scan_options(net: Any) -> dict[str, Any]:
+    """The scan options that point a scan at the local test internet ``net``."""
+    return {"resolvers": [net.resolver], "timeout": 1.0, "retries": 1,
+            "whois_servers": [net.whois], "ca_files": [net.ca_file]}
+
+
 def _tell_the_subei_case(db_path: Path) -> None:
     """The case domainwatch exists for, scan by scan: a world that changes between scans."""
-    from domainwatch.probes.dns import ResolverConfig, parse_resolver
-    from domainwatch.probes.tls import TrustStore
-    from domainwatch.probes.whois import parse_whois_server
-    from domainwatch.scan import WebStage, WhoisSettings
-    from domainwatch.scan import scan as run_scan
     from domainwatch.testnet import LocalInternet, subei
 
     click.echo("\nThe Subei case, as it happened: one scan after each step "
                f"(database {db_path})")
-    with LocalInternet(subei.scenario()) as net, Store(db_path) as store:
-        register_file = subei.register_file()
-        plan = plan_import(str(register_file), read_rows(register_file), {})
-        apply_plan(store, plan, by="demo", reason="the Subei register")
-        config = ResolverConfig(resolvers=[parse_resolver(net.resolver)], timeout=1.0,
-                                retries=1)
-        # every step is nights apart: WHOIS is asked afresh each time
-        whois = WhoisSettings(servers={"": parse_whois_server(net.whois)[1]}, timeout=2.0,
-                              retries=1, min_interval=0.0, reuse_answers=False)
-        web = WebStage(ca_files=[net.ca_file])
-        web.probe.timeout = 3.0
-        web.probe.trust = TrustStore(web.ca_files)
+    # every step is nights apart: WHOIS is asked afresh each time
+    config = _demo_config(min_interval=0.0, reuse_answers=False)
+    with LocalInternet(subei.scenario()) as net, Domainwatch(db_path, config) as api:
+        api.import_register(subei.register_file(), by="demo", note="the Subei register")
         for number, chapter in enumerate(subei.CHAPTERS, start=1):
             chapter.change(net)
-            with store.transaction():
-                for name, new_state, note in chapter.register:
-                    entry = store.entry(name)
-                    assert entry is not None
-                    change = {"state": {"from": entry["state"], "to": new_state}}
-                    entry["state"] = new_state
-                    store.save_entry(entry, by="demo", reason=note, action="changed",
-                                     changes=change)
-            summary = run_scan(store, None, config, whois=whois, web=web)
+            for name, new_state, note in chapter.register:
+                api.set_entry(name, state=new_state, note=note, by="demo")
+            summary = api.scan(**_demo_scan_options(net))
             click.echo(f"\n{number}. {chapter.title}")
             for name, new_state, note in chapter.register:
                 click.echo(f"   register: {display_name(name)} set {new_state} ({note})")
@@ -1331,11 +1092,10 @@ def _tell_the_subei_case(db_path: Path) -> None:
             shown = False
             for mark, ids in moves:
                 for finding_id in ids:
-                    finding = store.finding(finding_id)
-                    assert finding is not None
+                    finding = api.finding(finding_id)
                     click.echo(terminal_safe(
-                        f"   {mark} {finding['severity']:<8} {finding['rule']:<30} "
-                        f"{finding['summary']}", limit=_terminal_width() or None))
+                        f"   {mark} {finding.severity:<8} {finding.rule:<30} "
+                        f"{finding.summary}", limit=_terminal_width() or None))
                     shown = True
             if not shown:
                 click.echo("   no finding opened or resolved")

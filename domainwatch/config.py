@@ -14,7 +14,7 @@ Command-line options override it. Example::
     [tsig]                                 # for `register sync --axfr`
     name = "dw-transfer"
     algorithm = "hmac-sha256"
-    secret = "base64…"
+    secret = "base64…"                     # or secret_env = "VAR" or secret_file = "/path"
 
     [web]                                  # the web and certificate stage
     enabled = true
@@ -30,57 +30,273 @@ Command-line options override it. Example::
 
     [run]                                  # the nightly job: see domainwatch.nightly
     [alerts]                               # its channels: see domainwatch.alerts
+
+A secret (``[tsig] secret``, ``[alerts.email] password``, a webhook's ``url`` and ``secret``)
+can instead be read from an environment variable (``password_env = "DW_SMTP_PASSWORD"``) or a
+file (``password_file = "/etc/domainwatch/smtp-password"``, relative to this file's
+directory, one trailing newline dropped): exactly one of the three forms. No message shows a
+secret's value, nor does the ``repr`` of the settings holding one.
+
+Every table is read through :class:`Section`: unknown keys, types (a boolean is not a
+number), ranges, durations and lists of strings are checked the same way everywhere, and
+every message names the file, the table and the setting.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import os
+import re
 import tomllib
+import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
-from domainwatch.discovery import TsigKey
 from domainwatch.names import InvalidName, normalize_name, registrable_domain
+from domainwatch.probes.whois import parse_whois_server
 from domainwatch.rules import categories, close_matches, is_rule, rule_ids
+from domainwatch.safety import has_unsafe
+from domainwatch.settings import (
+    DEFAULT_PORTS,
+    EMAIL_SECURITY,
+    SIGNING_KINDS,
+    WEBHOOK_KINDS,
+    AlertConfig,
+    EmailChannel,
+    RunConfig,
+    TsigKey,
+    WebhookChannel,
+    WebStage,
+    WhoisSettings,
+    checked_address,
+    owner_key,
+)
+from domainwatch.store import Confirmation
 
-if TYPE_CHECKING:
-    from domainwatch.alerts import AlertConfig
-    from domainwatch.nightly import RunConfig
-    from domainwatch.scan import WebStage, WhoisSettings
-
-_SECTIONS: dict[str, dict[str, Any]] = {
-    "scan": {"resolvers": list, "timeout": (int, float), "retries": int, "concurrency": int},
-    "register": {"managed_domains": list},
-    "tsig": {"name": str, "algorithm": str, "secret": str},
-    "whois": {"enabled": bool, "servers": list, "timeout": (int, float), "retries": int,
-              "min_interval": (int, float), "expiry_window": str, "reuse_answers": bool},
-    "web": {"enabled": bool, "ca_files": list, "system_trust": bool, "timeout": (int, float),
-            "max_bytes": int, "max_redirects": int, "concurrency": int, "per_address": int,
-            "processes": int,
-            "user_agent": str, "crawlers": dict, "search_referer": str,
-            "search_referers": dict, "cloaking": bool, "cloak_rotation": int,
-            "external_scripts": int,
-            "stale_after": str, "change_similarity": (int, float),
-            "cloaking_similarity": (int, float), "hidden_links": int,
-            "allowed_hosts": list, "tls_expiry_window": str},
-    "links": {"enabled": bool, "depth": int, "pages": int, "run_pages": int, "per_host": int,
-              "interval": (int, float), "sites": int, "hosts": int},
-}
 TSIG_ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
                    "hmac-sha512")
+SECRET_FORMS = ("", "_env", "_file")
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
+_TYPE_NAMES: dict[type, str] = {str: "a string", int: "an integer", float: "a number",
+                                bool: "true or false", list: "a list", dict: "a table"}
+Number = int | float
+NUMBER = (int, float)
+
+
+def _secret_keys(*keys: str) -> tuple[str, ...]:
+    return tuple(f"{key}{form}" for key in keys for form in SECRET_FORMS)
+
+
+_SCAN_KEYS = ("resolvers", "timeout", "retries", "concurrency")
+_REGISTER_KEYS = ("managed_domains",)
+_TSIG_KEYS = ("name", "algorithm", *_secret_keys("secret"))
+_WHOIS_KEYS = ("enabled", "servers", "timeout", "retries", "min_interval", "expiry_window",
+               "reuse_answers")
+_WEB_KEYS = ("enabled", "ca_files", "system_trust", "timeout", "max_bytes", "max_redirects",
+             "concurrency", "per_address", "processes", "user_agent", "crawlers",
+             "search_referer", "search_referers", "cloaking", "cloak_rotation",
+             "external_scripts", "stale_after", "change_similarity", "cloaking_similarity",
+             "hidden_links", "allowed_hosts", "tls_expiry_window")
+_LINKS_KEYS = ("enabled", "depth", "pages", "run_pages", "per_host", "interval", "sites",
+               "hosts")
+_INTERVAL_KEYS = {"interval_active": "active", "interval_offline": "offline",
+                  "interval_deregistered": "deregistered"}
+_RUN_DURATIONS = {"interval_discovered": "discovered",
+                  "interval_open_findings": "open_findings", "interval_changed": "changed",
+                  "changed_within": "changed_within", "interval_high_value": "high_value"}
+_RUN_KEYS = (*_INTERVAL_KEYS, *_RUN_DURATIONS, "confirm_open", "confirm_resolve",
+             "confirm_open_by", "confirm_resolve_by")
+_ALERTS_KEYS = ("default_recipients", "route_by_contact", "retries", "backoff", "email",
+                "webhook")
+_EMAIL_KEYS = ("host", "port", "security", "username", *_secret_keys("password"), "sender",
+               "timeout", "ca_file")
+_WEBHOOK_KEYS = ("name", "kind", *_secret_keys("url", "secret"), "owners", "timeout",
+                 "ca_file")
+_SECTIONS = ("scan", "register", "tsig", "whois", "web", "links", "run", "alerts")
+_WHOLE_NUMBER = "must be a whole number ≥ 1"
 
 
 class ConfigError(Exception):
     """A configuration file that cannot be used."""
 
 
-def _default_run_config() -> RunConfig:
-    from domainwatch.nightly import RunConfig
+class RunConfigError(ConfigError):
+    """A [run] setting that cannot be used."""
 
-    return RunConfig()
+
+class AlertConfigError(ConfigError):
+    """An ``[alerts]`` table that cannot be used; the message names the setting."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``6h``, ``7d``."""
+    match = _DURATION.match(text)
+    if not match:
+        raise RunConfigError(f"{text!r} is not a duration like 30m, 6h or 7d")
+    value, unit = int(match.group(1)), match.group(2)
+    return {"m": timedelta(minutes=value), "h": timedelta(hours=value),
+            "d": timedelta(days=value)}[unit]
+
+
+class Section:
+    """Typed reads from one table of the configuration file.
+
+    ``where`` names the file and the table (``dw.toml: [web]``), and every failure is an
+    ``error`` naming the setting: ``{where} {key} {problem}``, or with ``colon`` (the
+    [alerts] tables' wording) ``{where} {key}: {problem}``. ``known`` None takes any key
+    (a table keyed by rule id); ``prefix`` goes before such keys in messages. ``base`` is
+    the directory relative file names are read from.
+    """
+
+    def __init__(self, table: object, where: str, known: Iterable[str] | None, *,
+                 error: type[ConfigError] = ConfigError, colon: bool = False,
+                 base: Path = Path("."), prefix: str = "") -> None:
+        if not isinstance(table, dict):
+            raise error(f"{where} must be a table")
+        if known is not None:
+            known = tuple(known)
+            unknown = sorted(set(table) - set(known))
+            if unknown:
+                raise error(f"{where} has no setting {unknown[0]!r} "
+                            f"(known: {', '.join(known)})")
+        self.table: dict[str, Any] = table
+        self.where = where
+        self.error = error
+        self.colon = colon
+        self.base = base
+        self.prefix = prefix
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.table
+
+    def __bool__(self) -> bool:
+        return bool(self.table)
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return self.error(f"{self.where} {self.prefix}{key}{':' if self.colon else ''} "
+                          f"{problem}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        """The value of ``key`` (``default`` when absent), which must be of ``kind``."""
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            wanted = _TYPE_NAMES[kind if isinstance(kind, type) else float]
+            problem = f"must be {wanted}, not {_TYPE_NAMES.get(type(value), 'that')}"
+            raise self.fail(key, problem if self.colon else f"has the wrong type: {problem}")
+        return value
+
+    def number(self, key: str, default: Any, *, kind: type | tuple[type, ...] = NUMBER,
+               least: Number | None = None, above: Number | None = None,
+               most: Number | None = None, problem: str | None = None) -> Any:
+        """A number (a float unless ``kind`` is int) within the bounds given."""
+        value = self.get(key, kind, default)
+        if key not in self.table:
+            return value
+        if most is not None and not ((least is None or value >= least)
+                                     and (above is None or value > above) and value <= most):
+            lowest = f"at least {least}" if above is None else f"more than {above}"
+            raise self.fail(key, problem or f"is out of range ({lowest}, at most {most})")
+        if least is not None and value < least:
+            raise self.fail(key, problem or f"must be {least} or more")
+        if above is not None and value <= above:
+            raise self.fail(key, problem or f"must be greater than {above}")
+        return value if kind is int else float(value)
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
+        """Non-empty text without control characters."""
+        if required and key not in self.table:
+            raise self.fail(key, "is required")
+        return self.checked_text(key, self.get(key, str, default))
+
+    def checked_text(self, key: str, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or has_unsafe(value)):
+            raise self.fail(key, "must be non-empty text without control characters")
+        return value
+
+    def strings(self, key: str, problem: str = "must be a list of non-empty strings"
+                ) -> list[str]:
+        value = self.get(key, list, [])
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            raise self.fail(key, problem)
+        return list(value)
+
+    def names(self, key: str) -> list[str]:
+        """A list of domain names, normalised."""
+        names = []
+        for text in self.strings(key):
+            try:
+                names.append(normalize_name(text))
+            except InvalidName as error:
+                raise self.fail(key, f"holds {text!r}: {error}") from None
+        return names
+
+    def duration(self, key: str, default: timedelta) -> timedelta:
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        try:
+            return parse_duration(value)
+        except (RunConfigError, TypeError):
+            raise self.fail(key, f"is {value!r}, not a duration like 30m, 6h or 7d") from None
+
+    def mapping(self, key: str, what: str) -> dict[str, str] | None:
+        """A non-empty table of labels to non-empty strings, each ``what``."""
+        value = self.get(key, dict)
+        if value is not None and (not value or not all(isinstance(v, str) and v.strip()
+                                                       for v in value.values())):
+            raise self.fail(key, f"maps a label to {what}")
+        return None if value is None else dict(value)
+
+    def secret(self, key: str, *, required: bool = False) -> str | None:
+        """``key`` itself, or the environment variable ``key_env`` names, or the contents of
+        the file ``key_file`` names (one of the three); the value never enters a message."""
+        given = [name for name in _secret_keys(key) if name in self.table]
+        if len(given) > 1:
+            raise self.fail(key, f"is given more than once ({', '.join(given)}): choose one")
+        if not given:
+            if required:
+                raise self.fail(key, "is required")
+            return None
+        setting = given[0]
+        source = self.get(setting, str)
+        if setting == key:
+            return source
+        if not source.strip():
+            raise self.fail(setting, "must name " + ("an environment variable"
+                                                     if setting.endswith("_env") else "a file"))
+        if setting.endswith("_env"):
+            value = os.environ.get(source)
+            where = f"the environment variable {source}"
+            if value is None:
+                raise self.fail(setting, f"names {where}, which is not set")
+        else:
+            path = self.base / Path(source).expanduser()
+            where = f"the file {path}"
+            try:
+                value = path.read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
+            except (OSError, UnicodeDecodeError) as error:
+                reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+                raise self.fail(setting, f"names {where}, which cannot be read ({reason})"
+                                ) from None
+        if not value:
+            raise self.fail(setting, f"names {where}, which is empty")
+        return value
+
+    def secret_setting(self, key: str) -> str:
+        """Which form of the secret ``key`` the table gives."""
+        return next((name for name in _secret_keys(key) if name in self.table), key)
+
+    def readable_file(self, key: str) -> str | None:
+        path = self.text(key)
+        if path is not None and not Path(path).is_file():
+            raise self.fail(key, f"{path} is not a readable file")
+        return path
 
 
 @dataclass
@@ -91,7 +307,7 @@ class Config:
     concurrency: int = 500
     managed_domains: list[str] = field(default_factory=list)
     tsig: TsigKey | None = None
-    run: RunConfig = field(default_factory=_default_run_config)
+    run: RunConfig = field(default_factory=RunConfig)
     alerts: AlertConfig | None = None
     whois: WhoisSettings | None = None
     web: WebStage | None = None
@@ -109,58 +325,77 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"cannot read configuration file {path}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    unknown = sorted(set(document) - set(_SECTIONS) - {"run", "alerts"})
+    unknown = sorted(set(document) - set(_SECTIONS))
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)} "
-                          f"(known: {', '.join([*_SECTIONS, 'run', 'alerts'])})")
-    values: dict[str, dict[str, Any]] = {}
-    for section, keys in _SECTIONS.items():
-        table = document.get(section, {})
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [{section}] must be a table")
-        for key, value in table.items():
-            expected = keys.get(key)
-            if expected is None:
-                raise ConfigError(f"{path}: [{section}] has no setting {key!r} "
-                                  f"(known: {', '.join(keys)})")
-            if not isinstance(value, expected) or (isinstance(value, bool)
-                                                   and expected is not bool):
-                raise ConfigError(f"{path}: [{section}] {key} has the wrong type")
-        values[section] = table
-    config = Config(source=str(path), **values["scan"])
-    if not all(isinstance(item, str) for item in config.resolvers):
-        raise ConfigError(f"{path}: [scan] resolvers must be a list of \"IP[:PORT]\" strings")
-    if config.timeout <= 0 or config.retries < 0 or config.concurrency < 1:
-        raise ConfigError(f"{path}: [scan] timeout must be > 0, retries >= 0, concurrency >= 1")
-    for domain in values["register"].get("managed_domains", []):
-        try:
-            config.managed_domains.append(normalize_name(str(domain)))
-        except InvalidName as error:
-            raise ConfigError(f"{path}: [register] managed_domains: {domain!r}: {error}") from None
-    if values["tsig"]:
-        config.tsig = _tsig(path, values["tsig"])
-    config.run = _parse_run(document.get("run", {}), str(path))
-    config.whois = _parse_whois(values["whois"], str(path))
-    config.web = _parse_web(values["web"], path)
-    _parse_links(values["links"], config.web, path)
+                          f"(known: {', '.join(_SECTIONS)})")
+
+    def section(name: str, known: Iterable[str]) -> Section:
+        return Section(document.get(name, {}), f"{path}: [{name}]", known, base=path.parent)
+
+    scan = section("scan", _SCAN_KEYS)
+    config = Config(
+        source=str(path),
+        resolvers=scan.strings("resolvers", 'must be a list of "IP[:PORT]" strings'),
+        timeout=scan.number("timeout", 2.0, above=0),
+        retries=scan.number("retries", 2, kind=int, least=0),
+        concurrency=scan.number("concurrency", 500, kind=int, least=1),
+        managed_domains=section("register", _REGISTER_KEYS).names("managed_domains"))
+    tsig = section("tsig", _TSIG_KEYS)
+    if tsig:
+        config.tsig = _tsig(tsig)
+    config.run = parse_run_config(document.get("run", {}), str(path))
+    config.whois = _whois(section("whois", _WHOIS_KEYS))
+    config.web = _web(section("web", _WEB_KEYS))
+    _links(section("links", _LINKS_KEYS), config.web)
     if "alerts" in document:
-        config.alerts = _parse_alerts(document["alerts"], str(path))
+        config.alerts = parse_alert_config(document["alerts"], str(path))
     return config
 
 
-def _parse_run(table: object, source: str) -> RunConfig:
-    from domainwatch.nightly import RunConfigError, parse_run_config
-
-    if not isinstance(table, dict):
-        raise ConfigError(f"{source}: [run] must be a table")
+def _tsig(tsig: Section) -> TsigKey:
+    missing = [key for key in ("name", "secret")
+               if not any(name in tsig for name in _secret_keys(key))]
+    if missing:
+        raise ConfigError(f"{tsig.where} needs {' and '.join(missing)}")
+    algorithm = tsig.get("algorithm", str, "hmac-sha256").lower()
+    if algorithm not in TSIG_ALGORITHMS:
+        raise tsig.fail("algorithm", f"{algorithm!r} is not one of {', '.join(TSIG_ALGORITHMS)}")
+    secret = tsig.secret("secret", required=True)
+    assert secret is not None
     try:
-        run = parse_run_config(table, source)
-    except RunConfigError as error:
-        raise ConfigError(str(error)) from None
-    for setting in ("confirm_open_by", "confirm_resolve_by"):
-        for key in table.get(setting, {}):
-            _check_rule_or_category(f"{source}: [run] {setting}", key)
-    return run
+        base64.b64decode(secret, validate=True)
+    except (binascii.Error, ValueError):
+        raise tsig.fail(tsig.secret_setting("secret"), "is not valid base64") from None
+    return TsigKey(name=tsig.get("name", str), algorithm=algorithm, secret=secret)
+
+
+def parse_run_config(table: object, source: str) -> RunConfig:
+    """The [run] table of the configuration file ``source``."""
+    run = Section(table, f"{source}: [run]", sorted(_RUN_KEYS), error=RunConfigError)
+    config = RunConfig()
+    schedule = config.schedule
+    for key, state in _INTERVAL_KEYS.items():
+        schedule.by_state[state] = run.duration(key, schedule.by_state[state])
+    for key, attribute in _RUN_DURATIONS.items():
+        setattr(schedule, attribute, run.duration(key, getattr(schedule, attribute)))
+    confirm = config.confirm
+    counts: dict[str, dict[str, int]] = {}
+    for key, default in (("confirm_open_by", confirm.open_by),
+                         ("confirm_resolve_by", confirm.resolve_by)):
+        table_by = Section(run.get(key, dict, default), run.where, None, error=RunConfigError,
+                           prefix=f"{key}.")
+        counts[key] = {name: table_by.number(name, 1, kind=int, least=1,
+                                             problem=_WHOLE_NUMBER) for name in table_by.table}
+        for name in counts[key]:
+            _check_rule_or_category(f"{run.where} {key}", name)
+    config.confirm = Confirmation(
+        run.number("confirm_open", confirm.open_default, kind=int, least=1,
+                   problem=_WHOLE_NUMBER),
+        run.number("confirm_resolve", confirm.resolve_default, kind=int, least=1,
+                   problem=_WHOLE_NUMBER),
+        counts["confirm_open_by"], counts["confirm_resolve_by"])
+    return config
 
 
 def _check_rule_or_category(setting: str, key: str) -> None:
@@ -175,147 +410,180 @@ def _check_rule_or_category(setting: str, key: str) -> None:
         hint = f"the {category} rules: {', '.join(rule_ids(category=category))}"
     else:
         hint = f"the categories: {', '.join(categories())}"
-    raise ConfigError(f"{setting}: unknown {'rule id' if '.' in key else 'category'} {key!r} "
-                      f"({hint})")
+    raise RunConfigError(f"{setting}: unknown {'rule id' if '.' in key else 'category'} "
+                         f"{key!r} ({hint})")
 
 
-def _parse_whois(table: dict[str, Any], source: str) -> WhoisSettings | None:
+def _whois(whois: Section) -> WhoisSettings | None:
     """[whois]: registration checks in scans and runs, off unless enabled or servers given
     (``--whois``/``--whois-server`` turn them on and take the other settings from here)."""
-    from domainwatch.nightly import RunConfigError, parse_duration
-    from domainwatch.probes.whois import parse_whois_server
-    from domainwatch.scan import WhoisSettings
-
-    if not table:
+    if not whois:
         return None
-    settings = WhoisSettings(enabled=table.get("enabled", bool(table.get("servers"))))
     servers: dict[str, tuple[str, int]] = {}
-    for text in table.get("servers", []):
+    for text in whois.strings("servers"):
         try:
-            suffix, address = parse_whois_server(str(text))
+            suffix, address = parse_whois_server(text)
         except ValueError as error:
-            raise ConfigError(f"{source}: [whois] servers: {error}") from None
+            raise whois.fail("servers", f"holds {error}") from None
         servers[suffix] = address
-    settings.servers = servers or None
-    if table.get("timeout", 1) <= 0 or table.get("min_interval", 0) < 0:
-        raise ConfigError(f"{source}: [whois] timeout must be > 0 and min_interval >= 0")
-    for key in ("timeout", "min_interval"):
-        if key in table:
-            setattr(settings, key, float(table[key]))
-    settings.reuse_answers = table.get("reuse_answers", True)
-    if "retries" in table:
-        if table["retries"] < 0:
-            raise ConfigError(f"{source}: [whois] retries must be 0 or more")
-        settings.retries = table["retries"]
-    if "expiry_window" in table:
-        try:
-            settings.expiry_window = parse_duration(table["expiry_window"])
-        except RunConfigError as error:
-            raise ConfigError(f"{source}: [whois] expiry_window: {error}") from None
-    return settings
+    defaults = WhoisSettings()
+    return WhoisSettings(
+        servers=servers or None,
+        enabled=whois.get("enabled", bool, bool(servers)),
+        timeout=whois.number("timeout", defaults.timeout, above=0),
+        retries=whois.number("retries", defaults.retries, kind=int, least=0),
+        min_interval=whois.number("min_interval", defaults.min_interval, least=0),
+        expiry_window=whois.duration("expiry_window", defaults.expiry_window),
+        reuse_answers=whois.get("reuse_answers", bool, True))
 
 
 def _referer_label(referer: str) -> str:
     """A search referer's label: the search engine's registrable domain (``baidu.com``)."""
-    host = urlsplit(referer.replace("{name}", "x")).hostname or referer
+    host = urllib.parse.urlsplit(referer.replace("{name}", "x")).hostname or referer
     return registrable_domain(host) or host
 
 
-def _parse_web(table: dict[str, Any], path: Path) -> WebStage:
+def _web(web: Section) -> WebStage:
     """[web]: the web and certificate stage (on unless ``enabled = false``)."""
-    from domainwatch.nightly import RunConfigError, parse_duration
-    from domainwatch.scan import WebStage
-
-    stage = WebStage(enabled=table.get("enabled", True),
-                     system_trust=table.get("system_trust", True))
-    for key in ("timeout", "change_similarity", "cloaking_similarity"):
-        if key in table and not (0 < table[key] <= (1 if "similarity" in key else 3600)):
-            raise ConfigError(f"{path}: [web] {key} is out of range")
-    for key in ("max_bytes", "max_redirects", "concurrency", "per_address", "hidden_links",
-                "processes", "cloak_rotation", "external_scripts"):
-        if key in table and table[key] < (0 if key in ("max_redirects", "processes",
-                                                       "cloak_rotation",
-                                                       "external_scripts") else 1):
-            raise ConfigError(f"{path}: [web] {key} must be a positive number")
-    for key in ("timeout", "max_bytes", "max_redirects", "concurrency", "per_address",
-                "user_agent", "cloaking", "processes", "cloak_rotation", "external_scripts"):
-        if key in table:
-            setattr(stage.probe, key, float(table[key]) if key == "timeout" else table[key])
-    for key, what in (("crawlers", "a User-Agent string"),
-                      ("search_referers", "a Referer URL ({name} stands for the name)")):
-        if key in table:
-            if not table[key] or not all(isinstance(v, str) and v.strip()
-                                         for v in table[key].values()):
-                raise ConfigError(f"{path}: [web] {key} maps a label to {what}")
-            setattr(stage.probe, key, dict(table[key]))
-    if "search_referer" in table:  # one Referer instead of the list (the older setting)
-        if "search_referers" in table:
-            raise ConfigError(f"{path}: [web] search_referer and search_referers: choose one")
-        referer = table["search_referer"]
-        stage.probe.search_referers = {_referer_label(referer): referer} if referer else {}
-    for key in ("change_similarity", "cloaking_similarity", "hidden_links"):
-        if key in table:
-            setattr(stage.checks, key, table[key])
-    hosts = []
-    for host in table.get("allowed_hosts", []):
-        try:
-            hosts.append(normalize_name(str(host)))
-        except InvalidName as error:
-            raise ConfigError(f"{path}: [web] allowed_hosts: {host!r}: {error}") from None
-    stage.checks.allowed_hosts = tuple(hosts)
-    try:
-        if "stale_after" in table:
-            stage.checks.stale_after = parse_duration(table["stale_after"])
-        if "tls_expiry_window" in table:
-            stage.tls.expiry_window = parse_duration(table["tls_expiry_window"])
-    except RunConfigError as error:
-        raise ConfigError(f"{path}: [web] {error}") from None
-    for item in table.get("ca_files", []):
-        if not isinstance(item, str):
-            raise ConfigError(f"{path}: [web] ca_files must be a list of file paths")
+    stage = WebStage(enabled=web.get("enabled", bool, True),
+                     system_trust=web.get("system_trust", bool, True))
+    probe, checks = stage.probe, stage.checks
+    probe.timeout = web.number("timeout", probe.timeout, above=0, most=3600)
+    for key, least in (("max_bytes", 1), ("max_redirects", 0), ("concurrency", 1),
+                       ("per_address", 1), ("processes", 0), ("cloak_rotation", 0),
+                       ("external_scripts", 0)):
+        setattr(probe, key, web.number(key, getattr(probe, key), kind=int, least=least,
+                                       problem="must be a positive number"
+                                       + (" or 0" if least == 0 else "")))
+    probe.user_agent = web.get("user_agent", str, probe.user_agent)
+    probe.cloaking = web.get("cloaking", bool, probe.cloaking)
+    probe.crawlers = web.mapping("crawlers", "a User-Agent string") or probe.crawlers
+    referers = web.mapping("search_referers", "a Referer URL ({name} stands for the name)")
+    if "search_referer" in web:  # one Referer instead of the list (the older setting)
+        if referers is not None:
+            raise web.fail("search_referer", "and search_referers: choose one")
+        referer = web.get("search_referer", str)
+        referers = {_referer_label(referer): referer} if referer else {}
+    if referers is not None:
+        probe.search_referers = referers
+    for key in ("change_similarity", "cloaking_similarity"):
+        setattr(checks, key, web.number(key, getattr(checks, key), above=0, most=1))
+    checks.hidden_links = web.number("hidden_links", checks.hidden_links, kind=int, least=1,
+                                     problem="must be a positive number")
+    checks.allowed_hosts = tuple(web.names("allowed_hosts"))
+    checks.stale_after = web.duration("stale_after", checks.stale_after)
+    stage.tls.expiry_window = web.duration("tls_expiry_window", stage.tls.expiry_window)
+    for item in web.strings("ca_files", "must be a list of file paths"):
         candidate = Path(item).expanduser()
-        stage.ca_files.append(candidate if candidate.is_absolute()
-                              else path.parent / candidate)
+        stage.ca_files.append(candidate if candidate.is_absolute() else web.base / candidate)
     return stage
 
 
-def _parse_links(table: dict[str, Any], stage: WebStage, path: Path) -> None:
+def _links(links: Section, stage: WebStage) -> None:
     """[links]: the crawl of the active entries' sites and the check of the hosts they
     refer to (part of the web stage; on unless ``enabled = false``)."""
-    stage.links = table.get("enabled", True)
-    least = {"depth": 0, "pages": 1, "run_pages": 0, "per_host": 1, "interval": 0,
-             "sites": 1, "hosts": 0}
-    for key, minimum in least.items():
-        if key in table and table[key] < minimum:
-            raise ConfigError(f"{path}: [links] {key} must be {minimum} or more")
-    if "hosts" in table:
-        stage.link_hosts = table["hosts"]
-    for key in ("depth", "pages", "run_pages", "per_host", "interval", "sites"):
-        if key in table:
-            setattr(stage.crawl, key, float(table[key]) if key == "interval" else table[key])
+    stage.links = links.get("enabled", bool, True)
+    stage.link_hosts = links.number("hosts", stage.link_hosts, kind=int, least=0)
+    crawl = stage.crawl
+    for key, least in (("depth", 0), ("pages", 1), ("run_pages", 0), ("per_host", 1),
+                       ("sites", 1)):
+        setattr(crawl, key, links.number(key, getattr(crawl, key), kind=int, least=least))
+    crawl.interval = links.number("interval", crawl.interval, least=0)
 
 
-def _parse_alerts(table: object, source: str) -> AlertConfig:
-    from domainwatch.alerts import AlertConfigError, parse_alert_config
+# --- [alerts] ------------------------------------------------------------------------------
 
-    if not isinstance(table, dict):
-        raise ConfigError(f"{source}: [alerts] must be a table")
+def parse_alert_config(table: object, source: str) -> AlertConfig:
+    """The ``[alerts]`` table of the configuration file ``source``, checked throughout."""
+    base = Path(source).parent
+
+    def section(value: object, where: str, known: Iterable[str]) -> Section:
+        return Section(value, f"{source}: {where}", known, error=AlertConfigError, colon=True,
+                       base=base)
+
+    alerts = section(table, "[alerts]", _ALERTS_KEYS)
+    recipients: list[str] = []
+    for text in alerts.strings("default_recipients"):
+        address = checked_address(text)
+        if address is None:
+            raise alerts.fail("default_recipients", f"{text!r} is not an e-mail address")
+        if address.lower() not in (known.lower() for known in recipients):
+            recipients.append(address)
+    config = AlertConfig(default_recipients=recipients,
+                         route_by_contact=alerts.get("route_by_contact", bool, True),
+                         retries=alerts.number("retries", 2, kind=int, least=0),
+                         backoff=alerts.number("backoff", 1.0, least=0))
+    if "email" in alerts:
+        config.email = _email_channel(section(alerts.table["email"], "[alerts.email]",
+                                              _EMAIL_KEYS))
+        if not recipients:
+            raise alerts.fail("default_recipients", "must name at least one address when "
+                              "[alerts.email] is set (items whose entry has no e-mail contact "
+                              "go there)")
+    elif recipients:
+        raise alerts.fail("default_recipients", "is set but there is no [alerts.email] to "
+                          "send through")
+    webhooks = alerts.table.get("webhook", [])
+    if not isinstance(webhooks, list):
+        raise alerts.fail("webhook", "must be an array of tables: write [[alerts.webhook]]")
+    for number, entry in enumerate(webhooks, 1):
+        webhook = _webhook_channel(section(entry, f"[[alerts.webhook]] #{number}",
+                                           _WEBHOOK_KEYS))
+        if any(known.name == webhook.name for known in config.webhooks):
+            raise AlertConfigError(f"{source}: [[alerts.webhook]] #{number} name: "
+                                   f"{webhook.name!r} is used by an earlier webhook")
+        config.webhooks.append(webhook)
+    return config
+
+
+def _email_channel(email: Section) -> EmailChannel:
+    security = email.text("security", "none")
+    if security not in EMAIL_SECURITY:
+        raise email.fail("security", f"{security!r} is not one of {', '.join(EMAIL_SECURITY)}")
+    port = email.get("port", int, DEFAULT_PORTS[security])
+    if not 1 <= port <= 65535:
+        raise email.fail("port", f"{port} is not a port number (1-65535)")
+    username = email.text("username")
+    password = email.secret("password")
+    if (username is None) != (password is None):
+        raise email.fail("username" if username is None else "password",
+                         "username and password go together")
+    if username is not None and security == "none":
+        raise email.fail("security", '"starttls" or "ssl" is needed with username/password '
+                         "(the password would cross the network in clear)")
+    sender_text = email.text("sender", "domainwatch@localhost")
+    sender = checked_address(sender_text)
+    if sender is None:
+        raise email.fail("sender", f"{sender_text!r} is not an e-mail address")
+    host = email.text("host", required=True)
+    if any(char.isspace() or char in "/@" for char in host):
+        raise email.fail("host", f"{host!r} is not a host name or address")
+    return EmailChannel(host=host, port=port, security=security, username=username,
+                        password=password, sender=sender,
+                        timeout=email.number("timeout", 10.0, above=0),
+                        ca_file=email.readable_file("ca_file"))
+
+
+def _webhook_channel(webhook: Section) -> WebhookChannel:
+    name = webhook.text("name", required=True)
+    kind = webhook.text("kind", required=True)
+    if kind not in WEBHOOK_KINDS:
+        raise webhook.fail("kind", f"{kind!r} is not one of {', '.join(WEBHOOK_KINDS)}")
+    url = webhook.checked_text(webhook.secret_setting("url"),
+                               webhook.secret("url", required=True))
+    assert url is not None
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or " " in url:
+        raise webhook.fail("url", "must be an http:// or https:// URL with a host")
     try:
-        return parse_alert_config(table, source)
-    except AlertConfigError as error:
-        raise ConfigError(str(error)) from None
-
-
-def _tsig(path: Path, table: dict[str, str]) -> TsigKey:
-    missing = [key for key in ("name", "secret") if key not in table]
-    if missing:
-        raise ConfigError(f"{path}: [tsig] needs {' and '.join(missing)}")
-    algorithm = table.get("algorithm", "hmac-sha256").lower()
-    if algorithm not in TSIG_ALGORITHMS:
-        raise ConfigError(f"{path}: [tsig] algorithm {algorithm!r} is not one of "
-                          f"{', '.join(TSIG_ALGORITHMS)}")
-    try:
-        base64.b64decode(table["secret"], validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigError(f"{path}: [tsig] secret is not valid base64") from None
-    return TsigKey(name=table["name"], algorithm=algorithm, secret=table["secret"])
+        parsed.port  # noqa: B018
+    except ValueError:
+        raise webhook.fail("url", "has an invalid port") from None
+    secret = webhook.checked_text(webhook.secret_setting("secret"), webhook.secret("secret"))
+    if secret is not None and kind not in SIGNING_KINDS:
+        raise webhook.fail("secret", f"kind {kind} is not signed (only "
+                           f"{' and '.join(SIGNING_KINDS)} are); remove it")
+    owners = list(dict.fromkeys(owner_key(owner) for owner in webhook.strings("owners")))
+    return WebhookChannel(name=name, kind=kind, url=url, secret=secret, owners=owners,
+                          timeout=webhook.number("timeout", 10.0, above=0),
+                          ca_file=webhook.readable_file("ca_file"))

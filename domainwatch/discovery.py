@@ -27,6 +27,7 @@ import dns.zone
 
 from domainwatch import clock
 from domainwatch.names import InvalidName, normalize_name
+from domainwatch.settings import TsigKey
 
 ZONE = "zone"
 CT = "ct"
@@ -60,13 +61,6 @@ class SourceSnapshot:
     names: dict[str, dict[str, Any]] = field(default_factory=dict)
     wildcards: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TsigKey:
-    name: str
-    algorithm: str
-    secret: str
 
 
 def read_zone_file(path: Path, origin: str | None = None) -> SourceSnapshot:

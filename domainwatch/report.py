@@ -27,7 +27,7 @@ from domainwatch.names import display_name, registrable_domain
 from domainwatch.output import render_csv as csv_table
 from domainwatch.output import render_json as json_text
 from domainwatch.safety import html_safe, terminal_safe
-from domainwatch.store import SEVERITIES, SEVERITY_RANK, Store
+from domainwatch.store import SEVERITIES, SEVERITY_RANK, Store, finding_record
 
 REPORT_FORMATS = ("html", "md", "csv", "json")
 STATES = ("active", "offline", "deregistered")
@@ -106,7 +106,10 @@ def _inactive_since(history: list[dict[str, Any]], created: str) -> str:
 
 def _finding_record(finding: dict[str, Any], entries: dict[str, dict[str, Any]],
                     city_of: dict[str, str], portal_owner: dict[str, str]) -> dict[str, Any]:
-    name = finding["name"]
+    """The finding's record (:func:`~domainwatch.store.finding_record`) for an audit: its
+    texts cut to size, with the owning unit and city that answer for it."""
+    record = finding_record(finding)
+    name = record["name"]
     entry = entries.get(name)
     domain = city_of.get(name) or registrable_domain(name) or NO_DOMAIN
     if entry is not None:
@@ -114,16 +117,16 @@ def _finding_record(finding: dict[str, Any], entries: dict[str, dict[str, Any]],
     else:
         owner = portal_owner.get(domain) or NO_OWNER
     return {
-        "id": finding["id"], "name": name, "display_name": _text(display_name(name), 300),
+        "id": record["id"], "name": name, "display_name": _text(record["display_name"], 300),
         "in_register": entry is not None, "owner": owner, "city": domain,
-        "rule": finding["rule"], "category": finding["category"],
-        "severity": finding["severity"], "status": finding["status"],
-        "subject": _text(display_name(finding["subject"]), 300),
-        "first_seen": finding["first_seen"], "last_seen": finding["last_seen"],
-        "summary": _text(finding["summary"], SUMMARY_LIMIT),
-        "ack_note": _text(finding["ack_note"], NOTE_LIMIT),
+        "rule": record["rule"], "category": record["category"],
+        "severity": record["severity"], "status": record["status"],
+        "subject": _text(display_name(record["subject"]), 300),
+        "first_seen": record["first_seen"], "last_seen": record["last_seen"],
+        "summary": _text(record["summary"], SUMMARY_LIMIT),
+        "ack_note": _text(record["ack_note"], NOTE_LIMIT),
         "ack_by": _text(finding["ack_by"], OWNER_LIMIT),
-        "evidence": _evidence(finding["evidence"]),
+        "evidence": _evidence(record["evidence"]),
     }
 
 
@@ -142,13 +145,10 @@ def build_report(store: Store, now: datetime | None = None) -> dict[str, Any]:
     portal_owner = {domain: _text(entries[f"www.{domain}"]["owner"], OWNER_LIMIT)
                     for domain in set(city_of.values()) if f"www.{domain}" in entries}
 
-    last_run = store.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
-    complete = store.query("SELECT * FROM runs WHERE status = 'complete' ORDER BY id DESC "
-                           "LIMIT 1")
+    last_run = store.runs(1)
+    complete = store.complete_runs(1)
     # Nightly runs scan only what is due, so "checked" means scanned recently, by any run.
-    checked = {row["name"] for row in store.query(
-        "SELECT DISTINCT n.name FROM run_names n JOIN runs r ON r.id = n.run_id "
-        "WHERE r.started >= ?", (clock.iso(moment - CHECKED_WITHIN),))}
+    checked = store.names_scanned_since(clock.iso(moment - CHECKED_WITHIN))
 
     standing = [f for f in store.findings(status="all") if f["status"] in STANDING]
     findings = [_finding_record(f, entries, city_of, portal_owner) for f in standing]
@@ -289,21 +289,16 @@ def _group_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _trend(store: Store) -> dict[str, Any]:
     """Findings open (or acknowledged) at the end of each of the latest complete runs,
     replayed from the finding events."""
-    runs = list(reversed(store.query(
-        "SELECT id, COALESCE(finished, started) AS at FROM runs WHERE status = 'complete' "
-        "ORDER BY id DESC LIMIT ?", (TREND_RUNS,))))
-    timeline: dict[int, list[tuple[str, str]]] = {}
-    category: dict[int, str] = {}
-    for row in store.query("SELECT id, category, status, resolved_at FROM findings"):
-        category[row["id"]] = row["category"]
-        timeline[row["id"]] = []
-    for event in store.query("SELECT finding_id, at, event FROM finding_events ORDER BY id"):
+    runs = list(reversed(store.complete_runs(TREND_RUNS)))
+    category = store.finding_categories()
+    timeline: dict[int, list[tuple[str, str]]] = {finding_id: [] for finding_id in category}
+    for event in store.all_finding_events():
         timeline.setdefault(event["finding_id"], []).append((event["at"], event["event"]))
-    for row in store.query("SELECT id, resolved_at FROM findings WHERE status = 'resolved'"):
-        events = timeline[row["id"]]
+    for finding_id, resolved_at in store.resolution_times().items():
+        events = timeline[finding_id]
         # Databases from before the event log have no 'resolved' events.
-        if row["resolved_at"] and not any(kind == "resolved" for _, kind in events):
-            events.append((row["resolved_at"], "resolved"))
+        if resolved_at and not any(kind == "resolved" for _, kind in events):
+            events.append((resolved_at, "resolved"))
     categories = sorted(set(category.values()))
     points = []
     for run in runs:

@@ -23,7 +23,6 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -42,18 +41,16 @@ from domainwatch.checks.links import (
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
 from domainwatch.checks.registration import (
     CONCLUSIVE,
-    DEFAULT_EXPIRY_WINDOW,
     LINK_RULE,
     Dependency,
     check_registration,
     dependencies,
 )
 from domainwatch.checks.registration import RULES as REGISTRATION_RULES
-from domainwatch.checks.tls import TlsCheckSettings, check_tls
+from domainwatch.checks.tls import check_tls
 from domainwatch.checks.web import (
     HIJACK_SIGNALS,
     SITE_PAGES,
-    WebCheckSettings,
     check_dns_change,
     check_site_pages,
     check_web,
@@ -72,14 +69,12 @@ from domainwatch.probes.dns import (
 from domainwatch.probes.links import (
     CrawledPage,
     Crawler,
-    CrawlSettings,
     Reference,
     SiteCrawl,
     outbound_references,
     references_from,
 )
-from domainwatch.probes.tls import TrustStore
-from domainwatch.probes.web import WebObservation, WebProbe, WebSettings
+from domainwatch.probes.web import WebObservation, WebProbe
 from domainwatch.probes.web_processes import (
     WorkerJob,
     probe_in_processes,
@@ -88,6 +83,7 @@ from domainwatch.probes.web_processes import (
 )
 from domainwatch.probes.whois import Referral, WhoisClient, WhoisRecord, is_fresh
 from domainwatch.reconcile import ZoneIndex, managed_domains, managing_domain
+from domainwatch.settings import WebStage, WhoisSettings
 from domainwatch.store import Confirmation, FindingChanges, RunLock, Store, utcnow
 from domainwatch.takeover import (
     Service,
@@ -149,42 +145,6 @@ class ScanSummary:
     changes: FindingChanges = field(default_factory=FindingChanges)
     seconds: float = 0.0
     stages: dict[str, StageTime] = field(default_factory=dict)
-
-
-@dataclass
-class WhoisSettings:
-    """Registration checks in the scan: which WHOIS servers to ask, and how politely.
-    ``enabled`` false: settings from the configuration for when a command line asks for
-    the checks."""
-
-    servers: dict[str, tuple[str, int]] | None = None
-    enabled: bool = True
-    timeout: float = 10.0
-    retries: int = 2
-    min_interval: float = 1.0
-    expiry_window: timedelta = DEFAULT_EXPIRY_WINDOW
-    # an answer recorded by an earlier scan stands while its status's lifetime lasts
-    reuse_answers: bool = True
-
-
-@dataclass
-class WebStage:
-    """The web and certificate stage of a scan: how to fetch, and the checks' thresholds.
-    ``trust`` is built from ``ca_files`` (and the system's store unless ``system_trust``
-    is false) when the scan starts."""
-
-    enabled: bool = True
-    links: bool = True
-    link_hosts: int = 2000
-    crawl: CrawlSettings = field(default_factory=CrawlSettings)
-    probe: WebSettings = field(default_factory=WebSettings)
-    checks: WebCheckSettings = field(default_factory=WebCheckSettings)
-    tls: TlsCheckSettings = field(default_factory=TlsCheckSettings)
-    ca_files: list[Path] = field(default_factory=list)
-    system_trust: bool = True
-
-    def trust_store(self) -> TrustStore:
-        return TrustStore(self.ca_files, system=self.system_trust)
 
 
 class _StoreWhoisCache:

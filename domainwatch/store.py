@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+from sqlite_utils import Database
 
 from domainwatch.clock import utcnow
+from domainwatch.names import display_name
 
 if TYPE_CHECKING:
     from domainwatch.discovery import SourceSnapshot
@@ -33,9 +34,20 @@ class StoreError(Exception):
     """The database cannot be used: locked, unreadable, or from a newer domainwatch."""
 
 
-def _migrate_1(db: sqlite_utils.Database) -> None:
-    db.executescript(
-        """
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run ``script``'s statements one by one inside the migration's transaction:
+    ``Connection.executescript`` would commit that transaction first."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \t\n;"):
+                conn.execute(statement)
+            statement = ""
+
+
+def _migrate_1(conn: sqlite3.Connection) -> None:
+    _execute_script(conn, """
         CREATE TABLE entries (
             name TEXT PRIMARY KEY,
             owner TEXT NOT NULL DEFAULT '',
@@ -103,10 +115,9 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migrate_2(db: sqlite_utils.Database) -> None:
+def _migrate_2(conn: sqlite3.Connection) -> None:
     """Resumable runs and a per-finding event log."""
-    db.executescript(
-        """
+    _execute_script(conn, """
         ALTER TABLE runs ADD COLUMN targets_hash TEXT NOT NULL DEFAULT '';
         ALTER TABLE runs ADD COLUMN pid INTEGER;
         CREATE TABLE run_names (
@@ -135,10 +146,9 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migrate_3(db: sqlite_utils.Database) -> None:
+def _migrate_3(conn: sqlite3.Connection) -> None:
     """Discovered names: what zone files, zone transfers and certificate logs say exists."""
-    db.executescript(
-        """
+    _execute_script(conn, """
         CREATE TABLE sources (
             id INTEGER PRIMARY KEY,
             kind TEXT NOT NULL,
@@ -165,10 +175,9 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migrate_4(db: sqlite_utils.Database) -> None:
+def _migrate_4(conn: sqlite3.Connection) -> None:
     """Confirmations before opening and resolving, the alert queue, high-value entries."""
-    db.executescript(
-        """
+    _execute_script(conn, """
         ALTER TABLE findings ADD COLUMN holds INTEGER NOT NULL DEFAULT 1;
         ALTER TABLE findings ADD COLUMN clears INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE entries ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
@@ -192,10 +201,9 @@ def _migrate_4(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migrate_5(db: sqlite_utils.Database) -> None:
+def _migrate_5(conn: sqlite3.Connection) -> None:
     """Web and certificate baselines; the other host names an entry declares as its own."""
-    db.executescript(
-        """
+    _execute_script(conn, """
         ALTER TABLE entries ADD COLUMN hosts TEXT NOT NULL DEFAULT '[]';
         CREATE TABLE baselines (
             name TEXT NOT NULL,
@@ -211,10 +219,9 @@ def _migrate_5(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migrate_6(db: sqlite_utils.Database) -> None:
+def _migrate_6(conn: sqlite3.Connection) -> None:
     """WHOIS referrals: the server IANA names for a TLD (NULL: it names none)."""
-    db.executescript(
-        """
+    _execute_script(conn, """
         CREATE TABLE whois_referrals (
             tld TEXT PRIMARY KEY,
             server TEXT,
@@ -225,7 +232,7 @@ def _migrate_6(db: sqlite_utils.Database) -> None:
 
 
 #: MIGRATIONS[i] upgrades a database at version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -243,8 +250,11 @@ class Store:
         except sqlite3.Error as error:
             raise StoreError(f"cannot open database {self.path}: {error}") from None
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._migrate()
+
+    def database(self) -> Database:
+        """The same connection as a :class:`sqlite_utils.Database`, for reading."""
+        return Database(self.conn)
 
     def close(self) -> None:
         self.conn.close()
@@ -255,9 +265,13 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _table_names(self) -> list[str]:
+        return [row[0] for row in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")]
+
     @property
     def version(self) -> int:
-        if "meta" not in self.db.table_names():
+        if "meta" not in self._table_names():
             return 0
         row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(row[0]) if row else 0
@@ -274,12 +288,12 @@ class Store:
             )
         if current == SCHEMA_VERSION:
             return
-        if current == 0 and self.db.table_names():
+        if current == 0 and self._table_names():
             raise StoreError(f"{self.path} is an SQLite database, but not domainwatch's")
         with self.transaction():
             self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             for version in range(current, SCHEMA_VERSION):
-                MIGRATIONS[version](self.db)
+                MIGRATIONS[version](self.conn)
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -300,7 +314,8 @@ class Store:
         else:
             self.conn.execute("COMMIT")
 
-    def query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+    def _query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()
+               ) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -317,7 +332,7 @@ class Store:
         if state:
             sql += " WHERE state = ?"
             params = (state,)
-        rows = self.query(sql + " ORDER BY name", params)
+        rows = self._query(sql + " ORDER BY name", params)
         if not compact:
             return [_decode_entry(row) for row in rows]
         values: dict[str, str] = {}
@@ -325,7 +340,7 @@ class Store:
         return [_compact_entry(row, values, lists) for row in rows]
 
     def entry(self, name: str) -> dict[str, Any] | None:
-        rows = self.query("SELECT * FROM entries WHERE name = ?", (name,))
+        rows = self._query("SELECT * FROM entries WHERE name = ?", (name,))
         return _decode_entry(rows[0]) if rows else None
 
     def entry_names(self) -> set[str]:
@@ -344,7 +359,7 @@ class Store:
             (entry["name"], at, by, action, json.dumps(changes, ensure_ascii=False), reason))
 
     def entry_history(self, name: str) -> list[dict[str, Any]]:
-        rows = self.query("SELECT at, by, action, changes, reason FROM entry_history "
+        rows = self._query("SELECT at, by, action, changes, reason FROM entry_history "
                           "WHERE name = ? ORDER BY id", (name,))
         for row in rows:
             row["changes"] = json.loads(row["changes"])
@@ -394,7 +409,7 @@ class Store:
         return changes
 
     def sources(self) -> list[dict[str, Any]]:
-        rows = self.query("SELECT * FROM sources ORDER BY kind DESC, label")
+        rows = self._query("SELECT * FROM sources ORDER BY kind DESC, label")
         for row in rows:
             row["wildcards"] = json.loads(row["wildcards"])
         return rows
@@ -402,7 +417,7 @@ class Store:
     def discovered(self) -> dict[str, list[dict[str, Any]]]:
         """Every discovered name with what each source says of it."""
         result: dict[str, list[dict[str, Any]]] = {}
-        for row in self.query(
+        for row in self._query(
                 "SELECT d.name, d.present, d.first_seen, d.last_seen, d.detail, s.kind, "
                 "s.label, s.origin FROM discovered d JOIN sources s ON s.id = d.source_id "
                 "ORDER BY d.name, s.kind DESC, s.label"):
@@ -426,14 +441,14 @@ class Store:
     def mark_abandoned_runs(self) -> None:
         """Runs left 'running' by a process that is gone become 'interrupted'."""
         with self.transaction():
-            for run in self.query("SELECT id, pid FROM runs WHERE status = 'running'"):
+            for run in self._query("SELECT id, pid FROM runs WHERE status = 'running'"):
                 if run["pid"] is None or not _pid_alive(run["pid"]):
                     self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?",
                                       (run["id"],))
 
     def resumable_run(self, targets_hash: str) -> dict[str, Any] | None:
         """The latest run, if it was interrupted while scanning the same names."""
-        rows = self.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
+        rows = self._query("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
         if rows and rows[0]["status"] == "interrupted" and rows[0]["targets_hash"] == targets_hash:
             return rows[0]
         return None
@@ -459,13 +474,31 @@ class Store:
                               "WHERE id = ?", (status, utcnow(), done, run_id))
 
     def last_scan(self, name: str) -> dict[str, Any] | None:
-        rows = self.query("SELECT r.id AS run_id, COALESCE(r.finished, r.started) AS at, "
+        rows = self._query("SELECT r.id AS run_id, COALESCE(r.finished, r.started) AS at, "
                           "n.outcome FROM run_names n JOIN runs r ON r.id = n.run_id "
                           "WHERE n.name = ? ORDER BY r.id DESC LIMIT 1", (name,))
         return rows[0] if rows else None
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        return self.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        return self._query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+
+    def complete_runs(self, limit: int) -> list[dict[str, Any]]:
+        """The latest ``limit`` runs that completed, newest first: every column, and ``at``,
+        when the run finished (when it started, for a run that recorded no end)."""
+        return self._query("SELECT *, COALESCE(finished, started) AS at FROM runs "
+                          "WHERE status = 'complete' ORDER BY id DESC LIMIT ?", (limit,))
+
+    def last_scanned(self) -> dict[str, str]:
+        """Every name any run scanned → when the latest run that scanned it started."""
+        return {row[0]: row[1] for row in self.conn.execute(
+            "SELECT n.name, max(r.started) AS at FROM run_names n JOIN runs r "
+            "ON r.id = n.run_id GROUP BY n.name")}
+
+    def names_scanned_since(self, since: str) -> set[str]:
+        """The names scanned by runs that started at ``since`` or later."""
+        return {row[0] for row in self.conn.execute(
+            "SELECT DISTINCT n.name FROM run_names n JOIN runs r ON r.id = n.run_id "
+            "WHERE r.started >= ?", (since,))}
 
     # -- observations -----------------------------------------------------------------------
 
@@ -492,11 +525,27 @@ class Store:
         return True
 
     def observations(self, name: str, probe: str, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.query("SELECT * FROM observations WHERE name = ? AND probe = ? "
+        rows = self._query("SELECT * FROM observations WHERE name = ? AND probe = ? "
                           "ORDER BY id DESC LIMIT ?", (name, probe, limit))
         for row in rows:
             row["data"] = json.loads(row["data"])
         return rows
+
+    def latest_dns_statuses(self, names: Iterable[str] | None = None) -> dict[str, str]:
+        """The status of each name's latest DNS observation (``ok``, ``nxdomain``, …): of
+        ``names`` only, when given."""
+        wanted = None if names is None else set(names)
+        return {row["name"]: json.loads(row["data"])["status"] for row in self._query(
+            "SELECT name, data FROM observations WHERE id IN (SELECT max(id) FROM observations "
+            "WHERE probe = 'dns' GROUP BY name)") if wanted is None or row["name"] in wanted}
+
+    def names_changed_since(self, since: str) -> set[str]:
+        """The names with an observation first seen at ``since`` or later that their first
+        run did not make: what they showed changed then."""
+        return {row[0] for row in self.conn.execute(
+            "SELECT DISTINCT o.name FROM observations o WHERE o.first_seen >= ? AND "
+            "o.first_run > (SELECT min(first_run) FROM observations f WHERE f.name = o.name)",
+            (since,))}
 
     def unchanged_since(self, name: str, probe: str, key: str) -> str | None:
         """When the value of ``key`` in ``name``'s latest ``probe`` observation was first
@@ -598,7 +647,7 @@ class Store:
     def whois_referral(self, tld: str) -> dict[str, Any] | None:
         """The stored WHOIS referral of ``tld``: ``tld``, ``server`` (None: IANA names
         none) and ``asked``."""
-        rows = self.query("SELECT tld, server, asked FROM whois_referrals WHERE tld = ?",
+        rows = self._query("SELECT tld, server, asked FROM whois_referrals WHERE tld = ?",
                           (tld,))
         return rows[0] if rows else None
 
@@ -632,7 +681,7 @@ class Store:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         order = (" ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
                  "WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, name, rule, subject")
-        rows = self.query("SELECT * FROM findings" + where + order, params)
+        rows = self._query("SELECT * FROM findings" + where + order, params)
         for row in rows:
             row["evidence"] = json.loads(row["evidence"])
         return rows
@@ -641,19 +690,40 @@ class Store:
         """``name``'s findings of ``rules`` that are not resolved (pending ones too)."""
         wanted = list(rules)
         marks = ", ".join("?" * len(wanted))
-        return self.query(f"SELECT id, rule, subject, status FROM findings WHERE name = ? "
+        return self._query(f"SELECT id, rule, subject, status FROM findings WHERE name = ? "
                           f"AND rule IN ({marks}) AND status != 'resolved'", [name, *wanted])
 
     def finding(self, finding_id: int) -> dict[str, Any] | None:
-        rows = self.query("SELECT * FROM findings WHERE id = ?", (finding_id,))
+        rows = self._query("SELECT * FROM findings WHERE id = ?", (finding_id,))
         if not rows:
             return None
         rows[0]["evidence"] = json.loads(rows[0]["evidence"])
         return rows[0]
 
     def finding_events(self, finding_id: int) -> list[dict[str, Any]]:
-        return self.query("SELECT at, run_id, event, by, note FROM finding_events "
+        return self._query("SELECT at, run_id, event, by, note FROM finding_events "
                           "WHERE finding_id = ? ORDER BY id", (finding_id,))
+
+    def names_with_standing_findings(self) -> set[str]:
+        """The names with a finding open, acknowledged or pending confirmation."""
+        return {row[0] for row in self.conn.execute(
+            "SELECT DISTINCT name FROM findings WHERE status IN ('open', 'acknowledged', "
+            "'pending')")}
+
+    def finding_categories(self) -> dict[int, str]:
+        """Every finding's id → its category, in the order the findings were recorded."""
+        return {row[0]: row[1] for row in self.conn.execute(
+            "SELECT id, category FROM findings ORDER BY id")}
+
+    def all_finding_events(self) -> list[dict[str, Any]]:
+        """Every finding's events, oldest first: ``finding_id``, ``at`` and ``event``."""
+        return self._query("SELECT finding_id, at, event FROM finding_events ORDER BY id")
+
+    def resolution_times(self) -> dict[int, str | None]:
+        """Every resolved finding's id → when it was resolved (None if that was never
+        recorded)."""
+        return {row[0]: row[1] for row in self.conn.execute(
+            "SELECT id, resolved_at FROM findings WHERE status = 'resolved'")}
 
     def reconcile_findings(self, name: str, evaluated_rules: Iterable[str],
                            holding: Iterable[FindingDraft], run_id: int | None,
@@ -673,7 +743,7 @@ class Store:
         changes = FindingChanges()
         evaluated = set(evaluated_rules)
         seen: set[tuple[str, str]] = set()
-        existing = {(row["rule"], row["subject"]): row for row in self.query(
+        existing = {(row["rule"], row["subject"]): row for row in self._query(
             "SELECT id, rule, subject, status, severity, holds, resolved_at, evidence "
             "FROM findings WHERE name = ?", (name,))}
         for draft in holding:
@@ -758,6 +828,43 @@ class Store:
         self.conn.execute("INSERT INTO finding_events (finding_id, at, run_id, event, by, note) "
                           "VALUES (?, ?, ?, ?, ?, ?)", (finding_id, at, run_id, event, by, note))
 
+    # -- alert queue ------------------------------------------------------------------------
+
+    def alerts_to_deliver(self) -> list[dict[str, Any]]:
+        """Queued transitions some channel has not taken yet, oldest first: ``alert_id``,
+        ``transition``, the finding's ``finding_id``, ``name``, ``rule``, ``severity``,
+        ``summary``, ``evidence`` and ``first_seen``, and ``shown``: whether a run already
+        reported it on standard output."""
+        rows = self._query(
+            "SELECT a.id AS alert_id, a.transition, f.id AS finding_id, f.name, f.rule, "
+            "f.severity, f.summary, f.evidence, f.first_seen, "
+            "EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.target = 'stdout') "
+            "AS shown FROM alerts a JOIN findings f ON f.id = a.finding_id "
+            "WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id "
+            "AND d.target = 'stdout') OR EXISTS (SELECT 1 FROM deliveries d WHERE "
+            "d.alert_id = a.id AND d.delivered_at IS NULL) ORDER BY a.id")
+        for row in rows:
+            row["evidence"] = json.loads(row["evidence"])
+            row["shown"] = bool(row["shown"])
+        return rows
+
+    def delivered_alerts(self) -> set[tuple[int, str]]:
+        """(alert id, target) of every alert a target took."""
+        return {(row[0], row[1]) for row in self.conn.execute(
+            "SELECT alert_id, target FROM deliveries WHERE delivered_at IS NOT NULL")}
+
+    def record_deliveries(self, alert_ids: Iterable[int], target: str,
+                          delivered_at: str | None, error: str) -> None:
+        """Count one attempt to deliver each alert to ``target``: taken at ``delivered_at``
+        (None: not taken, ``error`` says why). An alert once taken stays taken."""
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO deliveries (alert_id, target, delivered_at, attempts, last_error) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT (alert_id, target) DO UPDATE SET "
+                "delivered_at = COALESCE(deliveries.delivered_at, excluded.delivered_at), "
+                "attempts = deliveries.attempts + 1, last_error = excluded.last_error",
+                [(alert_id, target, delivered_at, error) for alert_id in alert_ids])
+
 
 ENTRY_FIELDS = ("name", "owner", "parent", "state", "site_code", "contact", "networks",
                 "nameservers", "note", "priority", "hosts")
@@ -831,6 +938,18 @@ class FindingChanges:
         self.reopened += other.reopened
         self.escalated += other.escalated
         self.resolved += other.resolved
+
+
+def finding_record(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding as the commands and the API show it: the stored row's fields, the name
+    also as people read it (``display_name``)."""
+    return {"id": finding["id"], "name": finding["name"], "display_name":
+            display_name(finding["name"]), "rule": finding["rule"],
+            "category": finding["category"], "severity": finding["severity"],
+            "status": finding["status"], "subject": finding["subject"],
+            "first_seen": finding["first_seen"], "last_seen": finding["last_seen"],
+            "resolved_at": finding["resolved_at"], "summary": finding["summary"],
+            "evidence": finding["evidence"], "ack_note": finding["ack_note"]}
 
 
 def fingerprint_hash(fingerprint: dict[str, Any]) -> str:

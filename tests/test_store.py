@@ -1,10 +1,13 @@
 """Storage: migrations keep every row, observations are change-only, findings have a lifecycle."""
 
+import ast
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from domainwatch import store as store_module
 from domainwatch.store import (
     SCHEMA_VERSION,
     Confirmation,
@@ -177,10 +180,11 @@ def test_confirmations_smooth_one_night_blips(tmp_path: Path) -> None:
         assert evaluate([], "T8").resolved == [opened]
         assert not evaluate([draft()], "T9").reopened
         assert evaluate([draft()], "T10").reopened == [opened]
-        alerts = store.query("SELECT finding_id, transition, created FROM alerts ORDER BY id")
-        assert alerts == [{"finding_id": opened, "transition": t, "created": at}
-                          for t, at in (("opened", "T4"), ("resolved", "T8"),
-                                        ("reopened", "T10"))]
+    conn = sqlite3.connect(tmp_path / "dw.db")
+    alerts = conn.execute("SELECT finding_id, transition, created FROM alerts ORDER BY id")
+    assert alerts.fetchall() == [(opened, t, at) for t, at in (
+        ("opened", "T4"), ("resolved", "T8"), ("reopened", "T10"))]
+    conn.close()
 
 
 def test_confirmation_by_category_and_rule() -> None:
@@ -189,3 +193,78 @@ def test_confirmation_by_category_and_rule() -> None:
     assert confirm.open_after("unused.no_dns") == 2
     assert confirm.open_after("hijacked.content") == 1
     assert confirm.resolve_after("hijacked.content") == 2
+
+
+def test_a_failed_upgrade_leaves_the_database_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = old_database(tmp_path)
+    before = counts(path)
+
+    def failing(conn: sqlite3.Connection) -> None:
+        store_module._migrate_4(conn)
+        raise RuntimeError("interrupted")
+
+    migrations = list(store_module.MIGRATIONS)
+    migrations[3] = failing
+    monkeypatch.setattr(store_module, "MIGRATIONS", migrations)
+    with pytest.raises(RuntimeError):
+        Store(path)
+    conn = sqlite3.connect(path)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    [(version,)] = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+    conn.close()
+    assert version == "1" and not tables & {"run_names", "sources", "alerts"}
+    assert counts(path) == before
+
+
+def test_deliveries_count_attempts_and_a_taken_alert_stays_taken(tmp_path: Path) -> None:
+    with Store(tmp_path / "dw.db") as store:
+        [opened] = reconcile(store, [draft()], "T1").opened
+        [alert] = store.alerts_to_deliver()
+        assert (alert["finding_id"], alert["transition"], alert["shown"]) == (opened, "opened",
+                                                                              False)
+        store.record_deliveries([alert["alert_id"]], "stdout", "T1", "")
+        store.record_deliveries([alert["alert_id"]], "webhook:ops", None, "timed out")
+        assert store.delivered_alerts() == {(alert["alert_id"], "stdout")}
+        [again] = store.alerts_to_deliver()
+        assert again["shown"] and again["evidence"] == {"x": 1}
+        store.record_deliveries([alert["alert_id"]], "webhook:ops", "T2", "")
+        store.record_deliveries([alert["alert_id"]], "webhook:ops", None, "timed out")
+        assert store.alerts_to_deliver() == []
+        assert store.delivered_alerts() == {(alert["alert_id"], "stdout"),
+                                            (alert["alert_id"], "webhook:ops")}
+
+
+# SQL in a string, and a store's connection or raw queries used directly.
+_SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b.*\b(FROM|INTO|SET)\b", re.DOTALL)
+_RAW_CALLS = {"execute", "executemany", "executescript", "query", "_query"}
+
+
+def _receiver(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def test_no_sql_outside_the_store() -> None:
+    package = Path(store_module.__file__).parent
+    offences = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package.parent)
+        if path == package / "store.py" or "testnet" in relative.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if _SQL.search(node.value):
+                    offences.append(f"{relative}:{node.lineno}: SQL {node.value[:50]!r}")
+            elif isinstance(node, ast.Attribute) and node.attr == "conn":
+                if "store" in _receiver(node.value):
+                    offences.append(f"{relative}:{node.lineno}: a store's connection")
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in _RAW_CALLS):
+                receiver = _receiver(node.func.value)
+                if "store" in receiver or receiver == "conn":
+                    offences.append(f"{relative}:{node.lineno}: .{node.func.attr}() on a store")
+    assert offences == [], "SQL belongs in a named Store method:\n" + "\n".join(offences)

@@ -363,7 +363,7 @@ def test_web_settings_from_the_configuration_file(tmp_path: Path) -> None:
 
 
 def test_link_and_whois_settings_from_the_configuration_file(tmp_path: Path) -> None:
-    from domainwatch.cli import _whois_settings
+    from domainwatch.api import whois_settings
     from domainwatch.config import ConfigError, load_config
 
     path = tmp_path / "dw.toml"
@@ -377,8 +377,8 @@ def test_link_and_whois_settings_from_the_configuration_file(tmp_path: Path) -> 
     assert (crawl.depth, crawl.pages, crawl.run_pages, crawl.per_host, crawl.interval,
             crawl.sites) == (3, 100, 20000, 1, 1.0, 8)
     # [whois] without servers is off, but its settings hold once a command line turns it on
-    assert _whois_settings(config, (), None) is None
-    settings = _whois_settings(config, ("127.0.0.1:43",), None)
+    assert whois_settings(config, (), None) is None
+    settings = whois_settings(config, ("127.0.0.1:43",), None)
     assert settings.timeout == 4.0 and not settings.reuse_answers and settings.enabled
     path.write_text("[links]\nenabled = false\n", encoding="utf-8")
     assert not load_config(path).web.links  # type: ignore[union-attr]

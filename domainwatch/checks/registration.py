@@ -16,12 +16,12 @@ from domainwatch import clock
 from domainwatch.checks import CheckResult
 from domainwatch.names import display_name, government_suffix, registrable_domain
 from domainwatch.rules import rule_ids
+from domainwatch.settings import DEFAULT_EXPIRY_WINDOW
 from domainwatch.store import FindingDraft
 
 RULES = rule_ids(stage="registration", category="unregistered")
 LINK_RULE = "link.unregistered"
 CONCLUSIVE = ("registered", "unregistered", "reserved")
-DEFAULT_EXPIRY_WINDOW = timedelta(days=30)
 #: How a dependency makes a takeover possible, worst first.
 SEVERITY_BY_ROLE = {"own name": "critical", "CNAME target": "critical",
                     "name server": "critical", "linked host": "critical",

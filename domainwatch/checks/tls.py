@@ -10,8 +10,7 @@ are not active are judged for ``hijacked.cert_changed`` only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from domainwatch import clock
@@ -19,15 +18,11 @@ from domainwatch.checks import CheckResult
 from domainwatch.names import display_name
 from domainwatch.probes.web import WebObservation
 from domainwatch.rules import rule_ids
+from domainwatch.settings import TlsCheckSettings
 from domainwatch.store import FindingDraft
 
 RULES = rule_ids(stage="tls")
 WEAK_VERSIONS = ("TLSv1", "TLSv1.1", "SSLv3")
-
-
-@dataclass
-class TlsCheckSettings:
-    expiry_window: timedelta = timedelta(days=30)
 
 
 def check_tls(entry: dict[str, Any], observation: WebObservation,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,10 +30,11 @@ from domainwatch.content import (
     packaged_lexicon,
     score_zones,
 )
-from domainwatch.names import GOVERNMENT_SUFFIXES, display_name, is_under, registrable_domain
+from domainwatch.names import display_name, is_under, registrable_domain
 from domainwatch.probes.page import Link, Page, decode_sketch, similarity
 from domainwatch.probes.web import CloakFetch, Landing, WebObservation, headers_evidence
 from domainwatch.rules import rule_ids
+from domainwatch.settings import WebCheckSettings
 from domainwatch.store import FindingDraft
 
 UNUSED_RULES = rule_ids(stage="web", category="unused")
@@ -50,18 +51,6 @@ PLACEHOLDER_KINDS = {"server-default": "a web server's default page",
                      "parked": "a parked-domain page",
                      "under-construction": "an under-construction page",
                      "empty": "an empty page"}
-
-
-@dataclass
-class WebCheckSettings:
-    """Thresholds of the web checks (the ``[web]`` section of the configuration)."""
-
-    stale_after: timedelta = timedelta(days=14)
-    change_similarity: float = 0.3
-    cloaking_similarity: float = 0.5
-    hidden_links: int = 5
-    allowed_suffixes: tuple[str, ...] = GOVERNMENT_SUFFIXES
-    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass

@@ -37,6 +37,7 @@ from domainwatch.probes.dnswire import (
     WireError,
     encode_name,
 )
+from domainwatch.settings import ResolverConfig
 
 __all__ = [
     "FAILURES",
@@ -56,7 +57,6 @@ ObservationStatus = Literal[
 FAILURES: frozenset[str] = frozenset({"servfail", "refused", "formerr", "timeout", "error"})
 STAGE1 = ("A", "AAAA")
 STAGE2 = ("NS", "MX", "TXT", "SOA")
-DEFAULT_HOP_LIMIT = 16
 # How far up the tree to look for the zone of a name that is itself a CNAME.
 _MAX_PARENT_STEPS = 4
 
@@ -100,19 +100,6 @@ class DNSObservation:
 
     def failures(self) -> dict[str, str]:
         return {k: v for k, v in self.statuses.items() if v in FAILURES}
-
-
-@dataclass
-class ResolverConfig:
-    resolvers: list[tuple[str, int]] = field(default_factory=list)
-    timeout: float = 2.0
-    retries: int = 2
-    concurrency: int = 500
-    edns: bool = True
-    record_types: tuple[str, ...] = ("A", "AAAA", "NS", "MX", "TXT", "SOA")
-    hop_limit: int = DEFAULT_HOP_LIMIT
-    sockets_per_resolver: int = 4
-    edns_payload: int = 1232
 
 
 class ResolverUnreachable(Exception):

@@ -41,6 +41,7 @@ from domainwatch.probes.web import (
     absolute_url,
     request_path,
 )
+from domainwatch.settings import CrawlSettings
 
 MAX_REFERENCES_PER_HOST = 5
 MAX_HOSTS_PER_PAGE = 300
@@ -61,21 +62,6 @@ SKIPPED_EXTENSIONS = frozenset({
 
 #: Looks at a page the crawl read (its URL and the page): something to keep, or None.
 Inspect = Callable[[str, Page], "dict[str, Any] | None"]
-
-
-@dataclass
-class CrawlSettings:
-    """How far and how politely a site is read. ``depth`` counts link hops from the home
-    page (0: the home page only); ``pages`` is the budget of one site, the home page
-    included; ``run_pages`` that of all sites of one run; ``sites`` how many sites are read
-    at once."""
-
-    depth: int = 2
-    pages: int = 30
-    run_pages: int = 50_000
-    per_host: int = 2
-    interval: float = 0.25
-    sites: int = 256
 
 
 @dataclass(frozen=True)

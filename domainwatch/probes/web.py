@@ -37,35 +37,12 @@ from domainwatch.probes.page import (
     read_page_script,
 )
 from domainwatch.probes.tls import TrustStore, judge_chain
+from domainwatch.settings import DEFAULT_CRAWLERS as DEFAULT_CRAWLERS
+from domainwatch.settings import DEFAULT_SEARCH_REFERER as DEFAULT_SEARCH_REFERER
+from domainwatch.settings import DEFAULT_SEARCH_REFERERS as DEFAULT_SEARCH_REFERERS
+from domainwatch.settings import DEFAULT_USER_AGENT as DEFAULT_USER_AGENT
+from domainwatch.settings import WebSettings
 
-DEFAULT_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-                      "(KHTML, like Gecko) Chrome/130.0 Safari/537.36 domainwatch")
-#: The crawlers that matter in China, as they announce themselves. The first is asked every
-#: night; of the others (and the referers but the first), one a night in turn (all of them
-#: when the page shows another signal), see :meth:`WebProbe.cloak_requests`.
-DEFAULT_CRAWLERS = {
-    "Baiduspider": "Mozilla/5.0 (compatible; Baiduspider/2.0; "
-                   "+http://www.baidu.com/search/spider.html)",
-    "Sogou": "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)",
-    "360Spider": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
-                 "Gecko) Chrome/50.0.2661.102 Safari/537.36; 360Spider",
-    "YisouSpider": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
-                   "like Gecko) Chrome/69.0.3497.81 YisouSpider/5.0 Safari/537.36",
-    "Bytespider": "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) "
-                  "Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)",
-    "Googlebot": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-    "bingbot": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-}
-#: Where visitors come from when a search engine sent them; the first every night, the
-#: others in turn with the crawlers (all when the page shows another signal).
-DEFAULT_SEARCH_REFERERS = {
-    "baidu.com": "https://www.baidu.com/s?wd={name}",
-    "sogou.com": "https://www.sogou.com/web?query={name}",
-    "so.com": "https://www.so.com/s?q={name}",
-    "sm.cn": "https://m.sm.cn/s?q={name}",
-    "toutiao.com": "https://so.toutiao.com/search?keyword={name}",
-}
-DEFAULT_SEARCH_REFERER = DEFAULT_SEARCH_REFERERS["baidu.com"]
 MAX_BODY_EVIDENCE = 4096
 MAX_SCRIPT_BYTES = 262_144
 MAX_HTML_MATCHED = 65_536
@@ -77,30 +54,6 @@ EVIDENCE_HEADERS = ("server", "content-type", "content-length", "location", "set
                     "x-powered-by", "via", "refresh", "last-modified", "date")
 
 Resolve = Callable[[str], Awaitable[list[str]]]
-
-
-@dataclass
-class WebSettings:
-    """How the web stage fetches."""
-
-    timeout: float = 10.0
-    max_bytes: int = 2_000_000
-    max_redirects: int = 10
-    concurrency: int = 256
-    per_address: int = 8
-    user_agent: str = DEFAULT_USER_AGENT
-    crawlers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CRAWLERS))
-    search_referers: dict[str, str] = field(
-        default_factory=lambda: dict(DEFAULT_SEARCH_REFERERS))
-    cloaking: bool = True
-    #: crawlers asked every night (the first of ``crawlers`` and this many more in turn);
-    #: 0 asks every crawler and every referer every night
-    cloak_rotation: int = 1
-    #: scripts from other sites' hosts fetched and read per landing page
-    external_scripts: int = 2
-    # worker processes (0: one per CPU for big stages; 1: none); see web_processes.py
-    processes: int = 0
-    trust: TrustStore | None = None
 
 
 @dataclass
