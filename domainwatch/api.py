@@ -18,6 +18,9 @@ for a register file with bad rows, :class:`~domainwatch.config.ConfigError`,
 The settings of a scan come from the :class:`~domainwatch.config.Config` the object was opened
 with, overridden by a method's keyword arguments as the command line's options override the
 configuration file (:func:`resolver_config`, :func:`whois_settings`, :func:`web_stage`).
+
+Size: one method per command, each with its result type; the logic is in the modules it
+calls.
 """
 
 from __future__ import annotations
@@ -282,7 +285,7 @@ def whois_settings(config: Config, servers: Sequence[str] = (),
 
 def whois_servers(servers: Sequence[str]) -> dict[str, tuple[str, int]]:
     """``[TLD=]HOST[:PORT]`` texts as the WHOIS client takes them: suffix → address."""
-    from domainwatch.probes.whois import parse_whois_server
+    from domainwatch.settings import parse_whois_server
 
     overrides: dict[str, tuple[str, int]] = {}
     for text in servers:
@@ -298,7 +301,7 @@ def web_stage(config: Config, ca_files: Sequence[Path] = (),
               enabled: bool | None = None) -> WebStage:
     """The web and certificate stage of a scan, its trust store loaded when it runs.
     ``enabled`` None: as the configuration's [web] says (on without one)."""
-    from domainwatch.probes.tls import TrustStoreError
+    from domainwatch.probes.tls import TrustStore, TrustStoreError
     from domainwatch.settings import WebStage
 
     stage = copy.deepcopy(config.web) if config.web is not None else WebStage()
@@ -307,7 +310,7 @@ def web_stage(config: Config, ca_files: Sequence[Path] = (),
     stage.ca_files = [*stage.ca_files, *ca_files]
     if stage.enabled:
         try:
-            stage.probe.trust = stage.trust_store()
+            stage.probe.trust = TrustStore(stage.ca_files, system=stage.system_trust)
         except TrustStoreError as error:
             raise ConfigError(str(error)) from None
     return stage

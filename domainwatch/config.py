@@ -57,7 +57,6 @@ from pathlib import Path
 from typing import Any
 
 from domainwatch.names import InvalidName, normalize_name, registrable_domain
-from domainwatch.probes.whois import parse_whois_server
 from domainwatch.rules import categories, close_matches, is_rule, rule_ids
 from domainwatch.safety import has_unsafe
 from domainwatch.settings import (
@@ -74,6 +73,7 @@ from domainwatch.settings import (
     WhoisSettings,
     checked_address,
     owner_key,
+    parse_whois_server,
 )
 from domainwatch.store import Confirmation
 

@@ -74,6 +74,7 @@ from domainwatch.probes.links import (
     outbound_references,
     references_from,
 )
+from domainwatch.probes.tls import TrustStore
 from domainwatch.probes.web import WebObservation, WebProbe
 from domainwatch.probes.web_processes import (
     WorkerJob,
@@ -227,7 +228,7 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
                    governments_by_division(entries.values()),
                    web=web if web.enabled else None)
     if world.web is not None and world.web.probe.trust is None:
-        world.web.probe.trust = world.web.trust_store()
+        world.web.probe.trust = TrustStore(world.web.ca_files, system=world.web.system_trust)
     wildcard_domains: list[str] = []
     if names:
         missing = [name for name in names if name not in entries and name not in discovered]

@@ -13,11 +13,67 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from domainwatch.names import GOVERNMENT_SUFFIXES
-from domainwatch.probes.tls import TrustStore
+from domainwatch.names import GOVERNMENT_SUFFIXES, InvalidName, normalize_name
 from domainwatch.store import Confirmation
+
+if TYPE_CHECKING:
+    from domainwatch.probes.tls import TrustStore
+
+# --- WHOIS servers ---------------------------------------------------------------------
+
+WHOIS_PORT = 43
+
+
+def parse_whois_server(text: str) -> tuple[str, tuple[str, int]]:
+    """``[TLD=]HOST[:PORT]`` (``cn=127.0.0.1:4343``, ``whois.example:43``,
+    ``[::1]:43``) → (suffix, (host, port)); the suffix is ``""`` without ``TLD=``."""
+    value = text.strip()
+    if not value:
+        raise ValueError("empty WHOIS server; expected [TLD=]HOST[:PORT]")
+    suffix = ""
+    if "=" in value:
+        suffix_text, value = (part.strip() for part in value.split("=", 1))
+        suffix_text = suffix_text.strip(".")
+        if not suffix_text:
+            raise ValueError(f"{text!r}: empty TLD before '='; expected [TLD=]HOST[:PORT]")
+        try:
+            suffix = normalize_name(suffix_text)
+        except InvalidName as error:
+            raise ValueError(f"{text!r}: bad TLD {suffix_text!r}: {error}") from None
+    port = WHOIS_PORT
+    if value.startswith("["):
+        host, sep, rest = value[1:].partition("]")
+        if not sep or not host:
+            raise ValueError(f"{text!r}: unclosed '[' in IPv6 address")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"{text!r}: unexpected {rest!r} after ']'")
+            port_text = rest[1:]
+        else:
+            port_text = ""
+    elif value.count(":") == 1:
+        host, port_text = value.split(":")
+    else:
+        host, port_text = value, ""
+    if ":" in host and not value.startswith("["):
+        raise ValueError(f"{text!r}: write an IPv6 address as [ADDRESS]:PORT")
+    if port_text:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ValueError(f"{text!r}: port {port_text!r} is not a number from 1 to 65535")
+        port = int(port_text)
+    elif value.endswith(":"):
+        raise ValueError(f"{text!r}: empty port after ':'")
+    if not host:
+        raise ValueError(f"{text!r}: empty host; expected [TLD=]HOST[:PORT]")
+    if ":" not in host:
+        try:
+            host = normalize_name(host)
+        except InvalidName as error:
+            raise ValueError(f"{text!r}: bad host {host!r}: {error}") from None
+    return suffix, (host, port)
+
 
 # --- DNS -----------------------------------------------------------------------------------
 
@@ -169,8 +225,6 @@ class WebStage:
     ca_files: list[Path] = field(default_factory=list)
     system_trust: bool = True
 
-    def trust_store(self) -> TrustStore:
-        return TrustStore(self.ca_files, system=self.system_trust)
 
 
 # --- the nightly job -----------------------------------------------------------------------

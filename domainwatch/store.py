@@ -4,6 +4,9 @@ Everything that reads or writes the database goes through this module. The schem
 version in ``meta``; :data:`MIGRATIONS` upgrades an older database in place, keeping every row.
 Observations are change-only: a new row only when that part of a name's fingerprint changed,
 otherwise ``last_seen``/``last_run`` move on.
+
+Size: every SQL statement of the project lives here, by design (``tests/test_store.py``
+fails on SQL anywhere else).
 """
 
 from __future__ import annotations

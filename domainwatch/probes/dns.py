@@ -13,6 +13,9 @@ itself; ``"TYPE@target"`` for follow-up queries this probe made along a CNAME
 chain (the resolver stopped part-way, or failed and the chain was walked with
 CNAME queries to find loops); ``"NS@zone"`` for the NS set of the enclosing
 zone (:attr:`DNSObservation.ns_owner` names the zone).
+
+Size: the probe's two stages, its per-run zone cache and the classification of each
+outcome share one session per name; :mod:`dnsclient` and :mod:`dnswire` hold the transport.
 """
 
 from __future__ import annotations

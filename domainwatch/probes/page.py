@@ -26,6 +26,9 @@ changes at all. :func:`sketch` is a bottom-k MinHash of the text's character 5-g
 texts of fewer than k distinct 5-grams. It costs about 0.2 ms for a 10 000-character text
 (numpy: one vectorised rolling hash and a partial sort); ``bench/bench_similarity.py``
 measures the cost and the error on real-sized pages.
+
+Size: one pass over one document. The walker's state (the zones, the hidden blocks and
+why, the links and their blocks) is what every part of this module reads or fills.
 """
 
 from __future__ import annotations

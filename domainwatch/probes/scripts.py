@@ -79,6 +79,10 @@ it evals, an evaluation step budget, expression nesting, eval depth, string size
 before a string is built) and output sizes; every pattern is linear. No exception leaves
 :func:`read_script`. A script without any of the words a sink or a decoder needs
 (:func:`worth_reading`, a few substring tests) returns at once.
+
+Size: one reader of one language. The lexer, the constant folding and the readers of each
+construct share one token stream and one table of folded constants; split into modules they
+would only import each other's internals.
 """
 
 from __future__ import annotations

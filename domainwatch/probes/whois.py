@@ -30,6 +30,9 @@ lifetime (:func:`cache_lifetime` of its status, counted from ``asked``), ``put``
 one. A database-backed cache stores every :class:`WhoisRecord` field (``name_servers``
 as a JSON list) keyed by ``domain``; :meth:`WhoisRecord.as_dict` and
 :meth:`WhoisRecord.from_dict` convert.
+
+Size: one protocol, end to end: the registry table it reads answers with, the referral,
+the politeness per server and the parsing are used together by :class:`WhoisClient`.
 """
 
 from __future__ import annotations
@@ -56,11 +59,11 @@ from domainwatch.names import (
     registrable_domain,
 )
 from domainwatch.safety import cap, line_safe
+from domainwatch.settings import WHOIS_PORT, parse_whois_server
 
 WhoisStatus = Literal["registered", "unregistered", "reserved", "rate_limited", "error"]
 STATUSES: tuple[str, ...] = get_args(WhoisStatus)
 
-WHOIS_PORT = 43
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_FIELD_CHARS = 256
 MAX_DETAIL_CHARS = 300
@@ -583,55 +586,6 @@ async def query(domain: str, server: tuple[str, int], timeout: float = 10.0,
 
 
 # --- the client ---------------------------------------------------------------------------
-
-
-def parse_whois_server(text: str) -> tuple[str, tuple[str, int]]:
-    """``[TLD=]HOST[:PORT]`` (``cn=127.0.0.1:4343``, ``whois.example:43``,
-    ``[::1]:43``) → (suffix, (host, port)); the suffix is ``""`` without ``TLD=``."""
-    value = text.strip()
-    if not value:
-        raise ValueError("empty WHOIS server; expected [TLD=]HOST[:PORT]")
-    suffix = ""
-    if "=" in value:
-        suffix_text, value = (part.strip() for part in value.split("=", 1))
-        suffix_text = suffix_text.strip(".")
-        if not suffix_text:
-            raise ValueError(f"{text!r}: empty TLD before '='; expected [TLD=]HOST[:PORT]")
-        try:
-            suffix = normalize_name(suffix_text)
-        except InvalidName as error:
-            raise ValueError(f"{text!r}: bad TLD {suffix_text!r}: {error}") from None
-    port = WHOIS_PORT
-    if value.startswith("["):
-        host, sep, rest = value[1:].partition("]")
-        if not sep or not host:
-            raise ValueError(f"{text!r}: unclosed '[' in IPv6 address")
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"{text!r}: unexpected {rest!r} after ']'")
-            port_text = rest[1:]
-        else:
-            port_text = ""
-    elif value.count(":") == 1:
-        host, port_text = value.split(":")
-    else:
-        host, port_text = value, ""
-    if ":" in host and not value.startswith("["):
-        raise ValueError(f"{text!r}: write an IPv6 address as [ADDRESS]:PORT")
-    if port_text:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ValueError(f"{text!r}: port {port_text!r} is not a number from 1 to 65535")
-        port = int(port_text)
-    elif value.endswith(":"):
-        raise ValueError(f"{text!r}: empty port after ':'")
-    if not host:
-        raise ValueError(f"{text!r}: empty host; expected [TLD=]HOST[:PORT]")
-    if ":" not in host:
-        try:
-            host = normalize_name(host)
-        except InvalidName as error:
-            raise ValueError(f"{text!r}: bad host {host!r}: {error}") from None
-    return suffix, (host, port)
 
 
 class WhoisClient:

@@ -7,6 +7,9 @@ address per server group (knotd or blackhole), all on port 53. The scenario's we
 sites (``[[site]]``) are served by one nginx on their own addresses, ports 80 and 443,
 with certificates from the world's own CA (``<workdir>/tls``); sites with a fault
 ``behaviour`` (hang, reset, huge) by small Python servers instead.
+
+Size: the lifecycle of one local test internet: Knot, Unbound, nginx and the small fault
+servers started, reloaded and stopped together.
 """
 
 from __future__ import annotations

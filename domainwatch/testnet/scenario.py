@@ -3,6 +3,9 @@
 A scenario names authoritative server groups and the zones they serve. Zone
 records are validated with dnspython and normalised to zone-file lines with
 absolute ASCII (IDNA) owner names, so the server builder only writes text.
+
+Size: the whole scenario language (zones, servers, sites, WHOIS) and its validation, so
+that a bad world fails with one message before any server starts.
 """
 
 from __future__ import annotations
