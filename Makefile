@@ -30,7 +30,7 @@ test: install
 # The in-process tests only: no test internet, no WHOIS/SMTP/webhook test server, no browser,
 # nothing slow (the `world`, `browser` and `slow` markers, pyproject.toml). No root and no
 # network namespace needed; about half a minute.
-test-fast: install
+test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -m "not world and not browser and not slow"
 
 bench: install
@@ -38,6 +38,7 @@ bench: install
 	$(IN_NETNS) $(BIN)/python bench/bench_scan.py --names 10000 --names 100000
 	$(IN_NETNS) $(BIN)/python bench/bench_web.py --names 10000
 	$(BIN)/python bench/bench_similarity.py --pages 200
+	$(BIN)/python bench/bench_scripts.py --repeat 3
 
 # The nightly job at national scale: 100k names, three runs (see docs/benchmarks.md).
 bench-national: install
@@ -48,7 +49,7 @@ bench-national: install
 bench-takeover: install
 	$(IN_NETNS) $(BIN)/python bench/bench_takeover.py --names 200
 
-docs: install
+docs: $(VENV)/.installed
 	$(BIN)/python -c 'from domainwatch.takeover import catalogue, catalogue_markdown; \
 	print(catalogue_markdown(catalogue()), end="")' > docs/cloud-services.md
 	$(BIN)/python -c 'from pathlib import Path; from domainwatch.rules import readme_tables; \

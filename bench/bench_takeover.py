@@ -14,8 +14,8 @@ not), given to the scan as ``--whois-server TLD=HOST:PORT``; for the TLDs the ta
 not know, an IANA-like referral server (``iana=HOST:PORT``) naming one server per TLD on
 port 43 of a loopback address of its own. The WHOIS settings are the defaults
 (``min_interval`` 1 s per server, timeout 10 s, 2 retries). The services' own domains are
-delegated, so the scan does not ask about them (``scan._check_registration``); the vendor
-and legacy domains are asked.
+delegated, so the scan asks only a few of them a run (``scan.service_domains_due``); the
+vendor and legacy domains are all asked.
 
 Timed through the real CLI (``--no-web``: DNS, takeover judgement and, when on, WHOIS):
 
@@ -129,10 +129,13 @@ class Registries:
             registry = table.for_domain(domain)
             if registry is None:
                 answer_format = "icann" if status == "registered" else "godaddy"
-                referred[domain.rsplit(".", 1)[-1]][domain] = {"status": status,
-                                                               "format": answer_format}
+                referred[domain.rsplit(".", 1)[-1]][domain] = {
+                    "status": status, "format": answer_format,
+                    "name_servers": [f"ns1.{domain}"]}
                 continue
-            by_registry[registry.name][domain] = {"status": status}
+            # a registered domain's record lists the servers the world delegates it to
+            by_registry[registry.name][domain] = {"status": status,
+                                                  "name_servers": [f"ns1.{domain}"]}
             self.suffixes[registry.name].add(next(
                 s for s in sorted(registry.suffixes, key=len, reverse=True)
                 if domain == s or domain.endswith("." + s)))

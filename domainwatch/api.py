@@ -10,10 +10,27 @@ Every method does what the command of the same purpose does (``domainwatch regis
 is :meth:`Domainwatch.import_register`, ``domainwatch scan`` is :meth:`Domainwatch.scan`, …)
 and returns what it did as plain data instead of printing it; the command line
 (:mod:`domainwatch.cli`) is a skin over this module. What cannot be done raises: the errors of
-this module (:class:`DomainwatchError` and its kinds), :class:`~domainwatch.register.RegisterError`
-for a register file with bad rows, :class:`~domainwatch.config.ConfigError`,
-:class:`~domainwatch.scan.ScanError`, :class:`~domainwatch.discovery.DiscoveryError`,
-:class:`~domainwatch.store.StoreError` and :class:`~domainwatch.names.InvalidName`.
+this module (:class:`DomainwatchError` and its kinds, :class:`InvalidOption` for a keyword
+argument that cannot be used), and these, which are not :class:`DomainwatchError`:
+
+- :class:`~domainwatch.register.RegisterError`: a register file (or an added entry) with bad
+  rows, listing every row's error;
+- :class:`~domainwatch.config.ConfigError`: a configuration that cannot be used (also a bad
+  ``[scan] resolvers`` of the configuration file, or a CA file that cannot be read);
+- :class:`~domainwatch.scan.ScanError`: a scan that cannot start (an empty register, names
+  the database does not know);
+- :class:`~domainwatch.probes.dns.ResolverUnreachable` (:meth:`Domainwatch.scan`,
+  :meth:`Domainwatch.run`): no resolver answered;
+- :class:`~domainwatch.discovery.TransferFailed` (:meth:`Domainwatch.sync_zone`), and
+  :class:`~domainwatch.discovery.DiscoveryError` for a zone file or certificate log that
+  cannot be read;
+- :class:`~domainwatch.store.StoreError`: the database cannot be used (locked by another
+  process, …), and its kind :class:`~domainwatch.store.RunInProgress`: another scan or
+  nightly run holds it;
+- :class:`~domainwatch.names.InvalidName`: a name that is not a host name.
+
+When writing an import fails, the exception carries the rows' warnings (what cells were read
+as) as ``row_warnings`` (:func:`row_warnings`).
 
 The settings of a scan come from the :class:`~domainwatch.config.Config` the object was opened
 with, overridden by a method's keyword arguments as the command line's options override the
@@ -26,15 +43,18 @@ calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import dataclasses
 import getpass
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domainwatch import rules
+from domainwatch.baseline import NothingToAccept as NeverObserved
 from domainwatch.checks.register import entry_naming_problems
 from domainwatch.config import Config, ConfigError, load_config
 from domainwatch.discovery import SourceSnapshot, read_ct_export, read_zone_file, transfer_zone
@@ -51,7 +71,10 @@ from domainwatch.reconcile import (
     register_diff,
 )
 from domainwatch.register import (
+    FORMATS,
     HOST_TYPES,
+    PRIORITIES,
+    STATES,
     ImportPlan,
     RawRow,
     RowWarning,
@@ -62,7 +85,13 @@ from domainwatch.register import (
     write_plan,
 )
 from domainwatch.register import host_name as cell_host
-from domainwatch.store import SourceChanges, Store, finding_record
+from domainwatch.store import (
+    FINDING_STATUSES,
+    SEVERITIES,
+    SourceChanges,
+    Store,
+    finding_record,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -75,8 +104,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AcceptResult", "AlreadyInRegister", "DiscoveryResult", "Domainwatch", "DomainwatchError",
     "EntryAdded", "EntryChange", "Finding", "FindingResolved", "ImportResult", "InvalidOption",
-    "NameDetails", "NoSuchFinding", "NotInRegister", "NotRegistrable", "ReportNotWritten",
-    "UnknownName",
+    "NameDetails", "NoSuchFinding", "NotInRegister", "NotRegistrable", "NothingToAccept",
+    "ReportNotWritten", "UnknownName", "default_user", "parse_whois_servers", "resolver_config",
+    "row_warnings", "web_stage", "whois_settings",
 ]
 
 ProgressCallback = Callable[[int, int], None]
@@ -122,13 +152,59 @@ class ReportNotWritten(DomainwatchError):
     """The report could not be written to its file."""
 
 
+class NothingToAccept(DomainwatchError, NeverObserved):
+    """:meth:`Domainwatch.accept` of a name no scan has observed yet (also a
+    :class:`domainwatch.baseline.NothingToAccept`)."""
+
+
 class InvalidOption(DomainwatchError, ValueError):
     """A keyword argument that cannot be used; ``parameter`` names it (None: a combination
-    of arguments)."""
+    of arguments, which ``arguments`` names).
 
-    def __init__(self, message: str, parameter: str | None = None) -> None:
-        super().__init__(message)
+    The message names the arguments by their keywords; :meth:`worded` names them otherwise
+    (the command line, by its options): the message is then a template with a ``{keyword}``
+    field for each of ``arguments``."""
+
+    def __init__(self, message: str, parameter: str | None = None, *,
+                 arguments: Sequence[str] = ()) -> None:
+        self.template = message
         self.parameter = parameter
+        self.arguments = tuple(arguments)
+        super().__init__(self.worded({}))
+
+    def worded(self, names: Mapping[str, str]) -> str:
+        """The message with each of ``arguments`` called by ``names`` (default: its
+        keyword)."""
+        if not self.arguments:
+            return self.template
+        return self.template.format(**{name: names.get(name, name) for name in self.arguments})
+
+
+def _choice(value: str, choices: Iterable[str], parameter: str) -> str:
+    """``value`` when it is one of ``choices``; else :class:`InvalidOption`."""
+    known = tuple(choices)
+    if value not in known:
+        raise InvalidOption(f"{parameter} {value!r} is not one of {', '.join(known)}",
+                            parameter)
+    return value
+
+
+def _names(names: Iterable[str], parameter: str) -> list[str]:
+    """The names of an iterable of them; a bare string (which would be read letter by
+    letter) and no names at all are :class:`InvalidOption`."""
+    if isinstance(names, str | bytes):
+        raise InvalidOption(f"{parameter} must be a list of names, not a string "
+                            f"(give [{names!r}])", parameter)
+    listed = list(names)
+    if not listed:
+        raise InvalidOption(f"no {parameter} given", parameter)
+    return listed
+
+
+def row_warnings(error: BaseException) -> list[RowWarning]:
+    """The rows' warnings an exception raised while writing an import carries (empty when it
+    carries none)."""
+    return list(getattr(error, "row_warnings", []))
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -247,22 +323,39 @@ class NameDetails:
 def resolver_config(config: Config, resolvers: Sequence[str] = (), timeout: float | None = None,
                     retries: int | None = None,
                     concurrency: int | None = None) -> ResolverConfig:
-    """The resolvers to ask and how: the arguments given, else the configuration's."""
+    """The resolvers to ask and how: the arguments given, else the configuration's.
+
+    Checked whole before a scan touches the database: a bad argument raises
+    :class:`InvalidOption` naming it, a bad configuration value
+    :class:`~domainwatch.config.ConfigError` naming the file's ``[scan]`` setting."""
     from domainwatch.probes.dns import parse_resolver
     from domainwatch.settings import ResolverConfig
 
+    if isinstance(resolvers, str):
+        raise InvalidOption("resolvers must be a list of IP[:PORT] strings, not a string",
+                            "resolvers")
+    where = f"{config.source or 'the configuration'}: [scan]"
     parsed = []
     for text in resolvers or tuple(config.resolvers):
         try:
             parsed.append(parse_resolver(text))
         except ValueError as error:
-            raise InvalidOption(str(error), "resolvers") from None
-    return ResolverConfig(
-        resolvers=parsed,
-        timeout=timeout if timeout is not None else config.timeout,
-        retries=retries if retries is not None else config.retries,
-        concurrency=concurrency if concurrency is not None else config.concurrency,
-    )
+            if resolvers:
+                raise InvalidOption(str(error), "resolvers") from None
+            raise ConfigError(f"{where} resolvers: {error}") from None
+    values: dict[str, Any] = {}
+    for key, given, configured, good, wanted in (
+            ("timeout", timeout, config.timeout, lambda v: v > 0, "must be above 0"),
+            ("retries", retries, config.retries, lambda v: v >= 0, "must be 0 or more"),
+            ("concurrency", concurrency, config.concurrency, lambda v: v >= 1,
+             "must be 1 or more")):
+        value = given if given is not None else configured
+        if isinstance(value, bool) or not isinstance(value, int | float) or not good(value):
+            if given is not None:
+                raise InvalidOption(f"{key} {value!r} {wanted}", key)
+            raise ConfigError(f"{where} {key} {value!r} {wanted}")
+        values[key] = value
+    return ResolverConfig(resolvers=parsed, **values)
 
 
 def whois_settings(config: Config, servers: Sequence[str] = (),
@@ -273,20 +366,22 @@ def whois_settings(config: Config, servers: Sequence[str] = (),
 
     if enabled is False:
         return None
-    settings = config.whois
-    if servers or enabled:
-        settings = dataclasses.replace(settings or WhoisSettings(), enabled=True)
-    elif settings is not None and not settings.enabled:
-        return None
-    if servers and settings is not None:
-        settings.servers = {**(settings.servers or {}), **whois_servers(servers)}
+    if not servers and not enabled:
+        configured = config.whois
+        return configured if configured is not None and configured.enabled else None
+    settings = dataclasses.replace(config.whois or WhoisSettings(), enabled=True)
+    if servers:
+        settings.servers = {**(settings.servers or {}), **parse_whois_servers(servers)}
     return settings
 
 
-def whois_servers(servers: Sequence[str]) -> dict[str, tuple[str, int]]:
+def parse_whois_servers(servers: Sequence[str]) -> dict[str, tuple[str, int]]:
     """``[TLD=]HOST[:PORT]`` texts as the WHOIS client takes them: suffix → address."""
     from domainwatch.settings import parse_whois_server
 
+    if isinstance(servers, str):
+        raise InvalidOption("whois_servers must be a list of [TLD=]HOST[:PORT] strings, not a "
+                            "string", "whois_servers")
     overrides: dict[str, tuple[str, int]] = {}
     for text in servers:
         try:
@@ -382,20 +477,28 @@ class Domainwatch:
         from the file name).
         """
         path = Path(file)
-        if format is None and path.suffix.lower() == ".zone":
+        if format is not None:
+            _choice(format, FORMATS, "format")
+        elif path.suffix.lower() == ".zone":
             format = "zone"
         if format in ("zone", "ct"):
             snapshot = read_zone_file(path, origin) if format == "zone" else read_ct_export(path)
             return self._record_discovery(snapshot, accept=accept, dry_run=dry_run, by=_who(by),
                                           note=note or f"discovered in {path.name}")
         if origin or accept:
-            raise InvalidOption("--origin and --accept apply to zone files and certificate logs")
+            raise InvalidOption("{origin} and {accept} apply to zone files and certificate logs",
+                                arguments=("origin", "accept"))
         plan = plan_import(str(path), read_rows(path, format), self._entries())
         result = ImportResult(path, plan.added, plan.changed, plan.unchanged, plan.warnings,
                               [], dry_run)
         if dry_run:
             return result
-        apply_plan(self.store, plan, by=_who(by), reason=note or f"import {path.name}")
+        try:
+            apply_plan(self.store, plan, by=_who(by), reason=note or f"import {path.name}")
+        except Exception as error:
+            # the rows were read, the write failed: what they were read as is still news
+            error.row_warnings = list(plan.warnings)  # type: ignore[attr-defined]
+            raise
         register_now = self._entries()
         governments = governments_by_division(register_now.values())
         result.naming_problems = [
@@ -443,7 +546,7 @@ class Domainwatch:
         if not dry_run:
             with store.transaction():
                 changes = store.record_source(snapshot)
-                write_plan(store, plan, by=_who(by), reason=note)
+                write_plan(store, plan, by=by, reason=note)
         return DiscoveryResult(snapshot, unlisted, plan.added, changes, accept, dry_run)
 
     def add_entry(self, name: str, *, owner: str = "", parent: str = "",
@@ -469,10 +572,15 @@ class Domainwatch:
 
     def set_entry(self, name: str, *, state: str | None = None, priority: str | None = None,
                   note: str = "", by: str | None = None) -> EntryChange:
-        """Change the state or the priority of the entry ``name`` (kept in its history; a
+        """Change the state (one of :data:`~domainwatch.register.STATES`) or the priority
+        (:data:`~domainwatch.register.PRIORITIES`) of the entry ``name`` (kept in its history; a
         value it already has is no change)."""
         if state is None and priority is None:
-            raise InvalidOption("give --state or --priority")
+            raise InvalidOption("give {state} or {priority}", arguments=("state", "priority"))
+        if state is not None:
+            _choice(state, STATES, "state")
+        if priority is not None:
+            _choice(priority, PRIORITIES, "priority")
         store = self.store
         stored = normalize_name(name)
         with store.transaction():
@@ -490,6 +598,8 @@ class Domainwatch:
 
     def entries(self, state: str | None = None) -> list[dict[str, Any]]:
         """The register's entries (of one state when given), by name."""
+        if state is not None:
+            _choice(state, STATES, "state")
         return self.store.entries(state)
 
     def entry(self, name: str) -> dict[str, Any] | None:
@@ -516,14 +626,15 @@ class Domainwatch:
 
     # -- scans --------------------------------------------------------------------------------
 
-    def scan(self, names: Iterable[str] = (), *, resolvers: Sequence[str] = (),
+    def scan(self, names: Iterable[str] | None = None, *, resolvers: Sequence[str] = (),
              timeout: float | None = None, retries: int | None = None,
              concurrency: int | None = None, whois: bool | None = None,
              whois_servers: Sequence[str] = (), web: bool | None = None,
              ca_files: Sequence[Path] = (),
              progress: ProgressCallback | None = None) -> ScanSummary:
-        """Resolve ``names`` (none: the register and the unlisted discovered names), fetch
-        their sites, and update findings.
+        """Resolve ``names`` (None: the register and the unlisted discovered names; a list
+        of none, or a bare string, is :class:`InvalidOption`), fetch their sites, and update
+        findings.
 
         ``resolvers`` (``IP[:PORT]``), ``timeout``, ``retries`` and ``concurrency`` override
         the configuration's DNS settings; ``whois`` turns the registration checks on or off
@@ -531,16 +642,22 @@ class Domainwatch:
         ``web`` the web and certificate stage, ``ca_files`` CA certificates to trust besides
         the system's. ``progress(done, total)`` is called as names are done. A timeout or
         SERVFAIL is never taken for "does not exist": such names come back in the summary's
-        ``unresolved`` and their findings are left as they were.
+        ``unresolved`` and their findings are left as they were. Every argument is checked
+        before the database is touched. Besides this module's errors it raises
+        :class:`~domainwatch.probes.dns.ResolverUnreachable` when no resolver answers,
+        :class:`~domainwatch.store.RunInProgress` when another scan holds the database and
+        :class:`~domainwatch.scan.ScanError` for an empty register or unknown names.
         """
         from domainwatch.scan import scan
 
+        targets = (None if names is None
+                   else [normalize_name(name) for name in _names(names, "names")])
         config = resolver_config(self.config, resolvers, timeout, retries, concurrency)
-        targets = [normalize_name(name) for name in names]
-        return scan(self.store, targets or None, config, progress,
-                    configured_domains=self.config.managed_domains,
-                    whois=whois_settings(self.config, whois_servers, whois),
-                    web=web_stage(self.config, ca_files, web))
+        registration = whois_settings(self.config, whois_servers, whois)
+        stage = web_stage(self.config, ca_files, web)
+        return scan(self.store, targets, config, progress,
+                    configured_domains=self.config.managed_domains, whois=registration,
+                    web=stage)
 
     def run(self, *, everything: bool = False, resolvers: Sequence[str] = (),
             timeout: float | None = None, retries: int | None = None,
@@ -550,15 +667,16 @@ class Domainwatch:
             progress: ProgressCallback | None = None) -> NightlyResult:
         """The nightly job: scan what is due (``everything``: every name), evaluate, send the
         configuration's alerts. The result's ``exit_code`` is what ``domainwatch run`` exits
-        with. Takes the same settings as :meth:`scan`."""
+        with. Takes the same settings as :meth:`scan`, and raises as it does."""
         from domainwatch.nightly import run_nightly
 
         config = resolver_config(self.config, resolvers, timeout, retries, concurrency)
+        registration = whois_settings(self.config, whois_servers, whois)
+        stage = web_stage(self.config, ca_files, web)
         return run_nightly(self.store, config, self.config.run, self.config.alerts,
                            everything=everything,
                            configured_domains=self.config.managed_domains,
-                           whois=whois_settings(self.config, whois_servers, whois),
-                           web=web_stage(self.config, ca_files, web), progress=progress)
+                           whois=registration, web=stage, progress=progress)
 
     # -- findings -----------------------------------------------------------------------------
 
@@ -566,7 +684,19 @@ class Domainwatch:
                  rule: str | None = None, severity: str | None = None,
                  name: str | None = None) -> list[Finding]:
         """Findings, the most severe first: of one ``status`` (``open``, ``acknowledged``,
-        ``resolved``, …; ``all``), and of one category, rule, severity or name when given."""
+        ``resolved``, ``pending``; ``all``), and of one category, rule, severity or name when
+        given. A status, category, rule or severity that does not exist is
+        :class:`InvalidOption`."""
+        _choice(status, (*FINDING_STATUSES, "all"), "status")
+        if category is not None:
+            _choice(category, rules.categories(), "category")
+        if rule is not None:
+            try:
+                rules.get(rule)
+            except rules.UnknownRule as error:
+                raise InvalidOption(str(error.args[0]), "rule") from None
+        if severity is not None:
+            _choice(severity, SEVERITIES, "severity")
         return [Finding.from_row(row) for row in self.store.findings(
             status=status, category=category, rule=rule, severity=severity,
             name=None if name is None else normalize_name(name))]
@@ -590,14 +720,17 @@ class Domainwatch:
     def accept(self, name: str, *, by: str | None = None) -> AcceptResult:
         """Adopt ``name``'s current fingerprint (DNS answers, page, certificate, the WHOIS
         record of its domain, as the last scan saw them) as its baseline; the findings that
-        compare with the baseline resolve at once. Raises
-        :class:`~domainwatch.baseline.NothingToAccept` for a name never observed."""
+        compare with the baseline resolve at once. Raises :class:`NotInRegister` for a name
+        the register lacks, :class:`NothingToAccept` for a name never observed."""
         from domainwatch.baseline import accept
 
         stored = normalize_name(name)
         if self.store.entry(stored) is None:
             raise NotInRegister(f"{name} is not in the register")
-        adopted, changes = accept(self.store, stored, _who(by))
+        try:
+            adopted, changes = accept(self.store, stored, _who(by))
+        except NeverObserved as error:
+            raise NothingToAccept(str(error)) from None
         return AcceptResult(stored, adopted, list(changes.resolved))
 
     def show(self, name: str) -> NameDetails:
@@ -625,9 +758,11 @@ class Domainwatch:
 
     def report(self, format: str = "html", output: str | os.PathLike[str] | None = None) -> str:
         """The audit report (``html``, ``md``, ``csv`` or ``json``) as text; also written to
-        ``output`` when given (whole or not at all: through a ``.part`` file)."""
-        from domainwatch.report import build_report, render
+        ``output`` when given (whole or not at all: through a ``.part`` file, removed when the
+        write fails, which raises :class:`ReportNotWritten`)."""
+        from domainwatch.report import REPORT_FORMATS, build_report, render
 
+        _choice(format, REPORT_FORMATS, "format")
         text = render(build_report(self.store), format)
         if output is not None:
             target = Path(output)
@@ -636,6 +771,8 @@ class Domainwatch:
                 partial.write_text(text, encoding="utf-8")
                 os.replace(partial, target)
             except OSError as error:
+                with contextlib.suppress(OSError):
+                    partial.unlink(missing_ok=True)
                 raise ReportNotWritten(
                     f"cannot write {target}: {error.strerror or error}") from None
         return text
@@ -645,10 +782,14 @@ class Domainwatch:
         """Ask the registries about each name's registrable domain (once per domain), at
         ``servers`` (``[TLD=]HOST[:PORT]``) or each registry's own. Only a registry's own "no
         such domain" answer is ``unregistered``; a rate limit, a timeout or an unknown text
-        is ``rate_limited`` or ``error``. Does not touch the database."""
+        is ``rate_limited`` or ``error``. Does not touch the database. A bare string for
+        ``domains`` is :class:`InvalidOption`; no domains, no records."""
         from domainwatch.probes.whois import WhoisClient
 
-        overrides = whois_servers(servers)
+        if isinstance(domains, str | bytes):
+            raise InvalidOption(f"domains must be a list of names, not a string "
+                                f"(give [{domains!r}])", "domains")
+        overrides = parse_whois_servers(servers)
         targets: list[str] = []
         for text in domains:
             name = normalize_name(text)
@@ -674,10 +815,13 @@ def _acceptable(snapshot: SourceSnapshot, name: str) -> bool:
     return bool(HOST_TYPES & set(detail["types"])) and "role" not in detail
 
 
-def _who(by: str | None) -> str:
-    if by is not None:
-        return by
+def default_user() -> str:
+    """Who makes a change when no one is named: the login name (``unknown`` without one)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _who(by: str | None) -> str:
+    return by if by is not None else default_user()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import os
 import re
 import shlex
@@ -14,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -26,6 +25,9 @@ from domainwatch.api import (
     DomainwatchError,
     ImportResult,
     InvalidOption,
+    NameDetails,
+    default_user,
+    row_warnings,
 )
 from domainwatch.config import Config, ConfigError, load_config
 from domainwatch.discovery import DiscoveryError, TransferFailed
@@ -37,9 +39,20 @@ from domainwatch.output import (
     render_table,
     terminal_safe,
 )
-from domainwatch.register import COLUMNS, FORMATS, PRIORITIES, STATES, RegisterError, entry_as_text
+from domainwatch.register import (
+    COLUMNS,
+    FORMATS,
+    PRIORITIES,
+    STATES,
+    RegisterError,
+    RowWarning,
+    entry_as_text,
+)
 from domainwatch.rules import categories, close_matches, is_rule, rule_ids
 from domainwatch.store import FINDING_STATUSES, SEVERITIES, RunInProgress, StoreError
+
+if TYPE_CHECKING:
+    from domainwatch.scan import ScanSummary
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -65,7 +78,6 @@ class _Group(click.Group):
     """Turns the errors a user can meet into one clear line and a documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from domainwatch.baseline import NothingToAccept
         from domainwatch.probes.dns import ResolverUnreachable
         from domainwatch.scan import ScanError
 
@@ -77,7 +89,7 @@ class _Group(click.Group):
             for row_error in error.errors:
                 click.echo(f"  {terminal_safe(row_error, limit=None)}", err=True)
             sys.exit(EXIT_INPUT)
-        except (DomainwatchError, ConfigError, ScanError, InvalidName, NothingToAccept) as error:
+        except (DomainwatchError, ConfigError, ScanError, InvalidName) as error:
             _fail(str(error), EXIT_INPUT)
         except TransferFailed as error:
             _fail(str(error), EXIT_TRANSFER)
@@ -99,7 +111,8 @@ pass_api = click.make_pass_decorator(Domainwatch)
 
 #: The command-line options of the API's keyword arguments, for its InvalidOption errors.
 OPTION_NAMES = {"resolvers": "--resolver", "whois_servers": "--whois-server",
-                "server": "--server"}
+                "server": "--server", "origin": "--origin", "accept": "--accept",
+                "state": "--state", "priority": "--priority"}
 
 
 @contextmanager
@@ -108,21 +121,15 @@ def _options() -> Iterator[None]:
     try:
         yield
     except InvalidOption as error:
+        message = error.worded(OPTION_NAMES)
         if error.parameter is None:
-            raise click.UsageError(str(error)) from None
-        raise click.BadParameter(str(error), param_hint=OPTION_NAMES.get(
+            raise click.UsageError(message) from None
+        raise click.BadParameter(message, param_hint=OPTION_NAMES.get(
             error.parameter, error.parameter)) from None
 
 
-def _default_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
 def _by_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--by", default=_default_user, show_default="your login name",
+    return click.option("--by", default=default_user, show_default="your login name",
                         help="Who makes the change, for the history.")(function)
 
 
@@ -187,9 +194,15 @@ def register_import(api: Domainwatch, file: Path, file_format: str | None, origi
     register: its names are kept as discovered names, compared with the register by
     'register diff' and by the next scan (register.unlisted). --accept adds them.
     """
-    with _options():
-        result = api.import_register(file, format=file_format, origin=origin, accept=accept,
-                                     dry_run=dry_run, by=by, note=note)
+    try:
+        with _options():
+            result = api.import_register(file, format=file_format, origin=origin,
+                                         accept=accept, dry_run=dry_run, by=by, note=note)
+    except Exception as error:
+        # the rows were read, the write failed (a locked database): still say what they
+        # were read as, before the error
+        _print_warnings(row_warnings(error))
+        raise
     if isinstance(result, DiscoveryResult):
         _print_discovery(result)
     else:
@@ -317,7 +330,7 @@ def register_add(api: Domainwatch, name: str, owner: str, parent: str, entry_sta
         click.echo(f"  naming problem: {terminal_safe(problem, limit=None)}")
 
 
-def _print_warnings(warnings: list[Any]) -> None:
+def _print_warnings(warnings: list[RowWarning]) -> None:
     for warning in warnings:
         click.echo(f"warning: {terminal_safe(str(warning), limit=None)}", err=True)
 
@@ -406,9 +419,8 @@ def register_list(api: Domainwatch, state_filter: str | None, output_format: str
 def register_set(api: Domainwatch, name: str, new_state: str | None, priority: str | None,
                  note: str, by: str) -> None:
     """Change the state or priority of the entry NAME (kept in its history)."""
-    if new_state is None and priority is None:
-        raise click.UsageError("give --state or --priority")
-    result = api.set_entry(name, state=new_state, priority=priority, note=note, by=by)
+    with _options():
+        result = api.set_entry(name, state=new_state, priority=priority, note=note, by=by)
     if not result.changes:
         click.echo(f"{display_name(result.name)} is already so; nothing changed")
         return
@@ -477,7 +489,7 @@ def scan(api: Domainwatch, names: tuple[str, ...], resolvers: tuple[str, ...],
     progress = Progress()
     try:
         with _options():
-            summary = api.scan(names, resolvers=resolvers, timeout=timeout, retries=retries,
+            summary = api.scan(names or None, resolvers=resolvers, timeout=timeout, retries=retries,
                                concurrency=concurrency, whois=whois_flag,
                                whois_servers=whois_servers, web=web_flag, ca_files=ca_files,
                                progress=progress)
@@ -486,7 +498,7 @@ def scan(api: Domainwatch, names: tuple[str, ...], resolvers: tuple[str, ...],
     _print_scan_summary(summary)
 
 
-def _print_scan_summary(summary: Any) -> None:
+def _print_scan_summary(summary: ScanSummary) -> None:
     changes = summary.changes
     resumed = (f" (resumed run {summary.run_id} after {summary.resumed_after} names)"
                if summary.resumed_after else "")
@@ -802,17 +814,18 @@ def show(api: Domainwatch, name: str, output_format: str) -> None:
     if output_format == "json":
         click.echo(render_json(details.as_dict()))
         return
-    _print_show(details.name, details.entry, details.history, details.discovered, details.dns,
-                details.last_scan, details.findings)
+    _print_show(details)
     _print_web(details.web, details.baselines)
     _print_links(details.links, details.linked_from)
     _print_findings(details.findings)
 
 
-def _print_show(name: str, entry: dict[str, Any] | None, history: list[dict[str, Any]],
-                discovered: list[dict[str, Any]], dns: list[dict[str, Any]],
-                last_scan: dict[str, Any] | None, found: list[dict[str, Any]]) -> None:
+def _print_show(details: NameDetails) -> None:
+    """The entry, where the name was discovered, its history and its DNS."""
     echo = click.echo
+    name, entry, history, discovered = (details.name, details.entry, details.history,
+                                        details.discovered)
+    dns, last_scan = details.dns, details.last_scan
     echo(display_name(name) + (f"  ({name})" if display_name(name) != name else ""))
     if entry is None:
         echo("  not in the register")

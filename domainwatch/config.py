@@ -34,8 +34,10 @@ Command-line options override it. Example::
 A secret (``[tsig] secret``, ``[alerts.email] password``, a webhook's ``url`` and ``secret``)
 can instead be read from an environment variable (``password_env = "DW_SMTP_PASSWORD"``) or a
 file (``password_file = "/etc/domainwatch/smtp-password"``, relative to this file's
-directory, one trailing newline dropped): exactly one of the three forms. No message shows a
-secret's value, nor does the ``repr`` of the settings holding one.
+directory, a regular file of at most 64 KiB, a byte-order mark and one trailing newline
+dropped): exactly one of the three forms, none empty. No message shows a secret's value, nor
+does the ``repr`` of the settings holding one. Other file names (``ca_files``, ``ca_file``)
+are relative to this file's directory too.
 
 Every table is read through :class:`Section`: unknown keys, types (a boolean is not a
 number), ranges, durations and lists of strings are checked the same way everywhere, and
@@ -46,12 +48,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 import re
+import stat
 import tomllib
 import urllib.parse
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -118,6 +122,8 @@ _WEBHOOK_KEYS = ("name", "kind", *_secret_keys("url", "secret"), "owners", "time
                  "ca_file")
 _SECTIONS = ("scan", "register", "tsig", "whois", "web", "links", "run", "alerts")
 _WHOLE_NUMBER = "must be a whole number ≥ 1"
+#: the most a ``*_file`` secret may hold: a key, a password or a URL is far smaller
+SECRET_FILE_LIMIT = 64 * 1024
 
 
 class ConfigError(Exception):
@@ -198,6 +204,8 @@ class Section:
         value = self.get(key, kind, default)
         if key not in self.table:
             return value
+        if not math.isfinite(value):
+            raise self.fail(key, f"must be a finite number, not {value}")
         if most is not None and not ((least is None or value >= least)
                                      and (above is None or value > above) and value <= most):
             lowest = f"at least {least}" if above is None else f"more than {above}"
@@ -215,7 +223,7 @@ class Section:
         return self.checked_text(key, self.get(key, str, default))
 
     def checked_text(self, key: str, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or has_unsafe(value)):
+        if value is not None and not _plain(value):
             raise self.fail(key, "must be non-empty text without control characters")
         return value
 
@@ -246,11 +254,14 @@ class Section:
             raise self.fail(key, f"is {value!r}, not a duration like 30m, 6h or 7d") from None
 
     def mapping(self, key: str, what: str) -> dict[str, str] | None:
-        """A non-empty table of labels to non-empty strings, each ``what``."""
+        """A non-empty table of labels to non-empty strings, each ``what``; neither labels nor
+        values hold control characters (the values go into HTTP requests as they are)."""
         value = self.get(key, dict)
-        if value is not None and (not value or not all(isinstance(v, str) and v.strip()
-                                                       for v in value.values())):
-            raise self.fail(key, f"maps a label to {what}")
+        if value is not None and (not value or not all(
+                _plain(label) and isinstance(text, str) and _plain(text)
+                for label, text in value.items())):
+            raise self.fail(key, f"maps a label to {what} (non-empty text without control "
+                                 "characters)")
         return None if value is None else dict(value)
 
     def secret(self, key: str, *, required: bool = False) -> str | None:
@@ -266,6 +277,8 @@ class Section:
         setting = given[0]
         source = self.get(setting, str)
         if setting == key:
+            if not source:
+                raise self.fail(setting, "must not be empty")
             return source
         if not source.strip():
             raise self.fail(setting, "must name " + ("an environment variable"
@@ -278,12 +291,11 @@ class Section:
         else:
             path = self.base / Path(source).expanduser()
             where = f"the file {path}"
-            try:
-                value = path.read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
-            except (OSError, UnicodeDecodeError) as error:
-                reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-                raise self.fail(setting, f"names {where}, which cannot be read ({reason})"
-                                ) from None
+            contents, reason = _read_secret_file(path)
+            if contents is None:  # raised here, outside any handler: no exception (and so
+                # none of the file's bytes) rides along as __context__
+                raise self.fail(setting, f"names {where}, which {reason}")
+            value = contents.removesuffix("\n").removesuffix("\r")
         if not value:
             raise self.fail(setting, f"names {where}, which is empty")
         return value
@@ -293,10 +305,47 @@ class Section:
         return next((name for name in _secret_keys(key) if name in self.table), key)
 
     def readable_file(self, key: str) -> str | None:
-        path = self.text(key)
-        if path is not None and not Path(path).is_file():
+        """A file name, relative to ``base`` (the configuration file's directory) unless
+        absolute, ``~`` expanded; the file must exist. Returns the resolved name."""
+        text = self.text(key)
+        if text is None:
+            return None
+        path = self.base / Path(text).expanduser()
+        if not path.is_file():
             raise self.fail(key, f"{path} is not a readable file")
-        return path
+        return str(path)
+
+
+def _plain(text: str) -> bool:
+    """Non-empty text without control characters."""
+    return bool(text.strip()) and not has_unsafe(text)
+
+
+def _read_secret_file(path: Path) -> tuple[str | None, str]:
+    """The text of the secret file ``path`` (a BOM dropped), or None and why it cannot be
+    used. The reason never holds the contents: a UnicodeDecodeError does (``.object``), so
+    none escapes from here, not even as another exception's ``__context__``."""
+    reason = ""
+    data = b""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # /dev/zero, a FIFO, a directory
+            return None, "is not a regular file"
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # replaced meanwhile
+                return None, "is not a regular file"
+            data = file.read(SECRET_FILE_LIMIT + 1)
+    except OSError as error:
+        reason = f"cannot be read ({error.strerror or type(error).__name__})"
+    if reason:
+        return None, reason
+    if len(data) > SECRET_FILE_LIMIT:
+        return None, f"is larger than {SECRET_FILE_LIMIT // 1024} KiB"
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError:
+        reason = "cannot be read (not UTF-8 text)"
+    return None, reason
 
 
 @dataclass
@@ -334,12 +383,13 @@ def load_config(path: Path | None) -> Config:
         return Section(document.get(name, {}), f"{path}: [{name}]", known, base=path.parent)
 
     scan = section("scan", _SCAN_KEYS)
+    defaults = Config()
     config = Config(
         source=str(path),
         resolvers=scan.strings("resolvers", 'must be a list of "IP[:PORT]" strings'),
-        timeout=scan.number("timeout", 2.0, above=0),
-        retries=scan.number("retries", 2, kind=int, least=0),
-        concurrency=scan.number("concurrency", 500, kind=int, least=1),
+        timeout=scan.number("timeout", defaults.timeout, above=0),
+        retries=scan.number("retries", defaults.retries, kind=int, least=0),
+        concurrency=scan.number("concurrency", defaults.concurrency, kind=int, least=1),
         managed_domains=section("register", _REGISTER_KEYS).names("managed_domains"))
     tsig = section("tsig", _TSIG_KEYS)
     if tsig:
@@ -434,7 +484,7 @@ def _whois(whois: Section) -> WhoisSettings | None:
         retries=whois.number("retries", defaults.retries, kind=int, least=0),
         min_interval=whois.number("min_interval", defaults.min_interval, least=0),
         expiry_window=whois.duration("expiry_window", defaults.expiry_window),
-        reuse_answers=whois.get("reuse_answers", bool, True))
+        reuse_answers=whois.get("reuse_answers", bool, defaults.reuse_answers))
 
 
 def _referer_label(referer: str) -> str:
@@ -445,8 +495,9 @@ def _referer_label(referer: str) -> str:
 
 def _web(web: Section) -> WebStage:
     """[web]: the web and certificate stage (on unless ``enabled = false``)."""
-    stage = WebStage(enabled=web.get("enabled", bool, True),
-                     system_trust=web.get("system_trust", bool, True))
+    stage = WebStage()
+    stage.enabled = web.get("enabled", bool, stage.enabled)
+    stage.system_trust = web.get("system_trust", bool, stage.system_trust)
     probe, checks = stage.probe, stage.checks
     probe.timeout = web.number("timeout", probe.timeout, above=0, most=3600)
     for key, least in (("max_bytes", 1), ("max_redirects", 0), ("concurrency", 1),
@@ -455,7 +506,7 @@ def _web(web: Section) -> WebStage:
         setattr(probe, key, web.number(key, getattr(probe, key), kind=int, least=least,
                                        problem="must be a positive number"
                                        + (" or 0" if least == 0 else "")))
-    probe.user_agent = web.get("user_agent", str, probe.user_agent)
+    probe.user_agent = web.text("user_agent", probe.user_agent)
     probe.cloaking = web.get("cloaking", bool, probe.cloaking)
     probe.crawlers = web.mapping("crawlers", "a User-Agent string") or probe.crawlers
     referers = web.mapping("search_referers", "a Referer URL ({name} stands for the name)")
@@ -463,6 +514,8 @@ def _web(web: Section) -> WebStage:
         if referers is not None:
             raise web.fail("search_referer", "and search_referers: choose one")
         referer = web.get("search_referer", str)
+        if referer:  # "" turns the search referer off
+            web.checked_text("search_referer", referer)
         referers = {_referer_label(referer): referer} if referer else {}
     if referers is not None:
         probe.search_referers = referers
@@ -482,7 +535,7 @@ def _web(web: Section) -> WebStage:
 def _links(links: Section, stage: WebStage) -> None:
     """[links]: the crawl of the active entries' sites and the check of the hosts they
     refer to (part of the web stage; on unless ``enabled = false``)."""
-    stage.links = links.get("enabled", bool, True)
+    stage.links = links.get("enabled", bool, stage.links)
     stage.link_hosts = links.number("hosts", stage.link_hosts, kind=int, least=0)
     crawl = stage.crawl
     for key, least in (("depth", 0), ("pages", 1), ("run_pages", 0), ("per_host", 1),
@@ -509,10 +562,12 @@ def parse_alert_config(table: object, source: str) -> AlertConfig:
             raise alerts.fail("default_recipients", f"{text!r} is not an e-mail address")
         if address.lower() not in (known.lower() for known in recipients):
             recipients.append(address)
+    defaults = AlertConfig()
     config = AlertConfig(default_recipients=recipients,
-                         route_by_contact=alerts.get("route_by_contact", bool, True),
-                         retries=alerts.number("retries", 2, kind=int, least=0),
-                         backoff=alerts.number("backoff", 1.0, least=0))
+                         route_by_contact=alerts.get("route_by_contact", bool,
+                                                     defaults.route_by_contact),
+                         retries=alerts.number("retries", defaults.retries, kind=int, least=0),
+                         backoff=alerts.number("backoff", defaults.backoff, least=0))
     if "email" in alerts:
         config.email = _email_channel(section(alerts.table["email"], "[alerts.email]",
                                               _EMAIL_KEYS))
@@ -536,8 +591,14 @@ def parse_alert_config(table: object, source: str) -> AlertConfig:
     return config
 
 
+def _field_defaults(cls: type) -> dict[str, Any]:
+    """The defaults the dataclass ``cls`` gives its fields (those that have one)."""
+    return {item.name: item.default for item in fields(cls) if item.default is not MISSING}
+
+
 def _email_channel(email: Section) -> EmailChannel:
-    security = email.text("security", "none")
+    defaults = _field_defaults(EmailChannel)
+    security = email.text("security", defaults["security"])
     if security not in EMAIL_SECURITY:
         raise email.fail("security", f"{security!r} is not one of {', '.join(EMAIL_SECURITY)}")
     port = email.get("port", int, DEFAULT_PORTS[security])
@@ -551,7 +612,7 @@ def _email_channel(email: Section) -> EmailChannel:
     if username is not None and security == "none":
         raise email.fail("security", '"starttls" or "ssl" is needed with username/password '
                          "(the password would cross the network in clear)")
-    sender_text = email.text("sender", "domainwatch@localhost")
+    sender_text = email.text("sender", defaults["sender"])
     sender = checked_address(sender_text)
     if sender is None:
         raise email.fail("sender", f"{sender_text!r} is not an e-mail address")
@@ -560,7 +621,7 @@ def _email_channel(email: Section) -> EmailChannel:
         raise email.fail("host", f"{host!r} is not a host name or address")
     return EmailChannel(host=host, port=port, security=security, username=username,
                         password=password, sender=sender,
-                        timeout=email.number("timeout", 10.0, above=0),
+                        timeout=email.number("timeout", defaults["timeout"], above=0),
                         ca_file=email.readable_file("ca_file"))
 
 
@@ -585,5 +646,7 @@ def _webhook_channel(webhook: Section) -> WebhookChannel:
                            f"{' and '.join(SIGNING_KINDS)} are); remove it")
     owners = list(dict.fromkeys(owner_key(owner) for owner in webhook.strings("owners")))
     return WebhookChannel(name=name, kind=kind, url=url, secret=secret, owners=owners,
-                          timeout=webhook.number("timeout", 10.0, above=0),
+                          timeout=webhook.number("timeout",
+                                                 _field_defaults(WebhookChannel)["timeout"],
+                                                 above=0),
                           ca_file=webhook.readable_file("ca_file"))

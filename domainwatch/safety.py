@@ -36,8 +36,13 @@ _UNSAFE = re.compile(
     r"\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     r"\U000e0001\U000e0020-\U000e007f]")
 # ECMA-48 escape sequences: CSI (colours, cursor, screen clearing), OSC (window title,
-# hyperlinks) and the two-character ones.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# hyperlinks) and the two-character ones. Only a complete sequence of bounded length is
+# removed: an ESC ] (or ESC [) never terminated must not take the text after it with it (a
+# registrant's "Old Owner\x1b]New Owner" would hide the change), so its ESC falls to the
+# unsafe-character replacement and the rest is shown. ``]`` and ``[`` are not two-character
+# sequences.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]{0,64}[ -/]{0,8}[@-~]|\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)"
+                   r"|[@-Z\\^_])")
 #: What a spreadsheet reads as the start of a formula (OWASP's CSV injection list).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Characters a terminal cell or line keeps by default.
@@ -57,14 +62,16 @@ def cap(text: str, limit: int | None) -> str:
     return text
 
 
-def _marked(text: object) -> str:
-    return _UNSAFE.sub(REPLACEMENT, str(text))
+def _marked(text: str) -> str:
+    # Fast path: str.isprintable() is False for every Cc, Cf, Cs, Zl and Zp character
+    # (tests/test_safety.py checks it over every code point), and C-fast.
+    return text if text.isprintable() else _UNSAFE.sub(REPLACEMENT, text)
 
 
 def terminal_safe(text: object, limit: int | None = MAX_CELL) -> str:
     """``text`` for a terminal: every unsafe character (escape, CR, LF, bidi override …)
     replaced by U+FFFD, so that the reader sees something was there; cut to ``limit``."""
-    return cap(_marked(text), limit)
+    return cap(_marked(str(text)), limit)
 
 
 def csv_safe(value: object) -> str:
@@ -83,7 +90,7 @@ def html_safe(value: object, limit: int | None = None) -> Markup:
     (already safe HTML) is kept as it is."""
     if isinstance(value, Markup):
         return value
-    return escape(cap(_marked(value), limit))
+    return escape(cap(_marked(str(value)), limit))
 
 
 def line_safe(text: object, limit: int | None = None) -> str:
@@ -91,5 +98,7 @@ def line_safe(text: object, limit: int | None = None) -> str:
     stored value: escape sequences removed whole, every other unsafe character (CR, LF,
     NUL, bidi override …) a space, runs of white space one space, no space at either end,
     cut to ``limit``."""
-    line = _UNSAFE.sub(" ", _ANSI.sub("", str(text)))
+    line = str(text)
+    if not line.isprintable():
+        line = _UNSAFE.sub(" ", _ANSI.sub("", line))
     return cap(" ".join(line.split()), limit)

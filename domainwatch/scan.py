@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -57,6 +58,8 @@ from domainwatch.checks.web import (
     own_hosts,
     page_content,
 )
+from domainwatch.clock import now as clock_now
+from domainwatch.clock import parse as parse_time
 from domainwatch.names import governments_by_division, registrable_domain
 from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
 from domainwatch.probes.dns import (
@@ -100,6 +103,10 @@ T = TypeVar("T")
 FLUSH_EVERY = 500
 FLUSH_SECONDS = 1.0
 WILDCARD_LABEL = "dw-wildcard-check-"
+# The catalogue's service domains (scan.service_domains_due): asked a few a run, each again
+# after a week; the rest of a run's answers come from the database.
+SERVICE_DOMAINS_PER_RUN = 4
+SERVICE_DOMAIN_REFRESH = timedelta(days=7)
 WHOIS_FINGERPRINT = ("status", "registrar", "registrant", "name_servers", "created", "expires")
 WEB_FLUSH_EVERY = 200
 LINK_HOSTS_IN_FLIGHT = 64
@@ -151,10 +158,13 @@ class ScanSummary:
 class _StoreWhoisCache:
     """Answers recorded by earlier scans, while their lifetime lasts."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, refresh: set[str] | None = None) -> None:
         self.store = store
+        self.refresh = refresh or set()  # asked afresh whatever was recorded
 
     def get(self, domain: str) -> WhoisRecord | None:
+        if domain in self.refresh:
+            return None
         latest = self.store.latest_whois(domain)
         if latest is None:
             return None
@@ -541,15 +551,44 @@ def _host_answer(observation: DNSObservation) -> HostAnswer:
     return [], "no_address"
 
 
-async def _held_by_services(domains: list[str], config: ResolverConfig) -> set[str]:
-    """The domains DNS shows delegated (their own NS set answers): registered, whatever
-    WHOIS would say. A failed query proves nothing, so its domain is not in the set."""
+async def _delegations(domains: list[str], config: ResolverConfig) -> dict[str, set[str]]:
+    """The name servers of each domain DNS shows delegated (its own NS set answers). A
+    failed query proves nothing, so its domain is left out."""
     if not domains:
-        return set()
-    async with DNSProbe(config) as probe:
+        return {}
+    async with DNSProbe(dataclasses.replace(config, record_types=("A", "NS"))) as probe:
         observations = await asyncio.gather(*(probe.probe(domain) for domain in domains))
-    return {obs.name for obs in observations
+    return {obs.name: {host.lower().rstrip(".") for host in obs.ns} for obs in observations
             if obs.ns and obs.ns_owner == obs.name and "NS" not in obs.failures()}
+
+
+def service_domains_due(delegated: Mapping[str, set[str]],
+                        latest: Mapping[str, tuple[dict[str, Any], str] | None],
+                        now: datetime) -> tuple[list[str], list[str]]:
+    """Which delegated service domains to ask over WHOIS this run: ``(refresh, due)``.
+
+    ``refresh``: those whose name servers in DNS share none with those their last
+    registered WHOIS record listed (a domain dropped and caught again gets new ones) —
+    asked now, past any cached answer. ``due``: at most :data:`SERVICE_DOMAINS_PER_RUN`
+    of those never asked or last confirmed :data:`SERVICE_DOMAIN_REFRESH` ago or more,
+    the never asked first, then the oldest. The rest wait for a later run.
+    """
+    refresh: list[str] = []
+    waiting: list[tuple[str, str]] = []
+    for domain in sorted(delegated):
+        record = latest.get(domain)
+        if record is None:
+            waiting.append(("", domain))
+            continue
+        data, confirmed = record
+        listed = {host.lower().rstrip(".") for host in data.get("name_servers") or []}
+        if data.get("status") == "registered" and listed.isdisjoint(delegated[domain]) \
+                and listed:
+            refresh.append(domain)
+        elif now - parse_time(confirmed) >= SERVICE_DOMAIN_REFRESH:
+            waiting.append((confirmed, domain))
+    due = [domain for _, domain in sorted(waiting)[:SERVICE_DOMAINS_PER_RUN]]
+    return refresh, due
 
 
 async def _check_registration(store: Store, world: _World, settings: WhoisSettings,
@@ -559,9 +598,12 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
     each.
 
     The domains the catalogue's services serve their customers from (``herokuapp.com``)
-    are the services' own: while DNS shows one delegated it is not asked, and names
-    depending on it are judged on their other domains (its expiry and owner are the
-    service's business, and a busy registry's spacing would otherwise hold every scan up).
+    are asked in turn while DNS shows them delegated (:func:`service_domains_due`): a few a
+    run, each again after a week, and at once when their name servers change. One that is
+    not delegated, or whose NS query fails, is asked every run like any other domain. A
+    service domain not asked this run is left out of its names' judgement, its findings as
+    they were (asking them all would hold every scan up behind the busiest registry's
+    spacing: Verisign's for ``.com``/``.net``).
     """
     linked = {name: link_dependencies(name, found, {need.domain for need in
                                                     world.dependencies.get(name, [])})
@@ -569,14 +611,17 @@ async def _check_registration(store: Store, world: _World, settings: WhoisSettin
     services = service_domains(load_services())
     wanted = {need.domain for needs in [*world.dependencies.values(), *linked.values()]
               for need in needs}
-    held = await _held_by_services(sorted(wanted & services.keys()), config)
+    delegated = await _delegations(sorted(wanted & services.keys()), config)
+    refresh, due = service_domains_due(
+        delegated, {domain: store.latest_whois(domain) for domain in delegated}, clock_now())
+    held = set(delegated) - set(refresh) - set(due)
     summary.whois_held = {domain: services[domain].name for domain in held}
     dependencies = {name: [need for need in needs if need.domain not in held]
                     for name, needs in world.dependencies.items()}
     linked = {name: [need for need in needs if need.domain not in held]
               for name, needs in linked.items()}
     domains = sorted(wanted - held)
-    stored = _StoreWhoisCache(store)
+    stored = _StoreWhoisCache(store, refresh=set(refresh))
     client = WhoisClient(settings.servers, timeout=settings.timeout, retries=settings.retries,
                          min_interval=settings.min_interval,
                          cache=stored if settings.reuse_answers else None, referrals=stored)

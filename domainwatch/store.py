@@ -44,9 +44,14 @@ def _execute_script(conn: sqlite3.Connection, script: str) -> None:
     for piece in script.split(";"):
         statement += piece + ";"
         if sqlite3.complete_statement(statement):
-            if statement.strip(" \t\n;"):
+            if statement.strip(" \t\r\n;"):
                 conn.execute(statement)
             statement = ""
+    # What complete_statement never accepted (an unterminated quote, a trigger without END)
+    # must fail the migration, not be dropped from it.
+    if statement.strip(" \t\r\n;"):
+        raise sqlite3.ProgrammingError(
+            f"incomplete SQL statement in a migration: {statement.strip()[:200]!r}")
 
 
 def _migrate_1(conn: sqlite3.Connection) -> None:
@@ -279,9 +284,11 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(row[0]) if row else 0
 
-    def _migrate(self) -> None:
+    def _checked_version(self) -> int:
+        """The database's schema version, refusing one this domainwatch cannot upgrade."""
         try:
             current = self.version
+            foreign = current == 0 and bool(self._table_names())
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} is not a domainwatch database: {error}") from None
         if current > SCHEMA_VERSION:
@@ -289,11 +296,19 @@ class Store:
                 f"{self.path} was written by a newer domainwatch (schema {current}, this version "
                 f"reads up to {SCHEMA_VERSION}); upgrade domainwatch"
             )
-        if current == SCHEMA_VERSION:
-            return
-        if current == 0 and self._table_names():
+        if foreign:
             raise StoreError(f"{self.path} is an SQLite database, but not domainwatch's")
+        return current
+
+    def _migrate(self) -> None:
+        if self._checked_version() == SCHEMA_VERSION:
+            return
         with self.transaction():
+            # Read again under the write lock: another process opening the same old database
+            # may have upgraded it while this one waited for the lock.
+            current = self._checked_version()
+            if current == SCHEMA_VERSION:
+                return
             self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             for version in range(current, SCHEMA_VERSION):
                 MIGRATIONS[version](self.conn)

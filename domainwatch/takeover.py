@@ -225,9 +225,10 @@ def _suffix(text: str) -> str:
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         raise ServiceDataError(f"cname suffix {text!r} is not a domain name of two or more "
                                "labels (letters, digits, -, * within a label)")
-    if "*" in labels[-1] or "*" in labels[-2]:
-        raise ServiceDataError(f"cname suffix {text!r}: the registrable domain cannot "
-                               "hold a wildcard")
+    registrable = registrable_domain(suffix)  # below a public suffix such as com.cn or github.io
+    if "*" in labels[-1] or "*" in labels[-2] or (registrable and "*" in registrable):
+        raise ServiceDataError(f"cname suffix {text!r}: the registrable domain "
+                               f"({registrable or '.'.join(labels[-2:])}) cannot hold a wildcard")
     return suffix
 
 
@@ -379,39 +380,70 @@ def catalogue_markdown(services: list[Service]) -> str:
                   + ("source |" if title == "Claimable" else "why not claimable | source |"),
                   "|---|---|---|---|---|---|" + ("" if title == "Claimable" else "---|")]
         for service in group:
-            targets = [f"`{suffix}`" for suffix in service.cname_suffixes]
-            targets += [f"`{host}` (exactly)" for host in service.cname_hosts]
-            cells = [service.name, service.provider, ", ".join(targets),
+            targets = [_code(suffix) for suffix in service.cname_suffixes]
+            targets += [f"{_code(host)} (exactly)" for host in service.cname_hosts]
+            cells = [_plain(service.name), _plain(service.provider), ", ".join(targets),
                      " *or* ".join(_described(c) for c in service.conditions),
-                     service.confidence]
+                     _plain(service.confidence)]
             if not service.claimable:
-                cells.append(service.why_not_claimable)
-            cells.append(service.reference)
+                cells.append(_plain(service.why_not_claimable))
+            cells.append(_plain(service.reference))
             lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
 
 def _described(condition: dict[str, Any]) -> str:
+    """One condition as Markdown: the service's texts in code spans, the rest plain."""
     if condition.get("nxdomain"):
         return "the target is NXDOMAIN"
     if "tls_error" in condition:
         wanted = condition["tls_error"]
-        return "HTTPS handshake refused" + (f" (`{wanted}`)" if isinstance(wanted, str) else "")
+        return "HTTPS handshake refused" + (f" ({_code(wanted)})" if isinstance(wanted, str)
+                                            else "")
     parts = []
     if "http_status" in condition:
         statuses = condition["http_status"]
-        parts.append("status " + "/".join(str(s) for s in (
+        parts.append("status " + "/".join(_plain(str(s)) for s in (
             statuses if isinstance(statuses, list) else [statuses])))
     if "title" in condition:
-        parts.append(f"title `{condition['title']}`")
-    parts += [f"`{text}`" for text in condition.get("body", [])]
-    parts += [f"header {name}: `{value}`" for name, value in condition.get("header", {}).items()]
+        parts.append(f"title {_code(condition['title'])}")
+    parts += [_code(text) for text in condition.get("body", [])]
+    parts += [f"header {_plain(name)}: {_code(value)}"
+              for name, value in condition.get("header", {}).items()]
     return " + ".join(parts)
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "\\|").split())
+def _plain(text: str) -> str:
+    """``text`` as Markdown table-cell text shown as it is: no HTML (``& < >`` escaped), no
+    Markdown escape taken (``\\`` doubled) and no cell boundary (``|`` escaped)."""
+    return html.escape(text, quote=False).replace("\\", "\\\\").replace("|", "\\|")
+
+
+_PIPE = re.compile(r"(\\*)\|")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _code(text: str) -> str:
+    """``text`` as a Markdown code span inside a table cell. The fence is one backtick longer
+    than the longest run of backticks inside, padded with a space on each side when the text
+    starts or ends with a backtick (or with a space at both ends). Every pipe is escaped,
+    code span or not, or it ends the cell; and since GitHub's table reader takes ``\\x`` as one
+    escaped character, a pipe must follow an odd run of backslashes: an even run before a
+    pipe (none, two …) gets one backslash, its escape, and is shown as it is; an odd run gets
+    two and is shown with one backslash more, the only way to keep the cell whole."""
+    text = re.sub(r"\s+", " ", text)
+    text = _PIPE.sub(lambda found: found[1] + "\\" * (1 if len(found[1]) % 2 == 0 else 2)
+                     + "|", text)
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    if text[:1] == "`" or text[-1:] == "`" or (text[:1] == text[-1:] == " " and text.strip()):
+        text = f" {text} "
+    return f"{fence}{text or ' '}{fence}"
+
+
+def _cell(markdown: str) -> str:
+    """A cell's Markdown (already escaped) on one line."""
+    return " ".join(markdown.split())
 
 
 def unclaimable_service(target: str, services: list[Service]) -> Service | None:

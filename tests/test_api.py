@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+import domainwatch.api
+from domainwatch import baseline
 from domainwatch.api import (
     AlreadyInRegister,
     DiscoveryResult,
     Domainwatch,
+    DomainwatchError,
     FindingResolved,
     ImportResult,
     InvalidOption,
     NoSuchFinding,
+    NothingToAccept,
     NotInRegister,
     NotRegistrable,
+    ReportNotWritten,
     UnknownName,
+    row_warnings,
 )
-from domainwatch.config import Config
-from domainwatch.register import RegisterError
-from domainwatch.store import FindingDraft
+from domainwatch.cli import cli
+from domainwatch.config import Config, ConfigError
+from domainwatch.register import RegisterError, RowWarning
+from domainwatch.store import FindingDraft, StoreError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -42,7 +52,7 @@ def register_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def dw(tmp_path: Path, register_file: Path) -> Domainwatch:
+def dw(tmp_path: Path, register_file: Path) -> Iterator[Domainwatch]:
     api = Domainwatch(tmp_path / "dw.db", Config())
     api.import_register(register_file, by="test")
     yield api
@@ -190,7 +200,6 @@ def test_report_and_whois_need_no_scan(dw: Domainwatch, tmp_path: Path) -> None:
     text = dw.report("md", tmp_path / "report.md")
     assert (tmp_path / "report.md").read_text(encoding="utf-8") == text
     assert "summary of gsj.jiuquan.gov.cn" in text
-    assert not (tmp_path / "report.md.part").exists()
     with pytest.raises(NotRegistrable, match="public suffix"):
         dw.whois(["gov.cn"])
     with pytest.raises(InvalidOption) as raised:
@@ -199,3 +208,178 @@ def test_report_and_whois_need_no_scan(dw: Domainwatch, tmp_path: Path) -> None:
     with pytest.raises(InvalidOption) as raised:
         dw.scan(resolvers=["not-an-address"])
     assert raised.value.parameter == "resolvers"
+
+
+# -- the review's defects ---------------------------------------------------------------------
+
+
+def test_set_entry_takes_only_known_states_and_priorities(dw: Domainwatch) -> None:
+    for keyword, value in (("state", "sleeping"), ("priority", "urgent")):
+        with pytest.raises(InvalidOption) as raised:
+            dw.set_entry("www.gansu.gov.cn", **{keyword: value})
+        assert raised.value.parameter == keyword and repr(value) in str(raised.value)
+    entry = dw.entry("www.gansu.gov.cn")
+    assert entry is not None and (entry["state"], entry["priority"]) == ("active", "normal")
+    assert [item["action"] for item in dw.entry_history("www.gansu.gov.cn")] == ["added"]
+
+
+@pytest.mark.parametrize(("keyword", "value"),
+                         [("timeout", 0), ("timeout", -1.5), ("retries", -1),
+                          ("concurrency", 0)])
+def test_bad_dns_settings_are_refused_before_a_run_starts(dw: Domainwatch, keyword: str,
+                                                          value: float) -> None:
+    for method in (dw.scan, dw.run):
+        with pytest.raises(InvalidOption) as raised:
+            method(resolvers=["127.0.0.1:9"], web=False, **{keyword: value})
+        assert raised.value.parameter == keyword
+    assert dw.db["runs"].count == 0  # no run left "interrupted" for the next scan to resume
+
+
+def test_a_bad_resolver_of_the_configuration_file_blames_the_file(
+        tmp_path: Path, register_file: Path) -> None:
+    config = Config(resolvers=["not-an-address"], source=str(tmp_path / "dw.toml"))
+    with Domainwatch(tmp_path / "dw.db", config) as dw:
+        with pytest.raises(ConfigError) as raised:
+            dw.scan(web=False)
+        assert str(raised.value).startswith(f"{tmp_path / 'dw.toml'}: [scan] resolvers: ")
+        assert "--resolver" not in str(raised.value)
+        with pytest.raises(InvalidOption) as given:  # one given as an argument is the caller's
+            dw.scan(resolvers=["not-an-address"], web=False)
+        assert given.value.parameter == "resolvers"
+
+
+def test_names_are_a_list_not_a_string_and_not_an_empty_one(dw: Domainwatch) -> None:
+    for call in (lambda: dw.scan("www.gansu.gov.cn", web=False),
+                 lambda: dw.scan([], web=False),
+                 lambda: dw.scan(iter(()), web=False)):
+        with pytest.raises(InvalidOption) as raised:
+            call()
+        assert raised.value.parameter == "names"
+    with pytest.raises(InvalidOption, match="no names given"):
+        dw.scan([], web=False)
+    with pytest.raises(InvalidOption) as raised:
+        dw.whois("gansu.gov.cn")
+    assert raised.value.parameter == "domains"
+    assert dw.whois([]) == []
+    assert dw.db["runs"].count == 0
+
+
+@pytest.mark.parametrize(("keyword", "value", "message"), [
+    ("status", "closed", "status 'closed' is not one of open, acknowledged, resolved, pending"),
+    ("category", "dnss", "category 'dnss'"),
+    ("rule", "dangling.cnam", "no rule 'dangling.cnam' (did you mean dangling.cname"),
+    ("severity", "urgent", "severity 'urgent'"),
+])
+def test_findings_filters_are_checked(dw: Domainwatch, keyword: str, value: str,
+                                      message: str) -> None:
+    with pytest.raises(InvalidOption) as raised:
+        dw.findings(**{keyword: value})
+    assert raised.value.parameter == keyword and str(raised.value).startswith(message)
+
+
+def test_entries_report_and_import_formats_are_checked(dw: Domainwatch, tmp_path: Path,
+                                                       register_file: Path) -> None:
+    with pytest.raises(InvalidOption) as raised:
+        dw.entries("sleeping")
+    assert raised.value.parameter == "state"
+    with pytest.raises(InvalidOption) as raised:
+        dw.report("pdf")
+    assert raised.value.parameter == "format"
+    with pytest.raises(InvalidOption) as raised:
+        dw.import_register(register_file, format="xml")
+    assert raised.value.parameter == "format"
+    assert len(dw.entries("active")) == 4
+
+
+def test_accept_of_a_name_never_scanned_or_not_in_the_register(dw: Domainwatch) -> None:
+    with pytest.raises(NotInRegister, match=r"www\.nowhere\.gov\.cn is not in the register"):
+        dw.accept("www.nowhere.gov.cn")
+    with pytest.raises(NothingToAccept, match="has not been scanned yet; scan it first") as raised:
+        dw.accept("www.gansu.gov.cn")
+    assert isinstance(raised.value, DomainwatchError)
+    assert isinstance(raised.value, baseline.NothingToAccept)  # as it was before
+
+
+def test_an_import_reports_its_naming_problems(tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text("name,owner,parent\nwww.gansu.gov.cn,甘肃省人民政府办公厅,\n"
+                    "fzgg.jiuquan.gov.cn,甘肃省发展和改革委员会,www.gansu.gov.cn\n",
+                    encoding="utf-8")
+    with Domainwatch(tmp_path / "dw.db", Config()) as dw:
+        assert dw.import_register(path, dry_run=True).naming_problems == []  # not checked
+        result = dw.import_register(path, by="test")
+    assert isinstance(result, ImportResult)
+    assert result.naming_problems == [
+        "fzgg.jiuquan.gov.cn is not under gansu.gov.cn, the domain of its parent "
+        "www.gansu.gov.cn"]
+
+
+def test_a_report_that_cannot_be_written_leaves_no_part_file(dw: Domainwatch, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    with pytest.raises(ReportNotWritten, match=f"cannot write {re.escape(str(folder))}"):
+        dw.report("md", folder)
+    assert not (tmp_path / "reports.part").exists() and folder.is_dir()
+
+    target = tmp_path / "report.md"
+    target.write_text("the last report", encoding="utf-8")
+
+    def full_disk(source: object, destination: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(ReportNotWritten, match="No space left on device"):
+        dw.report("md", target)
+    assert target.read_text(encoding="utf-8") == "the last report"
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".part")] == []
+
+
+ROW_WITH_A_WARNING = "name,owner\nhttps://tjj.gansu.gov.cn/index.html,甘肃省统计局\n"
+
+
+def _locked(*args: object, **kwargs: object) -> None:
+    raise StoreError("database dw.db is locked by another domainwatch process; try again later")
+
+
+def test_an_import_that_cannot_be_written_keeps_its_row_warnings(
+        dw: Domainwatch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "more.csv"
+    path.write_text(ROW_WITH_A_WARNING, encoding="utf-8")
+    monkeypatch.setattr(domainwatch.api, "apply_plan", _locked)
+    with pytest.raises(StoreError) as raised:
+        dw.import_register(path, by="test")
+    [warning] = row_warnings(raised.value)
+    assert isinstance(warning, RowWarning) and warning.row == 2 and "is a URL" in warning.message
+
+
+def test_the_command_prints_the_row_warnings_of_an_import_it_could_not_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "more.csv"
+    path.write_text(ROW_WITH_A_WARNING, encoding="utf-8")
+    monkeypatch.setattr(domainwatch.api, "apply_plan", _locked)
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "dw.db"), "register", "import",
+                                      str(path)])
+    assert result.exit_code == 4
+    assert result.output.splitlines() == [
+        "warning: row 2: name 'https://tjj.gansu.gov.cn/index.html' is a URL; read as its "
+        "host tjj.gansu.gov.cn",
+        "domainwatch: database dw.db is locked by another domainwatch process; try again later"]
+
+
+def test_the_command_line_names_its_options_where_the_api_names_its_keywords(
+        dw: Domainwatch, tmp_path: Path, register_file: Path) -> None:
+    with pytest.raises(InvalidOption) as raised:
+        dw.set_entry("www.gansu.gov.cn")
+    assert str(raised.value) == "give state or priority"
+    with pytest.raises(InvalidOption) as raised:
+        dw.import_register(register_file, origin="gansu.gov.cn")
+    assert str(raised.value) == "origin and accept apply to zone files and certificate logs"
+    db = ["--db", str(tmp_path / "dw.db")]
+    runner = CliRunner()
+    result = runner.invoke(cli, [*db, "register", "set", "www.gansu.gov.cn"])
+    assert result.exit_code == 2 and "Error: give --state or --priority" in result.output
+    result = runner.invoke(cli, [*db, "register", "import", str(register_file), "--accept"])
+    assert result.exit_code == 2 and ("Error: --origin and --accept apply to zone files and "
+                                      "certificate logs") in result.output

@@ -1,10 +1,12 @@
 """The DNS and register checks as pure functions of an entry and an observation."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domainwatch.checks.dns import RULES, check_dns
 from domainwatch.checks.register import check_register_entry
 from domainwatch.names import governments_by_division
+from domainwatch.scan import SERVICE_DOMAINS_PER_RUN, service_domains_due
 
 
 def entry(state: str = "active", name: str = "www.x.gov.cn",
@@ -143,3 +145,32 @@ def test_registration_reports_but_never_resolves_on_partial_knowledge() -> None:
     assert [(d.domain, d.role) for d in found] == [
         ("jqtz.com", "own name"), ("example-cloud.com", "CNAME target"),
         ("hichina.com", "name server"), ("qq.com", "mail server")]
+
+
+def test_service_domains_are_asked_a_few_a_run_oldest_first_and_at_once_on_new_servers(
+) -> None:
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+
+    def record(days_ago: int, servers: list[str]) -> tuple[dict[str, Any], str]:
+        asked = (now - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"status": "registered", "name_servers": servers}, asked
+
+    delegated = {f"s{n}.com": {f"ns1.s{n}.com"} for n in range(8)}
+    latest: dict[str, Any] = {
+        "s0.com": None, "s1.com": None,                      # never asked
+        "s2.com": record(30, ["ns1.s2.com"]),                # a month ago
+        "s3.com": record(8, ["NS1.S3.COM."]),                # a week ago, same servers
+        "s4.com": record(1, ["ns1.s4.com", "ns2.s4.com"]),   # recent, servers overlap
+        "s5.com": record(1, ["dns1.parked.example"]),        # recent, servers all new
+        "s6.com": record(20, ["ns1.s6.com"]),
+        "s7.com": record(1, []),                             # recent, servers unknown
+    }
+    refresh, due = service_domains_due(delegated, latest, now)
+    assert refresh == ["s5.com"]
+    assert due == ["s0.com", "s1.com", "s2.com", "s6.com"]  # four: never asked, then oldest
+    assert SERVICE_DOMAINS_PER_RUN == 4
+    later, _ = service_domains_due({"s5.com": {"ns1.s5.com"}},
+                                   {"s5.com": ({"status": "unregistered",
+                                                "name_servers": ["x.example"]},
+                                               record(1, [])[1])}, now)
+    assert later == []  # only a registered record's servers are compared

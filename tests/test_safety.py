@@ -6,6 +6,8 @@ import unicodedata
 import pytest
 from markupsafe import Markup
 
+from domainwatch import safety
+from domainwatch.probes.whois import clean_value
 from domainwatch.safety import (
     MAX_CELL,
     UNSAFE_CATEGORIES,
@@ -131,3 +133,47 @@ def test_one_line_caps_length() -> None:
     assert line_safe("x" * 10_000, 240) == "x" * 239 + "…"
     assert line_safe("x" * 10_000) == "x" * 10_000
     assert line_safe("ab", 2) == "ab"
+
+
+def test_printable_text_holds_no_unsafe_character() -> None:
+    # The sanitisers' fast path: text.isprintable() lets a string through unchanged, so no
+    # character of UNSAFE_CATEGORIES may be printable, on this Python's Unicode.
+    printable_unsafe = [f"U+{code:04X}" for code in range(sys.maxunicode + 1)
+                        if chr(code).isprintable()
+                        and unicodedata.category(chr(code)) in UNSAFE_CATEGORIES]
+    assert printable_unsafe == []
+
+
+class _NoRegex:
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"printable text went through the regex ({name})")
+
+
+def test_printable_text_skips_the_regex_and_still_neutralises_formulas(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety, "_UNSAFE", _NoRegex())
+    monkeypatch.setattr(safety, "_ANSI", _NoRegex())
+    text = "酒泉市人民政府 www.jiuquan.gov.cn (主办) 100%"
+    assert terminal_safe(text) == csv_safe(text) == line_safe(text) == str(html_safe(text))
+    assert "=1+1".isprintable()
+    assert csv_safe("=1+1") == "'=1+1" and csv_safe("-酒泉") == "'-酒泉"
+    assert csv_safe("") == terminal_safe("") == line_safe("") == ""
+    assert line_safe("  a  b ") == "a b"
+    assert str(html_safe(5)) == "5"
+
+
+def test_an_unterminated_escape_sequence_keeps_the_text_after_it() -> None:
+    # A registrant's "Old Owner ESC ] New Owner" must not hide the new owner: an operating
+    # system command never terminated is no sequence, its ESC is replaced like any other.
+    assert clean_value("甘肃省酒泉市人民政府\x1b]Evil Ltd") == "甘肃省酒泉市人民政府 ]Evil Ltd"
+    assert clean_value("\x1b]Evil Ltd") == "]Evil Ltd"
+    assert line_safe("a\x1b]0;title") == "a ]0;title"
+    assert line_safe("a\x1b]0;" + "x" * 600 + "\x07b") == "a ]0;" + "x" * 600 + " b"
+    assert line_safe("a\x1b[" + "1" * 100 + "mb") == "a [" + "1" * 100 + "mb"
+    assert line_safe("a\x1b[31;" + "?" * 80) == "a [31;" + "?" * 80
+
+
+def test_a_terminated_operating_system_command_is_removed_whole() -> None:
+    assert line_safe("a\x1b]0;pwned\x07b") == "ab"
+    assert line_safe("a\x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\") == "alink"
+    assert clean_value("甘肃省\x1b]2;x\x07酒泉市") == "甘肃省酒泉市"

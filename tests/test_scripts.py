@@ -22,6 +22,7 @@ from domainwatch.probes.scripts import (
     read_script,
     worth_reading,
 )
+from domainwatch.testnet.hostile_scripts import BAIDU_TONGJI, CNZZ, DATE, HOSTILE, MENU
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -68,24 +69,6 @@ def nothing(reading: ScriptReading) -> bool:
 
 
 # The site's own scripts around the injections, as they appear on county portals.
-BAIDU_TONGJI = ('var _hmt = _hmt || [];\n(function() {\n'
-                '  var hm = document.createElement("script");\n  hm.src = "https://hm.baidu.com/hm.js?3f5a0e1c9d2b4a6e8f7c1b2a3d4e5f60";\n'
-                '  var s = document.getElementsByTagName("script")[0];\n'
-                '  s.parentNode.insertBefore(hm, s);\n})();')
-CNZZ = ('var cnzz_protocol = (("https:" == document.location.protocol) ? "https://" : "http://");'
-        'document.write(unescape("%3Cspan id=\'cnzz_stat_icon_1279388\'%3E%3C/span%3E%3Cscript '
-        'src=\'" + cnzz_protocol + "s4.cnzz.com/z_stat.php%3Fid%3D1279388%26show%3Dpic\' '
-        'type=\'text/javascript\'%3E%3C/script%3E"));')
-DATE = ('var today=new Date();var day;var date;if(today.getDay()==0)day="星期日";'
-        'if(today.getDay()==1)day="星期一";if(today.getDay()==2)day="星期二";'
-        'if(today.getDay()==3)day="星期三";if(today.getDay()==4)day="星期四";'
-        'if(today.getDay()==5)day="星期五";if(today.getDay()==6)day="星期六";'
-        'date=(today.getFullYear())+"年"+(today.getMonth()+1)+"月"+today.getDate()+"日 ";'
-        'document.write(date+day);')
-MENU = ('$(function(){$(".nav>li").hover(function(){$(this).addClass("on").find(".sub").stop()'
-        '.slideDown(200)},function(){$(this).removeClass("on").find(".sub").stop().slideUp(200)})'
-        ';$(".tab-hd li").click(function(){var i=$(this).index();$(this).addClass("cur")'
-        '.siblings().removeClass("cur");$(".tab-bd .item").eq(i).show().siblings().hide()})});')
 
 
 # --- string decoding ------------------------------------------------------------------------
@@ -605,56 +588,20 @@ def test_quick_exit():
 
 
 # --- hostile input ----------------------------------------------------------------------------
-
-HOSTILE = {
-    "1 MB of string pluses": '"+"' + '+"+"' * 250_000,
-    "a written string of pluses": "document.write(" + '"+"+' * 200_000 + '"x")',
-    "deeply nested parentheses": "document.write(" + "(" * 100_000 + '"x"' + ")" * 100_000 + ")",
-    "never closed parentheses": "eval(" + "(" * 200_000,
-    "never closed string": 'document.write("' + "a" * 500_000,
-    "never closed template": "document.write(`${" * 100_000,
-    "lone backslashes": "location=" + "\\" * 500_000,
-    "backslash string": 'eval("' + "\\\\" * 250_000 + '")',
-    "regex classes never closed": "location;" + "[/[" * 150_000,
-    "comment openers": "location=" + "/*" * 250_000,
-    "negations": "document.title=" + "!" * 400_000 + '"x"',
-    "nested ifs": "if(a){" * 50_000 + 'location.href="http://x/"' + "}" * 50_000,
-    "else-if chain": "if(a){}" + "else if(b){}" * 40_000 + 'else{location.href="http://x/"}',
-    "nested functions": "(function(){" * 20_000 + 'location.href="http://x/"' + "})()" * 20_000,
-    "deep ternary": "location.href=" + "a?" * 100_000 + '"x"' + ":b" * 100_000,
-    "many sinks": 'document.write("<a href=x>y</a>");' * 30_000,
-    "huge fromCharCode": "document.write(String.fromCharCode(" + "60," * 150_000 + "62))",
-    "many unclosed tags": 'document.write("' + "<a " * 150_000 + '")',
-    "unclosed style": 'document.write("<style>' + "a" * 400_000 + '")',
-    "huge packer payload": ("eval(function(p,a,c,k,e,d){}('" + "zz " * 100_000
-                            + "',62,2,'a|b'.split('|'),0,{}))"),
-    "call chain": "".join(f"function f{i}(){{f{i + 1}()}}" for i in range(3000))
-                  + 'function f3000(){location.href="http://x/"}f0();',
-    "self-referencing variables": "var a=b,b=a;a+=a;b+=b;document.write(a+b);location=a",
-    "many evals of one big string": ('var s="' + "location.href='http://x/';" * 4000 + '";'
-                                     + "eval(s);" * 600),
-    "packer with a huge keyword": ("eval(function(p,a,c,k,e,d){}('" + "0 " * 150_000
-                                   + "',62,1,'" + "x" * 200_000 + "'.split('|'),0,{}))"),
-    "join of a huge string": ('var s="' + "a" * 200_000 + '";var l=[' + "s," * 5000
-                              + 's];document.write(l.join(""));document.write(l+"")'),
-    "replace with a huge string": 'var s="' + "a" * 200_000 + '";document.write(s.replace(/a/g,s))',
-    "many big writes": ('var s="<a href=x>' + "a" * 200_000 + '";'
-                        + "".join(f'document.write(s+"{i}");' for i in range(500))),
-    "surrogates and NULs": 'document.write("\\ud800<a href=x>\\udc00y</a>\\u0000")',
-}
+# The inputs live in domainwatch.testnet.hostile_scripts, shared with bench/bench_scripts.py:
+# how long each takes is measured there (no test asserts a time).
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_input_is_read_within_its_budget_without_error(name):
-    # Bounded work, not wall time (timings belong in bench/): the reader never spends more
-    # evaluation steps or tokens than one script's budget, whatever the input.
+def test_hostile_input_is_read_without_error_and_bounded_output(name):
+    # scripts._read, not read_script: read_script turns an exception into an empty reading.
     code = HOSTILE[name]
-    budget = scripts._Budget()
-    reading = scripts._read(code[:scripts.MAX_SCRIPT], 0, None, budget)  # no net
-    assert budget.steps >= 0 and budget.tokens >= 0, name
+    reading = scripts._read(code[:scripts.MAX_SCRIPT], 0, None, scripts._Budget())  # no net
     assert isinstance(reading, ScriptReading)
     assert len(reading.decoded) <= scripts.MAX_DECODED
+    assert len(reading.written) <= scripts.MAX_SINKS
     for written in reading.written:
+        assert len(written.html) <= scripts.MAX_HTML
         written.html.encode("utf-8")  # no lone surrogates
         assert "\x00" not in written.html
 

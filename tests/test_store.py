@@ -3,6 +3,7 @@
 import ast
 import re
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,70 @@ def test_a_failed_upgrade_leaves_the_database_as_it_was(
     assert counts(path) == before
 
 
+@pytest.mark.parametrize("script", [
+    "CREATE TABLE a (x); INSERT INTO a VALUES ('unterminated);",
+    "CREATE TABLE a (x); CREATE TRIGGER t AFTER INSERT ON a BEGIN DELETE FROM a;",
+])
+def test_an_incomplete_statement_fails_the_migration(script: str) -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    with pytest.raises(sqlite3.ProgrammingError, match="incomplete SQL statement"):
+        store_module._execute_script(conn, script)
+
+
+def test_a_trigger_and_quoted_semicolons_are_run_whole() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    store_module._execute_script(conn, """
+        CREATE TABLE a (x TEXT);
+        CREATE TABLE b (x TEXT);
+        CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES (new.x); END;
+        INSERT INTO a VALUES ('one; two');
+        """)
+    assert conn.execute("SELECT x FROM b").fetchall() == [("one; two",)]
+
+
+def test_two_stores_opening_one_old_database_at_once_upgrade_it_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second reads the old version before the first has committed its upgrade, then
+    # waits for the write lock: it must find the upgrade done, not run it again.
+    path = old_database(tmp_path)
+    second_read_old = threading.Event()
+    outcome: list[object] = []
+    version = Store.version.fget
+    assert version is not None
+
+    def read_version(store: Store) -> int:
+        value = version(store)
+        if threading.current_thread().name == "second":
+            second_read_old.set()
+        return value
+
+    def open_second() -> None:
+        try:
+            with Store(path) as store:
+                outcome.append(store.version)
+        except Exception as error:  # reported below
+            outcome.append(error)
+
+    second = threading.Thread(target=open_second, name="second")
+    first_migration = store_module.MIGRATIONS[1]
+
+    def migrate_while_the_second_opens(conn: sqlite3.Connection) -> None:
+        if not second.is_alive() and not outcome:
+            second.start()
+            assert second_read_old.wait(10)
+        first_migration(conn)
+
+    migrations = list(store_module.MIGRATIONS)
+    migrations[1] = migrate_while_the_second_opens
+    monkeypatch.setattr(store_module, "MIGRATIONS", migrations)
+    monkeypatch.setattr(Store, "version", property(read_version))
+    with Store(path) as first:
+        assert first.version == SCHEMA_VERSION
+    second.join(30)
+    assert outcome == [SCHEMA_VERSION]
+    assert counts(path)["entries"] == 3
+
+
 def test_deliveries_count_attempts_and_a_taken_alert_stays_taken(tmp_path: Path) -> None:
     with Store(tmp_path / "dw.db") as store:
         [opened] = reconcile(store, [draft()], "T1").opened
@@ -233,6 +298,10 @@ def test_deliveries_count_attempts_and_a_taken_alert_stays_taken(tmp_path: Path)
         assert store.alerts_to_deliver() == []
         assert store.delivered_alerts() == {(alert["alert_id"], "stdout"),
                                             (alert["alert_id"], "webhook:ops")}
+        # Three attempts at the webhook, the last a failure after it was taken at T2.
+        deliveries = {row["target"]: (row["delivered_at"], row["attempts"], row["last_error"])
+                      for row in store.database()["deliveries"].rows}
+        assert deliveries == {"stdout": ("T1", 1, ""), "webhook:ops": ("T2", 3, "timed out")}
 
 
 # SQL in a string, and a store's connection or raw queries used directly.

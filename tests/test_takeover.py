@@ -4,7 +4,10 @@ test internet."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
+import string
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,6 +88,9 @@ def entry(**changes: Any) -> dict[str, Any]:
     ({"negative": [{"colour": "red"}]}, "negative 1: unknown keys colour"),
     ({"cname_suffixes": []}, "needs cname_suffixes or cname_hosts"),
     ({"cname_hosts": ["*.x.example"]}, "no wildcards"),
+    ({"cname_suffixes": ["cdn*.com"]}, "registrable domain (cdn*.com) cannot hold a wildcard"),
+    ({"cname_suffixes": ["x.cdn*.com.cn"]}, "registrable domain (cdn*.com.cn) cannot hold"),
+    ({"cname_suffixes": ["a.b*.gov.cn"]}, "registrable domain (b*.gov.cn) cannot hold"),
     ({"claimable": False}, "needs why_not_claimable"),
     ({"why_not_claimable": "ids"}, "only for services that are not claimable"),
     ({"conditions": [{"nxdomain": True, "body": ["x"]}]}, "NXDOMAIN condition"),
@@ -492,6 +498,12 @@ def test_the_services_page_keeps_each_entry_in_one_row(tmp_path: Path) -> None:
               reference="line one\nline two"),
         entry(service="Closed", cname_suffixes=["c.example"], conditions=[{"nxdomain": True}],
               claimable=False, why_not_claimable="the owner's id is in the name"),
+        entry(service="Quoted <bucket>", provider="A & B",
+              cname_suffixes=["q.example", "cdn*.q.example"], cname_hosts=["h.q.example"],
+              conditions=[{"title": "`x`", "body": ["a`b", "<b>gone</b>", "```x```", "a\\|b",
+                                                   "a\\\\|b", "\\|"],
+                           "header": {"x-error|y": "x`|"}}],
+              reference="the <bucket> page \\| see </td> &amp;"),
     ]))
     page = catalogue_markdown(services)
     piped = next(line for line in page.splitlines() if line.startswith("| Piped"))
@@ -500,4 +512,50 @@ def test_the_services_page_keeps_each_entry_in_one_row(tmp_path: Path) -> None:
                      "line one line two |")
     closed = next(line for line in page.splitlines() if line.startswith("| Closed"))
     assert "| the target is NXDOMAIN | high | the owner's id is in the name |" in closed
-    assert "2 services: 1 claimable" in page
+    assert "3 services: 2 claimable" in page
+    # Reference texts quote HTML; answers hold backticks, HTML and backslashes before pipes:
+    # HTML is shown as text, a code span holds its text whole, no pipe leaves its cell.
+    quoted = next(line for line in page.splitlines() if line.startswith("| Quoted"))
+    assert quoted == (
+        r"| Quoted &lt;bucket&gt; | A &amp; B | `q.example`, `cdn*.q.example`, `h.q.example` "
+        r"(exactly) | title `` `x` `` + ``a`b`` + `<b>gone</b>` + ```` ```x``` ```` + `a\\\|b` "
+        r"+ `a\\\|b` + `\\\|` + header x-error\|y: ``x`\|`` | high | the &lt;bucket&gt; page "
+        r"\\\| see &lt;/td&gt; &amp;amp; |")
+    cells = gfm_cells(quoted)
+    assert len(cells) == 6
+    assert cells[0] == "Quoted &lt;bucket&gt;" and cells[5].startswith("the &lt;bucket&gt;")
+
+
+def gfm_cells(row: str) -> list[str]:
+    """The cells of a table row as GitHub's reader (cmark-gfm) splits them: a backslash and
+    the ASCII punctuation character after it are one character, any other pipe ends a
+    cell; then each backslash before a pipe is dropped."""
+    cells, current, index = [], "", 0
+    while index < len(row):
+        if row[index] == "\\" and row[index + 1:index + 2] in set(string.punctuation):
+            current, index = current + row[index:index + 2], index + 2
+        elif row[index] == "|":
+            cells, current, index = [*cells, current], "", index + 1
+        else:
+            current, index = current + row[index], index + 1
+    return [cell.replace("\\|", "|").strip() for cell in [*cells, current][1:-1]]
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("a|b", "a|b"), ("a\\|b", "a\\\\|b"), ("a\\\\|b", "a\\\\|b"), ("\\", "\\"), ("|", "|"),
+    ("`|`", "`|`"), ("a\\", "a\\"), ("x\\\\\\|", "x\\\\\\\\|"), ("<td>&", "<td>&"),
+])
+def test_no_pipe_or_backslash_leaves_its_cell(tmp_path: Path, text: str, shown: str) -> None:
+    [service] = load_services(write(tmp_path, [entry(
+        service="S", reference=text, conditions=[{"http_status": 404, "body": [text]}])]))
+    [row] = [line for line in catalogue_markdown([service]).splitlines()
+             if line.startswith("| S ")]
+    cells = gfm_cells(row)
+    assert len(cells) == 6, row
+    # The code span shows the text (an odd run of backslashes before a pipe, one longer); the
+    # plain cell is Markdown that shows the text: backslash escapes and HTML entities.
+    code = cells[3].removeprefix("status 404 + ")
+    fence = len(code) - len(code.lstrip("`"))
+    assert code[fence:-fence].removeprefix(" ").removesuffix(" ") == shown
+    plain = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", cells[5])
+    assert html.unescape(plain) == text and "<" not in plain

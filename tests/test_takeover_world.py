@@ -8,6 +8,7 @@ on 127.20.150.0/24 (every site on .10); it is built by
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ from typing import Any
 import pytest
 
 from domainwatch.names import registrable_domain
+from domainwatch.probes.dns import parse_resolver
+from domainwatch.scan import _delegations
+from domainwatch.settings import ResolverConfig
 from domainwatch.testnet import LocalInternet
 from domainwatch.testnet.scenario import scenario_from_dict
 from domainwatch.testnet.takeover_world import (
@@ -95,36 +99,65 @@ def test_claimed_and_body_only_controls_raise_nothing(takeover_world: Scanned) -
     assert dangling == []
 
 
-def test_a_services_own_domain_is_asked_about_only_when_dns_does_not_show_it(
+def test_services_own_domains_are_asked_in_turn_and_at_once_when_their_servers_change(
         tmp_path: Path) -> None:
-    """The services' own domains are not asked over WHOIS while they are delegated (their
-    expiry and owner are the service's business); one gone from DNS is asked like any
-    other, and a lapsed one is unregistered.domain for the names CNAMEd into it."""
+    """A service's own domain DNS shows delegated is asked when never asked before, then
+    left alone while its record is recent — unless its name servers in DNS share none with
+    the record's. One gone from DNS (lapsed) or whose servers do not answer is asked every
+    run (its answer reused while fresh), and a lapsed one is unregistered.domain for the
+    names CNAMEd into it."""
     by_domain: dict[str, Case] = {}
     for case in service_cases():
         domain = registrable_domain(case.claimed_target)
         if domain is not None and domain.endswith(".com"):
             by_domain.setdefault(domain, case)
-    (live_domain, live), (lapsed_domain, lapsed) = list(by_domain.items())[:2]
-    world = build_world([live, lapsed])
+    (live_domain, live), (lapsed_domain, lapsed), (mute_domain, mute) = \
+        list(by_domain.items())[:3]
+    world = build_world([live, lapsed, mute])
     world["zone"] = [zone for zone in world["zone"] if zone["origin"] != lapsed_domain]
+    for zone in world["zone"]:
+        if zone["origin"] == mute_domain:
+            zone["server"] = "mute"
+    world["server"]["mute"] = {"behaviour": "silent"}
     register = tmp_path / "register.csv"
-    register.write_text(register_csv(register_rows([live, lapsed])), encoding="utf-8")
+    register.write_text(register_csv(register_rows([live, lapsed, mute])), encoding="utf-8")
     db = tmp_path / "dw.db"
-    answers = {lapsed_domain: {"status": "unregistered"}}
+    config = tmp_path / "dw.toml"
+    config.write_text("[whois]\nmin_interval = 0.0\ntimeout = 1.0\nretries = 1\n")
+    # the record first lists another host's servers: DNS shares none of them
+    answers = {lapsed_domain: {"status": "unregistered"},
+               live_domain: {"status": "registered", "name_servers": ["dns1.hichina.com"]}}
     with (LocalInternet(scenario_from_dict(world, base_dir=tmp_path)) as net,
           WhoisServer(answers, default="registered") as whois):
         assert dw(db, "register", "import", str(register)).returncode == 0
         host, port = whois.address
-        config = tmp_path / "dw.toml"
-        config.write_text("[whois]\nmin_interval = 0.0\ntimeout = 1.0\nretries = 1\n")
-        scanned = dw(db, "--config", str(config), "scan", "--resolver", net.resolver,
-                     "--ca-file", str(net.ca_file), "--no-web", "--timeout", "1",
-                     "--retries", "1", "--whois-server", f"{host}:{port}")
-        asked = {query for _, query in whois.queries}
-    assert scanned.returncode == 0, scanned.stderr
-    assert "1 not asked (cloud services' own domains, delegated)" in scanned.stdout
-    assert live_domain not in asked and lapsed_domain in asked
+
+        def scan() -> tuple[str, set[str]]:
+            whois.queries.clear()
+            scanned = dw(db, "--config", str(config), "scan", "--resolver", net.resolver,
+                         "--no-web", "--timeout", "1", "--retries", "1",
+                         "--whois-server", f"{host}:{port}")
+            assert scanned.returncode == 0, scanned.stderr
+            return scanned.stdout, {query for _, query in whois.queries}
+
+        # servers that do not answer prove nothing: not delegated, so asked every run
+        resolver = ResolverConfig(resolvers=[parse_resolver(net.resolver)], timeout=1.0,
+                                  retries=1)
+        delegated = asyncio.run(_delegations([live_domain, mute_domain], resolver))
+        first, asked_first = scan()
+        whois.answers[live_domain] = {"status": "registered",
+                                      "name_servers": [f"ns1.{live_domain}"]}
+        second, asked_second = scan()
+        third, asked_third = scan()
+    assert set(delegated) == {live_domain}
+    assert delegated[live_domain] == {f"ns1.{live_domain}"}
+    assert {live_domain, lapsed_domain} <= asked_first  # never asked before; not delegated
+    assert "not asked" not in first
+    assert live_domain in asked_second  # DNS shares no server with the record: at once
+    assert "not asked" not in second
+    assert live_domain not in asked_third  # recent, its servers as recorded
+    assert "1 not asked (cloud services' own domains, delegated)" in third
+    assert lapsed_domain in asked_first  # not delegated: asked whenever its answer is stale
     found = {f["name"]: f for f in findings(db, "--rule", "unregistered.domain",
                                             "--format", "json")}
     assert set(found) == {lapsed.claimed, lapsed.unclaimed}
