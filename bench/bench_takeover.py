@@ -53,7 +53,7 @@ from bench_web import _stages
 
 from domainwatch.names import registrable_domain
 from domainwatch.probes.whois import default_registries
-from domainwatch.scan import WhoisSettings
+from domainwatch.settings import WhoisSettings
 from domainwatch.testnet import LocalInternet
 from domainwatch.testnet.scenario import scenario_from_dict
 from domainwatch.testnet.takeover_world import (

@@ -6,7 +6,7 @@ from typing import Any
 from domainwatch.checks.dns import RULES, check_dns
 from domainwatch.checks.register import check_register_entry
 from domainwatch.names import governments_by_division
-from domainwatch.scan import SERVICE_DOMAINS_PER_RUN, service_domains_due
+from domainwatch.stages.registration import SERVICE_DOMAINS_PER_RUN, service_domains_due
 
 
 def entry(state: str = "active", name: str = "www.x.gov.cn",

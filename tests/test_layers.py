@@ -13,7 +13,8 @@ LAYERS = (
                     "output", "__init__"}),
     ("probes", {"probes", "discovery", "register", "content", "normalize"}),
     ("checks", {"checks", "takeover", "reconcile"}),
-    ("jobs and outputs", {"scan", "nightly", "alerts", "report", "baseline"}),
+    ("stages", {"stages", "baseline"}),
+    ("jobs and outputs", {"scan", "nightly", "alerts", "report"}),
     ("the library", {"api"}),
     ("the skin", {"cli", "__main__"}),
 )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from domainwatch.scan import crawl_order
+from domainwatch.stages.links import crawl_order
 from domainwatch.testnet import LocalInternet
 from domainwatch.testnet.national import (
     GAMBLING_PAGE,

@@ -18,8 +18,8 @@ import pytest
 
 from domainwatch.names import registrable_domain
 from domainwatch.probes.dns import parse_resolver
-from domainwatch.scan import _delegations
 from domainwatch.settings import ResolverConfig
+from domainwatch.stages.registration import delegated_name_servers
 from domainwatch.testnet import LocalInternet
 from domainwatch.testnet.scenario import scenario_from_dict
 from domainwatch.testnet.takeover_world import (
@@ -143,7 +143,7 @@ def test_services_own_domains_are_asked_in_turn_and_at_once_when_their_servers_c
         # servers that do not answer prove nothing: not delegated, so asked every run
         resolver = ResolverConfig(resolvers=[parse_resolver(net.resolver)], timeout=1.0,
                                   retries=1)
-        delegated = asyncio.run(_delegations([live_domain, mute_domain], resolver))
+        delegated = asyncio.run(delegated_name_servers([live_domain, mute_domain], resolver))
         first, asked_first = scan()
         whois.answers[live_domain] = {"status": "registered",
                                       "name_servers": [f"ns1.{live_domain}"]}

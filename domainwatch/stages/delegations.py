@@ -1,0 +1,154 @@
+"""The delegations stage: the name servers, mail servers and cloud services the scanned
+names depend on (:mod:`domainwatch.checks.delegation`).
+
+For each name this run resolved: its zone's delegation at the parent (lame or missing
+servers), its mail hosts' addresses, and, when its CNAME chain enters a service of the
+takeover catalogue (:mod:`domainwatch.takeover`), whether the service answers as for an
+unclaimed name. It hands on every name's dependencies for the registration stage: the
+domains of its name servers (from the delegation too, when the name itself did not resolve),
+mail hosts and CNAME targets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from domainwatch.checks.delegation import check_mx, check_ns, check_service
+from domainwatch.checks.registration import Dependency, dependencies
+from domainwatch.names import registrable_domain
+from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check_delegation
+from domainwatch.probes.dns import DNSObservation, DNSProbe, HostLookups, ResolverConfig
+from domainwatch.stages import Fingerprint, ScanContext
+from domainwatch.store import utcnow
+from domainwatch.takeover import Service, fetch, load_services, match, needs_tls, services_for
+
+UNKNOWN = object()
+
+
+async def check_delegations(context: ScanContext, probe: DNSProbe, config: ResolverConfig,
+                            fingerprints: Mapping[str, Fingerprint | None]
+                            ) -> dict[str, list[Dependency]]:
+    """Judge the mail servers, delegations and services of the names in ``fingerprints``
+    (None: a name that did not resolve); return each name's dependencies."""
+    hosts_config = dataclasses.replace(config, record_types=("A", "AAAA"))
+    async with DNSProbe(hosts_config) as host_probe:
+        lookups = HostLookups(host_probe)
+
+        async def resolve(host: str) -> HostAnswer:
+            return host_answer(await lookups.observation(host))
+
+        parents: dict[str, asyncio.Task[DNSObservation]] = {}
+
+        async def parent_of(zone: str) -> DNSObservation:
+            parent = zone.split(".", 1)[1] if "." in zone else "."
+            if parent not in parents:
+                parents[parent] = asyncio.ensure_future(probe.probe(parent))
+            return await parents[parent]
+
+        zones_of = {name: _zones(name, fingerprint)
+                    for name, fingerprint in fingerprints.items()}
+        zones = sorted({zone for found in zones_of.values() for zone in found})
+        delegations = dict(zip(zones, await asyncio.gather(
+            *(_delegation(zone, parent_of, resolve, config.timeout) for zone in zones)),
+            strict=True))
+        mail_hosts = {name: [record.split()[-1] for record in (fingerprint or {}).get("mx", [])
+                             if record.split()]
+                      for name, fingerprint in fingerprints.items()}
+        resolved = {host: await resolve(host)
+                    for host in sorted({h for hosts in mail_hosts.values() for h in hosts})}
+    needs = _dependencies(fingerprints, zones_of, delegations)
+    services = load_services()
+    claimable = {name: await _service_match(name, fingerprint, services, config.timeout)
+                 for name, fingerprint in fingerprints.items() if fingerprint is not None}
+    at = utcnow()
+    with context.store.transaction():
+        for name, fingerprint in fingerprints.items():
+            result = check_ns(name, [delegations[zone].as_dict() for zone in zones_of[name]])
+            if fingerprint is not None:
+                result.add(check_mx(name, fingerprint.get("mx", []), resolved))
+                matched = claimable[name]
+                if matched is not UNKNOWN:
+                    result.add(check_service(name, matched))
+            context.reconcile(name, result, at)
+    return needs
+
+
+def _dependencies(fingerprints: Mapping[str, Fingerprint | None],
+                  zones_of: Mapping[str, list[str]],
+                  delegations: Mapping[str, Delegation]) -> dict[str, list[Dependency]]:
+    """Each name's dependencies: from its fingerprint, and a name server known only from
+    the delegation (the name itself did not resolve, or its zone's NS set was not in the
+    answer) all the same. A name that did not resolve and has none is left out: nothing
+    about its registration can be judged."""
+    needs: dict[str, list[Dependency]] = {}
+    for name, fingerprint in fingerprints.items():
+        found = dependencies(name, fingerprint) if fingerprint is not None else []
+        known = {(need.domain, need.role) for need in found}
+        extra = False
+        for zone in zones_of[name]:
+            for host in delegations[zone].ns:
+                domain = registrable_domain(host)
+                if domain is not None and (domain, "name server") not in known:
+                    known.add((domain, "name server"))
+                    found.append(Dependency(domain, host, "name server"))
+                    extra = True
+        if fingerprint is not None or extra:
+            needs[name] = found
+    return needs
+
+
+async def _service_match(name: str, fingerprint: dict[str, Any], services: list[Service],
+                         timeout: float) -> Any:
+    """The claimable service the name's CNAME chain enters, None, or UNKNOWN when its page
+    could not be fetched (a fetch that failed proves nothing)."""
+    chain = fingerprint.get("cname_chain", [])
+    if not services_for(chain, services):
+        return None
+    addresses = fingerprint.get("a", []) + fingerprint.get("aaaa", [])
+    answer = await fetch(name, addresses[0], timeout=timeout) if addresses else None
+    if answer is not None and answer.error:
+        return UNKNOWN
+    # A service whose unclaimed answer is a failed TLS handshake is asked over HTTPS too.
+    tls = (await fetch(name, addresses[0], scheme="https", timeout=timeout)
+           if addresses and needs_tls(chain, services) else None)
+    return match(chain, fingerprint.get("chain_end", "ok"), answer, services, tls)
+
+
+def _zones(name: str, fingerprint: Fingerprint | None) -> list[str]:
+    """The delegated zones a name depends on: its government's domain, and the name itself
+    when it is a delegation of its own."""
+    zones = []
+    domain = registrable_domain(name)
+    if domain is not None:
+        zones.append(domain)
+    if fingerprint and fingerprint.get("ns_owner") == name and name != domain:
+        zones.append(name)
+    return zones
+
+
+async def _delegation(zone: str, parent_of: Callable[[str], Awaitable[DNSObservation]],
+                      resolve: Resolve, timeout: float) -> Delegation:
+    """The NS set of the zone's parent name is the one that holds the delegation."""
+    above = await parent_of(zone)
+    addresses = [address for host in above.ns for address in (await resolve(host))[0]]
+    parent = above.ns_owner or above.name
+    if not addresses:
+        return Delegation(zone=zone, parent=parent, status="unknown",
+                          detail=f"the servers of {parent} could not be found")
+    return await check_delegation(zone, parent, addresses, resolve, timeout=timeout)
+
+
+def host_answer(observation: DNSObservation) -> HostAnswer:
+    """A host's addresses and how its lookup went: ``ok``, ``nxdomain``, ``no_address`` or
+    the failure of a query that did not get an answer."""
+    addresses = observation.a + observation.aaaa
+    if addresses:
+        return addresses, "ok"
+    if observation.status == "unresolved":
+        return [], next(iter(observation.failures().values()), "error")
+    if observation.status == "nxdomain" or observation.chain_end == "nxdomain":
+        return [], "nxdomain"
+    return [], "no_address"
