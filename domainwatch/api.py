@@ -98,6 +98,7 @@ if TYPE_CHECKING:
 
     from domainwatch.nightly import NightlyResult
     from domainwatch.probes.whois import WhoisRecord
+    from domainwatch.recheck import RecheckSummary
     from domainwatch.scan import ScanSummary
     from domainwatch.settings import ResolverConfig, WebStage, WhoisSettings
 
@@ -658,6 +659,23 @@ class Domainwatch:
         return scan(self.store, targets, config, progress,
                     configured_domains=self.config.managed_domains, whois=registration,
                     web=stage)
+
+    def recheck(self, names: Iterable[str] | None = None, *,
+                whois: bool | None = None) -> RecheckSummary:
+        """Judge ``names`` (None: every name a full scan covers, and the managed domains'
+        wildcard answers) again from their latest stored observations, without probing:
+        after the lexicon, the placeholder signatures, the cloud-service catalogue, a rule
+        or the register changed. ``whois`` turns the registration rules on or off (default:
+        the configuration's). What opened and resolved is in the result's ``changes``; the
+        names that could not be judged (never scanned, unresolved) in ``not_rechecked``.
+        Raises :class:`~domainwatch.scan.ScanError` for names the database does not know and
+        :class:`~domainwatch.store.RunInProgress` when a scan holds the database."""
+        from domainwatch.recheck import recheck
+
+        targets = (None if names is None
+                   else [normalize_name(name) for name in _names(names, "names")])
+        return recheck(self.store, targets, configured_domains=self.config.managed_domains,
+                       whois=whois_settings(self.config, (), whois))
 
     def run(self, *, everything: bool = False, resolvers: Sequence[str] = (),
             timeout: float | None = None, retries: int | None = None,

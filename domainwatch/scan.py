@@ -69,33 +69,13 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
     and certificate stage unless ``web`` is disabled; ``lock`` False when the caller holds
     the run lock."""
     web = web if web is not None else WebStage()
-    entries = {entry["name"]: entry for entry in store.entries(compact=True)}
-    sources = store.sources()
-    discovered = store.discovered()
-    register = RegisterView(entries, discovered, ZoneIndex.build(sources, discovered),
-                            managed_domains(entries.values(), sources, configured_domains),
-                            governments_by_division(entries.values()))
+    register = register_view(store, configured_domains)
     if web.enabled and web.probe.trust is None:
         web.probe.trust = TrustStore(web.ca_files, system=web.system_trust)
+    targets = names_to_scan(store, register, names)
     wildcard_domains: list[str] = []
-    if names:
-        missing = [name for name in names if name not in entries and name not in discovered]
-        if missing:
-            raise ScanError(f"neither in the register nor discovered: {', '.join(missing)} "
-                            "(add them with 'domainwatch register import')")
-        targets = sorted(set(names))
-    else:
-        candidates = {name for name, rows in discovered.items()
-                      if name not in entries and any(row["present"] for row in rows)
-                      and managing_domain(name, register.managed) is not None}
-        candidates |= {f["name"] for f in store.findings(status="open", rule="register.unlisted")}
-        candidates |= {f["name"] for f in store.findings(status="acknowledged",
-                                                         rule="register.unlisted")}
-        targets = sorted(set(entries) | candidates)
     if check_wildcards if check_wildcards is not None else names is None:
         wildcard_domains = sorted(register.managed)
-    if not targets:
-        raise ScanError("the register is empty; import one with 'domainwatch register import'")
     with RunLock(store.path) if lock else contextlib.nullcontext():
         store.mark_abandoned_runs()
         targets_hash = hashlib.sha256("\n".join(targets).encode()).hexdigest()
@@ -126,6 +106,39 @@ def scan(store: Store, names: list[str] | None, config: ResolverConfig,
         store.finish_run(run_id, "complete")
         summary.seconds = time.monotonic() - started
         return summary
+
+
+def register_view(store: Store, configured_domains: Iterable[str] = ()) -> RegisterView:
+    """The register, the discovered names and the managed domains, as the checks read them."""
+    entries = {entry["name"]: entry for entry in store.entries(compact=True)}
+    sources = store.sources()
+    discovered = store.discovered()
+    return RegisterView(entries, discovered, ZoneIndex.build(sources, discovered),
+                        managed_domains(entries.values(), sources, configured_domains),
+                        governments_by_division(entries.values()))
+
+
+def names_to_scan(store: Store, register: RegisterView, names: list[str] | None) -> list[str]:
+    """``names``, each of which must be in the register or discovered; when None, the
+    register and the unlisted discovered names (those a source still lists under a managed
+    domain, and those with a standing ``register.unlisted`` finding)."""
+    entries, discovered = register.entries, register.discovered
+    if names:
+        missing = [name for name in names if name not in entries and name not in discovered]
+        if missing:
+            raise ScanError(f"neither in the register nor discovered: {', '.join(missing)} "
+                            "(add them with 'domainwatch register import')")
+        return sorted(set(names))
+    candidates = {name for name, rows in discovered.items()
+                  if name not in entries and any(row["present"] for row in rows)
+                  and managing_domain(name, register.managed) is not None}
+    candidates |= {f["name"] for f in store.findings(status="open", rule="register.unlisted")}
+    candidates |= {f["name"] for f in store.findings(status="acknowledged",
+                                                     rule="register.unlisted")}
+    targets = sorted(set(entries) | candidates)
+    if not targets:
+        raise ScanError("the register is empty; import one with 'domainwatch register import'")
+    return targets
 
 
 @contextlib.contextmanager

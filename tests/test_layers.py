@@ -14,7 +14,7 @@ LAYERS = (
     ("probes", {"probes", "discovery", "register", "content", "normalize"}),
     ("checks", {"checks", "takeover", "reconcile"}),
     ("stages", {"stages", "baseline"}),
-    ("jobs and outputs", {"scan", "nightly", "alerts", "report"}),
+    ("jobs and outputs", {"scan", "recheck", "nightly", "alerts", "report"}),
     ("the library", {"api"}),
     ("the skin", {"cli", "__main__"}),
 )

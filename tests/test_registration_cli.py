@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from helpers import DEMO_REGISTER, FAST, dw, findings
 
+from domainwatch.api import Domainwatch
 from domainwatch.testnet.whois_server import WhoisServer
 
 pytestmark = pytest.mark.world
@@ -70,6 +71,24 @@ def test_unregistered_and_expiring_dependencies(db: Path, tmp_path: Path,
     assert name == "www.jqtz.com" and expiring["subject"] == "jqtz.com"
     assert 8 <= expiring["evidence"]["days_left"] <= 10
     assert "own name www.jqtz.com" in expiring["summary"]
+
+
+def test_a_recheck_judges_the_stored_registry_answers(db: Path, tmp_path: Path,
+                                                      local_internet: Any) -> None:
+    config = whois_config(tmp_path, local_internet.whois)
+    assert scan(db, local_internet, config).returncode == 0
+    judged = {(f["rule"], f["name"], f["subject"], f["summary"]) for f in findings(db)
+              if f["rule"].startswith("unregistered.")}
+    assert {rule for rule, *_ in judged} == {"unregistered.domain", "unregistered.expiring"}
+    with sqlite3.connect(db) as conn:
+        conn.executescript("DELETE FROM deliveries; DELETE FROM alerts; "
+                           "DELETE FROM finding_events; DELETE FROM findings;")
+    with Domainwatch(db, config) as api:
+        api.recheck(whois=False)
+        assert not any(f.rule.startswith("unregistered.") for f in api.findings())
+        api.recheck()
+    assert {(f["rule"], f["name"], f["subject"], f["summary"]) for f in findings(db)
+            if f["rule"].startswith("unregistered.")} == judged
 
 
 def test_without_whois_nothing_is_asked_and_nothing_judged(db: Path,

@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from domainwatch.checks import CheckResult
 from domainwatch.checks.delegation import check_mx, check_ns, check_service
 from domainwatch.checks.registration import Dependency, dependencies
 from domainwatch.names import registrable_domain
@@ -23,9 +24,21 @@ from domainwatch.probes.delegation import Delegation, HostAnswer, Resolve, check
 from domainwatch.probes.dns import DNSObservation, DNSProbe, HostLookups, ResolverConfig
 from domainwatch.stages import Fingerprint, ScanContext
 from domainwatch.store import utcnow
-from domainwatch.takeover import Service, fetch, load_services, match, needs_tls, services_for
+from domainwatch.takeover import (
+    HttpAnswer,
+    Service,
+    fetch,
+    load_services,
+    match,
+    needs_tls,
+    services_for,
+)
 
-UNKNOWN = object()
+#: The observations this stage records: a zone's delegation (under the zone), a name's
+#: mail hosts' answers and the pages its cloud service answered (under the name).
+DELEGATION_PROBE = "delegation"
+MAIL_PROBE = "mail"
+SERVICE_PROBE = "service"
 
 
 async def check_delegations(context: ScanContext, probe: DNSProbe, config: ResolverConfig,
@@ -48,48 +61,83 @@ async def check_delegations(context: ScanContext, probe: DNSProbe, config: Resol
                 parents[parent] = asyncio.ensure_future(probe.probe(parent))
             return await parents[parent]
 
-        zones_of = {name: _zones(name, fingerprint)
+        zones_of = {name: zones(name, fingerprint)
                     for name, fingerprint in fingerprints.items()}
-        zones = sorted({zone for found in zones_of.values() for zone in found})
-        delegations = dict(zip(zones, await asyncio.gather(
-            *(_delegation(zone, parent_of, resolve, config.timeout) for zone in zones)),
+        every_zone = sorted({zone for found in zones_of.values() for zone in found})
+        delegations = dict(zip(every_zone, await asyncio.gather(
+            *(_delegation(zone, parent_of, resolve, config.timeout) for zone in every_zone)),
             strict=True))
         mail_hosts = {name: [record.split()[-1] for record in (fingerprint or {}).get("mx", [])
                              if record.split()]
                       for name, fingerprint in fingerprints.items()}
         resolved = {host: await resolve(host)
                     for host in sorted({h for hosts in mail_hosts.values() for h in hosts})}
-    needs = _dependencies(fingerprints, zones_of, delegations)
+    needs = dependencies_of(fingerprints, {zone: delegation.ns
+                                           for zone, delegation in delegations.items()})
     services = load_services()
-    claimable = {name: await _service_match(name, fingerprint, services, config.timeout)
-                 for name, fingerprint in fingerprints.items() if fingerprint is not None}
+    answers = {name: await _service_answers(name, fingerprint, services, config.timeout)
+               for name, fingerprint in fingerprints.items() if fingerprint is not None}
     at = utcnow()
     with context.store.transaction():
+        for zone, delegation in delegations.items():
+            stored = delegation.as_dict()
+            context.record(zone, DELEGATION_PROBE, stored, stored, at)
         for name, fingerprint in fingerprints.items():
-            result = check_ns(name, [delegations[zone].as_dict() for zone in zones_of[name]])
-            if fingerprint is not None:
-                result.add(check_mx(name, fingerprint.get("mx", []), resolved))
-                matched = claimable[name]
-                if matched is not UNKNOWN:
-                    result.add(check_service(name, matched))
+            hosts = {host: {"addresses": resolved[host][0], "status": resolved[host][1]}
+                     for host in mail_hosts[name]}
+            if hosts:
+                context.record(name, MAIL_PROBE, hosts, hosts, at)
+            service = answers.get(name)
+            if service is not None:
+                context.record(name, SERVICE_PROBE, service, service, at)
+            result = judge_delegations(
+                name, fingerprint, [delegations[zone].as_dict() for zone in zones_of[name]],
+                hosts, service, services)
             context.reconcile(name, result, at)
     return needs
 
 
-def _dependencies(fingerprints: Mapping[str, Fingerprint | None],
-                  zones_of: Mapping[str, list[str]],
-                  delegations: Mapping[str, Delegation]) -> dict[str, list[Dependency]]:
+def judge_delegations(name: str, fingerprint: Fingerprint | None,
+                      delegations: list[dict[str, Any]], mail_hosts: Mapping[str, Any],
+                      service: dict[str, Any] | None, services: list[Service]) -> CheckResult:
+    """``dangling.ns``, ``dangling.mx`` and ``dangling.service`` from what was stored: the
+    delegations of the name's zones, its mail hosts' answers (``{host: {"addresses": …,
+    "status": …}}``) and the pages its cloud service answered (None: its CNAME chain enters
+    no service of the catalogue). ``fingerprint`` None: the name did not resolve."""
+    result = check_ns(name, delegations)
+    if fingerprint is None:
+        return result
+    mail = {host: (list(answer["addresses"]), answer["status"])
+            for host, answer in mail_hosts.items()}
+    targets = [record.split()[-1] for record in fingerprint.get("mx", []) if record.split()]
+    if all(host in mail for host in targets):
+        result.add(check_mx(name, fingerprint.get("mx", []), mail))
+    chain = fingerprint.get("cname_chain", [])
+    if service is None:
+        if not services_for(chain, services):
+            result.add(check_service(name, None))
+        return result
+    http, https = (_answer(service.get(scheme)) for scheme in ("http", "https"))
+    if http is not None and http.error:
+        return result  # a fetch that failed proves nothing
+    result.add(check_service(name, match(chain, fingerprint.get("chain_end", "ok"), http,
+                                         services, https)))
+    return result
+
+
+def dependencies_of(fingerprints: Mapping[str, Fingerprint | None],
+                    name_servers: Mapping[str, list[str]]) -> dict[str, list[Dependency]]:
     """Each name's dependencies: from its fingerprint, and a name server known only from
-    the delegation (the name itself did not resolve, or its zone's NS set was not in the
-    answer) all the same. A name that did not resolve and has none is left out: nothing
-    about its registration can be judged."""
+    its zones' delegations (``name_servers``: zone → NS hosts; the name itself did not
+    resolve, or its zone's NS set was not in the answer) all the same. A name that did not
+    resolve and has none is left out: nothing about its registration can be judged."""
     needs: dict[str, list[Dependency]] = {}
     for name, fingerprint in fingerprints.items():
         found = dependencies(name, fingerprint) if fingerprint is not None else []
         known = {(need.domain, need.role) for need in found}
         extra = False
-        for zone in zones_of[name]:
-            for host in delegations[zone].ns:
+        for zone in zones(name, fingerprint):
+            for host in name_servers.get(zone, []):
                 domain = registrable_domain(host)
                 if domain is not None and (domain, "name server") not in known:
                     known.add((domain, "name server"))
@@ -100,24 +148,38 @@ def _dependencies(fingerprints: Mapping[str, Fingerprint | None],
     return needs
 
 
-async def _service_match(name: str, fingerprint: dict[str, Any], services: list[Service],
-                         timeout: float) -> Any:
-    """The claimable service the name's CNAME chain enters, None, or UNKNOWN when its page
-    could not be fetched (a fetch that failed proves nothing)."""
+async def _service_answers(name: str, fingerprint: Fingerprint, services: list[Service],
+                           timeout: float) -> dict[str, Any] | None:
+    """What the name's cloud service answers, when its CNAME chain enters one of the
+    catalogue: the page over HTTP, and over HTTPS for a service whose unclaimed answer is a
+    failed TLS handshake (``{"http": …, "https": …}``, each an answer's stored form or
+    None). None when it enters none."""
     chain = fingerprint.get("cname_chain", [])
     if not services_for(chain, services):
         return None
     addresses = fingerprint.get("a", []) + fingerprint.get("aaaa", [])
-    answer = await fetch(name, addresses[0], timeout=timeout) if addresses else None
-    if answer is not None and answer.error:
-        return UNKNOWN
-    # A service whose unclaimed answer is a failed TLS handshake is asked over HTTPS too.
-    tls = (await fetch(name, addresses[0], scheme="https", timeout=timeout)
-           if addresses and needs_tls(chain, services) else None)
-    return match(chain, fingerprint.get("chain_end", "ok"), answer, services, tls)
+    if not addresses:
+        return {"http": None, "https": None}
+    http = await fetch(name, addresses[0], timeout=timeout)
+    https = (await fetch(name, addresses[0], scheme="https", timeout=timeout)
+             if http.error is None and needs_tls(chain, services) else None)
+    return {"http": _stored(http), "https": _stored(https)}
 
 
-def _zones(name: str, fingerprint: Fingerprint | None) -> list[str]:
+_ANSWER_FIELDS = ("url", "address", "status", "headers", "body", "error", "truncated",
+                  "encoding", "phase")
+
+
+def _stored(answer: HttpAnswer | None) -> dict[str, Any] | None:
+    return None if answer is None else {key: getattr(answer, key) for key in _ANSWER_FIELDS}
+
+
+def _answer(stored: dict[str, Any] | None) -> HttpAnswer | None:
+    return None if stored is None else HttpAnswer(**{key: stored.get(key)
+                                                    for key in _ANSWER_FIELDS})
+
+
+def zones(name: str, fingerprint: Fingerprint | None) -> list[str]:
     """The delegated zones a name depends on: its government's domain, and the name itself
     when it is a delegation of its own."""
     zones = []

@@ -13,17 +13,27 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from domainwatch.baseline import dns_baseline
+from domainwatch.checks import CheckResult
 from domainwatch.checks.dns import check_dns
 from domainwatch.checks.register import check_register_entry, check_unlisted, check_wildcard
 from domainwatch.checks.web import check_dns_change
 from domainwatch.probes.dns import DNSObservation, DNSProbe
 from domainwatch.reconcile import managing_domain
-from domainwatch.stages import FLUSH_EVERY, FLUSH_SECONDS, Fingerprint, ScanContext
+from domainwatch.stages import (
+    FLUSH_EVERY,
+    FLUSH_SECONDS,
+    Fingerprint,
+    RegisterView,
+    ScanContext,
+)
 from domainwatch.store import utcnow
 
 WILDCARD_LABEL = "dw-wildcard-check-"
+#: The observation of a managed domain's random name, kept under the domain.
+WILDCARD_PROBE = "wildcard"
 
 
 @dataclass
@@ -135,8 +145,10 @@ class _DnsStage:
         at = utcnow()
         with store.transaction():
             for domain, observation in self.wildcard_batch:
-                context.reconcile(domain, check_wildcard(
-                    domain, observation.name, observation.fingerprint(), register.zones), at)
+                fingerprint = observation.fingerprint()
+                context.record(domain, WILDCARD_PROBE, wildcard_fingerprint(fingerprint),
+                               fingerprint, at)
+                context.reconcile(domain, judge_wildcard(register, domain, fingerprint), at)
             for observation in observations:
                 name = observation.name
                 fingerprint = observation.fingerprint()
@@ -152,14 +164,11 @@ class _DnsStage:
                 entry = register.entries.get(name)
                 site = False
                 if entry is not None:
-                    result = check_register_entry(entry, register.zones,
-                                                  entries=register.entries,
-                                                  governments=register.governments)
                     self.resolved.fingerprints[name] = fingerprint if resolved else None
+                    baseline = store.baseline(name, "dns")
+                    result = judge_entry(register, entry, fingerprint if resolved else None,
+                                         baseline)
                     if resolved:
-                        result.add(check_dns(entry, fingerprint))
-                        baseline = store.baseline(name, "dns")
-                        result.add(check_dns_change(entry, fingerprint, baseline))
                         site = self.web and bool(fingerprint["a"] or fingerprint["aaaa"])
                         if baseline is None and not self.web:
                             store.set_baseline(name, "dns", dns_baseline(fingerprint), at=at,
@@ -167,12 +176,43 @@ class _DnsStage:
                                                run_id=context.run_id)
                 else:
                     domain = managing_domain(name, register.managed)
-                    result = check_unlisted(
-                        name, domain, register.discovered.get(name, []),
-                        fingerprint if resolved else None, register.zones,
-                        self.wildcards.get(domain) if domain else None)
+                    result = judge_unlisted(register, name, fingerprint if resolved else None,
+                                            self.wildcards.get(domain) if domain else None)
                 context.reconcile(name, result, at)
                 if site:
                     self.resolved.sites_due[name] = outcome
                 else:
                     context.finish(name, outcome)
+
+
+def wildcard_fingerprint(fingerprint: Fingerprint) -> Fingerprint:
+    """What decides whether a domain's wildcard answer changed: not the random name."""
+    return {key: value for key, value in fingerprint.items() if key != "name"}
+
+
+def judge_entry(register: RegisterView, entry: dict[str, Any],
+                fingerprint: Fingerprint | None,
+                baseline: dict[str, Any] | None) -> CheckResult:
+    """The register and DNS checks of a register entry: its stored fingerprint (None: it
+    did not resolve, and only the register's own rules are judged) against its baseline."""
+    result = check_register_entry(entry, register.zones, entries=register.entries,
+                                  governments=register.governments)
+    if fingerprint is not None:
+        result.add(check_dns(entry, fingerprint))
+        result.add(check_dns_change(entry, fingerprint, baseline))
+    return result
+
+
+def judge_unlisted(register: RegisterView, name: str, fingerprint: Fingerprint | None,
+                   wildcard: Fingerprint | None) -> CheckResult:
+    """``register.unlisted`` for a discovered name outside the register, from its stored
+    fingerprint and its managed domain's wildcard answer."""
+    domain = managing_domain(name, register.managed)
+    return check_unlisted(name, domain, register.discovered.get(name, []), fingerprint,
+                          register.zones, wildcard)
+
+
+def judge_wildcard(register: RegisterView, domain: str,
+                   fingerprint: Fingerprint) -> CheckResult:
+    """``register.wildcard`` from the stored answer for a random name under ``domain``."""
+    return check_wildcard(domain, fingerprint["name"], fingerprint, register.zones)

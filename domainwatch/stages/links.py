@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from domainwatch.checks import CheckResult
 from domainwatch.checks.links import RULES as LINK_RULES
 from domainwatch.checks.links import HostState, check_links, unknown_hosts
 from domainwatch.checks.web import (
@@ -37,6 +38,8 @@ T = TypeVar("T")
 LINK_HOSTS_IN_FLIGHT = 64
 #: The outcome's ending for a site whose crawl the run's page budget left for a later run.
 DEFERRED_CRAWL = "crawl=deferred"
+#: The observation of a host outside the register that the entries' pages link to.
+LINKED_HOST_PROBE = "linked_host"
 #: A register entry's own findings that make a link to it dead, and how that reads.
 DEAD_RULES = {"unused.no_dns": "does not resolve", "unused.no_web": "has no web server answering",
               "dangling.cname": "points at a CNAME target that does not exist"}
@@ -170,31 +173,61 @@ async def check_linked_hosts(context: ScanContext, probe: WebProbe, host_probe: 
     counts = Counter(host for found in sources.references.values() for host in found)
     hosts = [host for host, _ in counts.most_common(settings.link_hosts)]
     states: dict[str, HostState] = {}
+    probed: set[str] = set()
     slots = asyncio.Semaphore(LINK_HOSTS_IN_FLIGHT)
 
     async def check(host: str) -> None:
+        entry = context.register.entries.get(host)
+        known = entry_state(context.store, entry, host)
+        if known is not None:
+            states[host] = known
+            return
         async with slots:
-            states[host] = await _host_state(context, probe, host_probe, settings, host)
+            state = await _probed_host_state(probe, host_probe, settings, host)
+        if entry is not None:
+            state.detail["register_entry"] = True
+        states[host] = state
+        probed.add(host)
 
     await asyncio.gather(*(check(host) for host in hosts))
     context.summary.link_hosts_checked = len(states)
     store = context.store
     at = utcnow()
     with store.transaction():
+        for host in sorted(probed):
+            state = states[host]
+            if state.state != "unknown":
+                stored = {"state": state.state, "detail": state.detail}
+                context.record(host, LINKED_HOST_PROBE, linked_host_fingerprint(stored),
+                               stored, at)
         for name, found in sources.references.items():
-            result = check_links(name, found, states)
-            unjudged = unknown_hosts(found, states) | sources.unreached(store, name,
-                                                                       LINK_RULES, set(found))
+            result, unjudged = judge_links(store, name, found, states,
+                                           sources.unreached(store, name, LINK_RULES,
+                                                             set(found)))
             context.reconcile(name, result, at, unjudged=unjudged)
 
 
-async def _host_state(context: ScanContext, probe: WebProbe, host_probe: DNSProbe,
-                      settings: WebStage, host: str) -> HostState:
-    """What an outbound host shows: an active register entry's own findings when it has
-    been scanned, else a DNS lookup and a visit judged by the hijack checks (an offline
-    entry is not held to having a web site, so its own findings cannot say it is gone)."""
-    store = context.store
-    entry = context.register.entries.get(host)
+def judge_links(store: Store, name: str, references: dict[str, list[Reference]],
+                states: dict[str, HostState], unreached: set[str]
+                ) -> tuple[CheckResult, set[str]]:
+    """The link rules for the entry ``name``, and the subjects to leave as they are: hosts
+    whose state is unknown, and ``unreached`` (what a crawl cut short did not come across)."""
+    result = check_links(name, references, states)
+    return result, unknown_hosts(references, states) | unreached
+
+
+def linked_host_fingerprint(stored: dict[str, Any]) -> dict[str, Any]:
+    """What decides whether a linked host's state changed: not the capture's times."""
+    detail = stored["detail"]
+    return {"state": stored["state"],
+            "why": detail.get("why") or detail.get("summaries") or detail.get("dns")}
+
+
+def entry_state(store: Store, entry: dict[str, Any] | None, host: str) -> HostState | None:
+    """A linked host's state from its own findings, when it is an active register entry
+    that has been scanned; else None, and the host is looked up and visited, the visit
+    judged by the hijack checks (an offline entry is not held to having a web site, so its
+    own findings cannot say it is gone)."""
     if entry is not None and entry["state"] == "active" and store.last_scan(host) is not None:
         open_rules = {f["rule"]: f for status in ("open", "acknowledged")
                       for f in store.findings(status=status, name=host)}
@@ -210,10 +243,7 @@ async def _host_state(context: ScanContext, probe: WebProbe, host_probe: DNSProb
                                             "findings": [f["id"] for f in dead],
                                             "register_entry": True})
         return HostState(host, "ok", {"register_entry": True})
-    state = await _probed_host_state(probe, host_probe, settings, host)
-    if entry is not None:
-        state.detail["register_entry"] = True
-    return state
+    return None
 
 
 async def _probed_host_state(probe: WebProbe, host_probe: DNSProbe, settings: WebStage,

@@ -31,6 +31,7 @@ from domainwatch.checks.registration import RULES as REGISTRATION_RULES
 from domainwatch.clock import now as clock_now
 from domainwatch.clock import parse as parse_time
 from domainwatch.probes.dns import DNSProbe, ResolverConfig
+from domainwatch.probes.links import Reference
 from domainwatch.probes.whois import Referral, WhoisClient, WhoisRecord, is_fresh
 from domainwatch.settings import WhoisSettings
 from domainwatch.stages import Fingerprint, ScanContext
@@ -85,35 +86,51 @@ async def check_registrations(context: ScanContext, settings: WhoisSettings,
             context.record(domain, "whois", fingerprint, record, at)
         first = {domain: store.first_registered_whois(domain) for domain in records}
         for name in sorted(set(needs) | set(linked)):
-            own = needs.get(name, [])
-            result = check_registration(name, own, records, first,
-                                        expiry_window=settings.expiry_window,
-                                        complete=fingerprints.get(name) is not None)
-            unjudged: set[str] = set()
-            if not result.evaluated:
-                unjudged |= {need.domain for need in own}
-            # The domains the entry's pages link to are judged one by one, apart from the
-            # rest: one that could not be asked (a partner site's registry rate-limits)
-            # leaves only its own findings as they were.
-            links = CheckResult()
-            if name in linked:  # crawled this run: a link that is gone resolves its finding
-                links.evaluated = {*REGISTRATION_RULES, LINK_RULE}
-            by_domain: dict[str, list[Dependency]] = {}
-            for need in linked.get(name, []):
-                by_domain.setdefault(need.domain, []).append(need)
-            for domain, domain_needs in by_domain.items():
-                one = check_registration(name, domain_needs, records, first,
-                                         expiry_window=settings.expiry_window)
-                if one.evaluated:
-                    links.findings += one.findings
-                else:
-                    unjudged.add(domain)
+            own, links = needs.get(name, []), linked.get(name)
+            result, unjudged = judge_registration(
+                name, own, links, records, first, settings,
+                complete=fingerprints.get(name) is not None,
+                references=sources.references.get(name, {}))
             unjudged |= sources.unreached(store, name, [LINK_RULE], {
-                need.domain for need in [*own, *linked.get(name, [])]})
-            result.add(links)
-            result.findings = [with_references(draft, sources.references.get(name, {}))
-                               for draft in result.findings]
+                need.domain for need in [*own, *(links or [])]})
             context.reconcile(name, result, at, unjudged=unjudged)
+
+
+def judge_registration(name: str, needs: list[Dependency], linked: list[Dependency] | None,
+                       records: dict[str, dict[str, Any]],
+                       first: dict[str, dict[str, Any] | None], settings: WhoisSettings, *,
+                       complete: bool, references: dict[str, list[Reference]]
+                       ) -> tuple[CheckResult, set[str]]:
+    """The ``unregistered.*`` rules for ``name``, from stored WHOIS records (``records``:
+    each domain's latest answer; ``first``: its first registered one), and the subjects to
+    leave as they are (domains whose answer is not conclusive).
+
+    ``needs`` are the name's own dependencies; ``linked`` those of the hosts its pages link
+    to (None: its site was not crawled this time, so its link findings stay as they are).
+    The linked domains are judged one by one, apart from the rest: one that could not be
+    asked (a partner site's registry rate-limits) leaves only its own findings as they
+    were."""
+    result = check_registration(name, needs, records, first,
+                                expiry_window=settings.expiry_window, complete=complete)
+    unjudged: set[str] = set()
+    if not result.evaluated:
+        unjudged |= {need.domain for need in needs}
+    links = CheckResult()
+    if linked is not None:  # crawled: a link that is gone resolves its finding
+        links.evaluated = {*REGISTRATION_RULES, LINK_RULE}
+    by_domain: dict[str, list[Dependency]] = {}
+    for need in linked or []:
+        by_domain.setdefault(need.domain, []).append(need)
+    for domain, domain_needs in by_domain.items():
+        one = check_registration(name, domain_needs, records, first,
+                                 expiry_window=settings.expiry_window)
+        if one.evaluated:
+            links.findings += one.findings
+        else:
+            unjudged.add(domain)
+    result.add(links)
+    result.findings = [with_references(draft, references) for draft in result.findings]
+    return result, unjudged
 
 
 async def delegated_name_servers(domains: list[str],
