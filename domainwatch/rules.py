@@ -157,9 +157,12 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule(
         id="unregistered.owner_changed", stage="registration", severity="high", baseline=True,
         description_en="A domain the name depends on changed registrar, registrant or name "
-                       "servers.",
-        description_zh="所依赖域名的注册商、注册人或域名服务器发生变化",
-        holds_when="its registrar, registrant or name servers differ from when monitoring began",
+                       "servers, or was registered anew.",
+        description_zh="所依赖域名的注册商、注册人或域名服务器发生变化，或被重新注册",
+        holds_when=(
+            "its registrar, registrant, name servers or creation date (a new registration) "
+            "differ from when monitoring began (or from the accepted record); a field left "
+            "empty or withheld (`REDACTED FOR PRIVACY`, `不公开`) is not compared"),
     ),
     Rule(
         id="unused.no_web", stage="web", severity="medium",
