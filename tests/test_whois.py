@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -581,12 +580,11 @@ def test_hanging_server_is_an_error_within_the_timeout() -> None:
         return await client_for(server, timeout=0.3, retries=1).lookup("slow.gov.cn")
 
     with WhoisServer(ANSWERS) as server:
-        started = time.monotonic()
         record = run(main(server))
-        elapsed = time.monotonic() - started
+        asked = [domain for _, domain in server.queries]
     assert record.status == "error"
     assert "no complete answer within 0.3s" in record.detail
-    assert elapsed < 2.0
+    assert asked == ["slow.gov.cn"] * 2, "asked, asked again, given up"
 
 
 @pytest.mark.world
@@ -622,14 +620,13 @@ def test_per_server_spacing_and_parallel_servers() -> None:
                              client.lookup("gone.com"), client.lookup("jqtz.com"))
 
     with WhoisServer(ANSWERS) as first, WhoisServer(ANSWERS, host="127.0.0.2") as second:
-        started = time.monotonic()
         run(main(first, second))
         times = first.query_times()
         other = second.query_times()
     assert len(times) == len(names) and len(other) == 2
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= 0.15
-    assert other[0] - started < 0.5
+    assert other[0] < times[1], "the other server is not kept waiting behind the first's turns"
 
 
 @pytest.mark.world
