@@ -61,6 +61,7 @@ from typing import Any
 from domainwatch import __version__
 from domainwatch.config import AlertConfigError as AlertConfigError
 from domainwatch.config import parse_alert_config as parse_alert_config
+from domainwatch.output import render_json
 from domainwatch.safety import line_safe
 from domainwatch.settings import (
     EMAIL_ADDRESS,
@@ -392,7 +393,7 @@ def email_message(digest: Digest, channel: EmailChannel) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     message["X-Domainwatch-Run"] = str(int(digest.run_id))
     message.set_content(render_text(digest), charset="utf-8")
-    attachment = json.dumps(digest_payload(digest), ensure_ascii=False, indent=2).encode()
+    attachment = render_json(digest_payload(digest)).encode()
     message.add_attachment(attachment, maintype="application", subtype="json",
                            filename=f"domainwatch-run-{int(digest.run_id)}.json")
     return message

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from domainwatch.names import InvalidName, normalize_name, registrable_domain
-from domainwatch.rules import categories, close_matches, is_rule, rule_ids
+from domainwatch.rules import UnknownRule, check_rule_or_category
 from domainwatch.safety import has_unsafe
 from domainwatch.settings import (
     DEFAULT_PORTS,
@@ -438,7 +438,10 @@ def parse_run_config(table: object, source: str) -> RunConfig:
         counts[key] = {name: table_by.number(name, 1, kind=int, least=1,
                                              problem=_WHOLE_NUMBER) for name in table_by.table}
         for name in counts[key]:
-            _check_rule_or_category(f"{run.where} {key}", name)
+            try:
+                check_rule_or_category(name)
+            except UnknownRule as error:
+                raise RunConfigError(f"{run.where} {key}: {error.args[0]}") from None
     config.confirm = Confirmation(
         run.number("confirm_open", confirm.open_default, kind=int, least=1,
                    problem=_WHOLE_NUMBER),
@@ -446,22 +449,6 @@ def parse_run_config(table: object, source: str) -> RunConfig:
                    problem=_WHOLE_NUMBER),
         counts["confirm_open_by"], counts["confirm_resolve_by"])
     return config
-
-
-def _check_rule_or_category(setting: str, key: str) -> None:
-    """A setting keyed by rule id (``unused.no_web``) or category (``unused``) names one that
-    exists: a typo would otherwise be ignored without a word."""
-    if is_rule(key) or key in categories():
-        return
-    category = key.split(".")[0]
-    if close := close_matches(key):
-        hint = f"did you mean {', '.join(close)}?"
-    elif "." in key and category in categories():
-        hint = f"the {category} rules: {', '.join(rule_ids(category=category))}"
-    else:
-        hint = f"the categories: {', '.join(categories())}"
-    raise RunConfigError(f"{setting}: unknown {'rule id' if '.' in key else 'category'} "
-                         f"{key!r} ({hint})")
 
 
 def _whois(whois: Section) -> WhoisSettings | None:

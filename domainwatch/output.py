@@ -2,7 +2,8 @@
 
 Everything shown may come from a scanned site or a WHOIS answer. On a terminal, control
 and bidi characters are replaced (no escape sequences reach it); in CSV, a cell that a
-spreadsheet would read as a formula is neutralised (:mod:`domainwatch.safety`).
+spreadsheet would read as a formula is neutralised; in JSON they are escaped, so the
+document still parses back to the same values (:mod:`domainwatch.safety`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from domainwatch.safety import csv_safe, terminal_safe
+from domainwatch.safety import csv_safe, json_safe, terminal_safe
 
 
 def display_width(text: str) -> int:
@@ -73,7 +74,8 @@ def render_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def render_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+    """``value`` as indented JSON, Chinese as it is and unsafe characters escaped."""
+    return json_safe(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False))
 
 
 class Progress:

@@ -157,9 +157,12 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule(
         id="unregistered.owner_changed", stage="registration", severity="high", baseline=True,
         description_en="A domain the name depends on changed registrar, registrant or name "
-                       "servers.",
-        description_zh="所依赖域名的注册商、注册人或域名服务器发生变化",
-        holds_when="its registrar, registrant or name servers differ from when monitoring began",
+                       "servers, or was registered anew.",
+        description_zh="所依赖域名的注册商、注册人或域名服务器发生变化，或被重新注册",
+        holds_when=(
+            "its registrar, registrant, name servers or creation date (a new registration) "
+            "differ from when monitoring began (or from the accepted record); a field left "
+            "empty or withheld (`REDACTED FOR PRIVACY`, `不公开`) is not compared"),
     ),
     Rule(
         id="unused.no_web", stage="web", severity="medium",
@@ -350,13 +353,21 @@ _BY_ID: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
 
 
 def get(rule_id: str) -> Rule:
-    """The rule ``rule_id``; :class:`UnknownRule` (naming close matches) if there is none."""
+    """The rule ``rule_id``; :class:`UnknownRule` saying what it could have been
+    (:func:`did_you_mean`) if there is none."""
     try:
         return _BY_ID[rule_id]
     except KeyError:
-        close = close_matches(rule_id)
-        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-        raise UnknownRule(f"no rule {rule_id!r}{hint}") from None
+        raise UnknownRule(f"no rule {rule_id!r} ({did_you_mean(rule_id)})") from None
+
+
+def check_rule_or_category(key: str) -> str:
+    """``key`` when it is a rule id (``unused.no_web``) or a category (``unused``);
+    :class:`UnknownRule` saying what it could have been otherwise."""
+    if is_rule(key) or key in categories():
+        return key
+    what = "rule id" if "." in key else "category"
+    raise UnknownRule(f"unknown {what} {key!r} ({did_you_mean(key, categories_too=True)})")
 
 
 def is_rule(rule_id: str) -> bool:
@@ -382,17 +393,24 @@ def rule_ids(*, stage: Stage | None = None, category: str | None = None,
     return tuple(rule.id for rule in select(stage=stage, category=category, baseline=baseline))
 
 
-def by_category(category: str) -> tuple[Rule, ...]:
-    return select(category=category)
-
-
-def by_stage(stage: Stage) -> tuple[Rule, ...]:
-    return select(stage=stage)
-
-
 def close_matches(text: str) -> list[str]:
     """The rule ids and categories that look like ``text`` (a typo), best first."""
     return difflib.get_close_matches(text, [*categories(), *_BY_ID], n=3, cutoff=0.6)
+
+
+def did_you_mean(text: str, *, categories_too: bool = False) -> str:
+    """What ``text``, a rule id (or with ``categories_too`` a category) the catalogue does
+    not have, could have been: the ones that look like it; else the rules of the category it
+    starts with; else every category (or every rule)."""
+    close = [match for match in close_matches(text) if categories_too or is_rule(match)]
+    if close:
+        return f"did you mean {' or '.join(close)}?"
+    category = text.split(".")[0]
+    if "." in text and category in categories():
+        return f"the {category} rules: {', '.join(rule_ids(category=category))}"
+    if categories_too:
+        return f"the categories: {', '.join(categories())}"
+    return f"the rules: {', '.join(rule_ids())}"
 
 
 def markdown_table(chosen: Iterable[Rule]) -> str:
@@ -414,7 +432,7 @@ def readme_tables(text: str) -> str:
 
     def table(match: re.Match[str]) -> str:
         which = match["which"]
-        chosen = CATALOGUE if which == "all" else by_category(which)
+        chosen = CATALOGUE if which == "all" else select(category=which)
         if not chosen:
             raise ValueError(f"README rule table for {which!r}: no such category")
         return f"{match['begin']}\n{markdown_table(chosen)}\n{match['end']}"

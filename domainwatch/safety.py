@@ -9,7 +9,9 @@ as formulas, markup. Every kind of output has its one sanitiser here:
 - :func:`csv_safe`: a spreadsheet cell;
 - :func:`html_safe`: HTML text or an attribute value;
 - :func:`line_safe`: one line of an e-mail (header or body), a webhook message, a log, or a
-  value stored to be printed later.
+  value stored to be printed later;
+- :func:`json_safe`: a JSON document (``--format json``, a digest's attachment), which must
+  parse back to what was written: unsafe characters become ``\\uXXXX`` escapes.
 
 The characters none of them lets through are those of :data:`UNSAFE_CATEGORIES`: C0 and C1
 controls (escape, NUL, CR, LF, tab, bell …), format characters (zero-width characters, the
@@ -30,11 +32,15 @@ UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # Every code point of UNSAFE_CATEGORIES (Unicode 14, Python 3.11's unicodedata), written out
 # because finding them at import takes half a second; tests/test_safety.py checks the list
 # against unicodedata, so a newer Python with more of them fails there, not silently here.
-_UNSAFE = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+_UNSAFE_ABOVE_C0 = (
+    r"\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
     r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
     r"\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    r"\U000e0001\U000e0020-\U000e007f]")
+    r"\U000e0001\U000e0020-\U000e007f")
+_UNSAFE = re.compile(rf"[\x00-\x1f{_UNSAFE_ABOVE_C0}]")
+# What JSON leaves as it is: json.dumps escapes the C0 controls inside strings, and outside
+# them writes only ASCII (and the line breaks of its indentation).
+_UNSAFE_IN_JSON = re.compile(f"[{_UNSAFE_ABOVE_C0}]")
 # ECMA-48 escape sequences: CSI (colours, cursor, screen clearing), OSC (window title,
 # hyperlinks) and the two-character ones. Only a complete sequence of bounded length is
 # removed: an ESC ] (or ESC [) never terminated must not take the text after it with it (a
@@ -91,6 +97,22 @@ def html_safe(value: object, limit: int | None = None) -> Markup:
     if isinstance(value, Markup):
         return value
     return escape(cap(_marked(str(value)), limit))
+
+
+def json_safe(document: str) -> str:
+    """A JSON document as :func:`json.dumps` writes it with ``ensure_ascii=False``, with every
+    unsafe character (C1 controls, bidi overrides and isolates, line and paragraph
+    separators …) written as a ``\\uXXXX`` escape: it parses back to the same value, Chinese
+    stays readable, and a terminal or pager showing it meets none of them."""
+    return _UNSAFE_IN_JSON.sub(_json_escape, document)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON writes a character outside the BMP as its UTF-16 pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def line_safe(text: object, limit: int | None = None) -> str:

@@ -1,8 +1,10 @@
 """Where each rule is raised through a real world: the tests that scan a local test internet
 (real DNS, web, WHOIS servers on loopback) and find the rule where it was planted, as
 ``"module::function"``. ``tests/test_rules.py`` holds every catalogue rule to an entry here,
-and every entry to a test that exists and names the rule (in its source, or in a module
-constant it reads)."""
+and every entry to a test that exists, is marked ``world``, and asserts the rule's finding is
+there: an ``assert`` on a value that names the rule (in its source, or in a module constant
+it reads) or was computed from one, or such a value unpacked (``[finding] = …``). A test that
+only says the rule's finding is absent is not its case."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ import importlib
 import inspect
 import re
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import CodeType
 from typing import Any
 
 import pytest
@@ -136,7 +136,7 @@ def test_every_rule_is_well_formed() -> None:
             assert all(re.search(rf"\b{level}\b", rule.severity_note)
                        for level in rule.severities), \
                 f"{rule.id}: the severity note must say when each of {rule.severities} applies"
-    assert all(rules.by_category(category) for category in rules.categories()), \
+    assert all(rules.select(category=category) for category in rules.categories()), \
         "a category without rules"
     assert all(CJK.search(category.description_zh) for category in rules.CATEGORIES)
 
@@ -146,7 +146,11 @@ def test_lookups() -> None:
     assert rules.get("dangling.cname").category == "dangling"
     with pytest.raises(rules.UnknownRule, match=r"did you mean dangling\.cname"):
         rules.get("dangling.cnam")
-    assert [rule.id for rule in rules.by_stage("links")] == ["link.dead", "link.hijacked"]
+    with pytest.raises(rules.UnknownRule, match=r"\(the tls rules: tls\.expiring, tls\.invalid"):
+        rules.get("tls.qqqqqqqq")
+    with pytest.raises(rules.UnknownRule, match=r"\(the rules: unused\.no_dns, "):
+        rules.get("zzzz")
+    assert [rule.id for rule in rules.select(stage="links")] == ["link.dead", "link.hijacked"]
     assert rules.rule_ids(category="tls") == ("tls.expiring", "tls.invalid", "tls.weak")
     assert rules.rule_ids(stage="web", baseline=True) == ("hijacked.content_changed",)
     assert rules.is_rule("register.naming") and not rules.is_rule("register")
@@ -274,22 +278,70 @@ def test_the_readme_rule_tables_are_the_catalogues() -> None:
         assert f"| `{rule.id}` | {rule.description_zh} | {rule.severity_text} | " in text, rule.id
 
 
-def _names(code: CodeType) -> Iterator[str]:
-    yield from code.co_names
-    for constant in code.co_consts:
-        if isinstance(constant, CodeType):
-            yield from _names(constant)
+def _world_marked(function: Callable[..., Any]) -> bool:
+    module_marks = getattr(sys.modules[function.__module__], "pytestmark", [])
+    marks = [*getattr(function, "pytestmark", []),
+             *(module_marks if isinstance(module_marks, list) else [module_marks])]
+    return any(mark.name == "world" for mark in marks)
 
 
-def _mentions(function: Callable[..., Any], rule_id: str) -> bool:
-    """Whether the test names the rule in its source or in a module constant it reads
-    (a table of expected findings, say)."""
-    if rule_id in inspect.getsource(function):
+def _empty(node: ast.expr) -> bool:
+    """A literal of nothing: ``{}``, ``set()``, ``[]``, ``""``, None, 0."""
+    if isinstance(node, ast.Constant):
+        return not node.value
+    if isinstance(node, ast.Dict | ast.List | ast.Set | ast.Tuple):
+        return not (node.keys if isinstance(node, ast.Dict) else node.elts)
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id in ("set", "dict", "list", "tuple") and not node.args
+
+
+def _negative(test: ast.expr) -> bool:
+    """An assertion that something is not there, or is nothing."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return True
-    module = sys.modules[function.__module__]
-    return any(isinstance(value, (str, tuple, list, set, frozenset, dict))
-               and rule_id in repr(value)
-               for value in (vars(module).get(name) for name in _names(function.__code__)))
+    return isinstance(test, ast.Compare) and (
+        any(isinstance(op, ast.NotIn | ast.NotEq | ast.IsNot) for op in test.ops)
+        or any(map(_empty, [test.left, *test.comparators])))
+
+
+def _asserts_positively(function: Callable[..., Any], rule_id: str) -> bool:
+    """Whether the test fails when ``rule_id``'s finding is missing, as far as its code says:
+    an ``assert`` (not a negation, nor a comparison with nothing) on a value that names the
+    rule, or that was computed from one that does (the findings of that rule, say), or such
+    a value unpacked into a fixed number of names (``[finding] = …``). A value names the rule
+    when it holds its id, or reads a module constant that does (a table of expected
+    findings)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    module = vars(sys.modules[function.__module__])
+    tainted: set[str] = set()
+
+    def names_rule(node: ast.AST) -> bool:
+        for part in ast.walk(node):
+            if isinstance(part, ast.Constant) and isinstance(part.value, str) \
+                    and rule_id in part.value:
+                return True
+            if isinstance(part, ast.Name) and (part.id in tainted or (
+                    part.id in module
+                    and isinstance(module[part.id], str | tuple | list | set | frozenset | dict)
+                    and rule_id in repr(module[part.id]))):
+                return True
+        return False
+
+    assignments = [node for node in ast.walk(tree) if isinstance(node, ast.Assign)]
+    while True:
+        more = {name.id for node in assignments if names_rule(node.value)
+                for target in node.targets for name in ast.walk(target)
+                if isinstance(name, ast.Name)} - tainted
+        if not more:
+            break
+        tainted |= more
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert) and not _negative(node.test) and names_rule(node.test):
+            return True
+        if isinstance(node, ast.Assign) and names_rule(node.value) and any(
+                isinstance(target, ast.List | ast.Tuple) for target in node.targets):
+            return True
+    return False
 
 
 def test_every_rule_has_a_test_world_case() -> None:
@@ -301,4 +353,29 @@ def test_every_rule_has_a_test_world_case() -> None:
             module_name, _, name = case.partition("::")
             function = getattr(importlib.import_module(module_name), name, None)
             assert callable(function), f"{rule_id}: no test {case}"
-            assert _mentions(function, rule_id), f"{case} does not mention {rule_id}"
+            assert _world_marked(function), f"{case} is not a `world` test"
+            assert _asserts_positively(function, rule_id), \
+                f"{case} asserts nothing that fails without a {rule_id} finding"
+
+
+def _vacuous_case(found: dict[str, Any]) -> None:
+    assert "unused.no_dns" not in found
+    assert found.get("unused.no_dns", set()) == set()
+    assert not found.get("unused.no_dns")
+
+
+def _positive_case(found: dict[str, Any]) -> None:
+    names = {name for name in found["unused.no_dns"]}
+    assert names == {"wsj.jiuquan.gov.cn"}
+
+
+def _unpacking_case(found: list[dict[str, Any]]) -> None:
+    [finding] = [f for f in found if f["rule"] == "unused.no_dns"]
+    del finding
+
+
+def test_a_case_that_only_asserts_absence_is_not_a_case() -> None:
+    assert not _asserts_positively(_vacuous_case, "unused.no_dns")
+    assert _asserts_positively(_positive_case, "unused.no_dns")
+    assert _asserts_positively(_unpacking_case, "unused.no_dns")
+    assert not _asserts_positively(_positive_case, "dangling.cname")

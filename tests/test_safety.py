@@ -1,5 +1,6 @@
 import csv
 import io
+import json
 import sys
 import unicodedata
 
@@ -14,6 +15,7 @@ from domainwatch.safety import (
     csv_safe,
     has_unsafe,
     html_safe,
+    json_safe,
     line_safe,
     terminal_safe,
 )
@@ -41,9 +43,12 @@ def test_the_unsafe_characters_are_exactly_those_of_the_unsafe_categories() -> N
 def test_no_sanitiser_lets_an_unsafe_character_through(character: str) -> None:
     text = f"a{character}b"
     assert has_unsafe(text)
-    for sanitised in (terminal_safe(text), csv_safe(text), str(html_safe(text)), line_safe(text)):
+    document = json_safe(json.dumps(text, ensure_ascii=False))
+    for sanitised in (terminal_safe(text), csv_safe(text), str(html_safe(text)), line_safe(text),
+                      document):
         assert character not in sanitised
         assert not has_unsafe(sanitised)
+    assert json.loads(document) == text
 
 
 def test_ordinary_text_is_left_as_it_is() -> None:

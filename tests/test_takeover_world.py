@@ -63,6 +63,7 @@ def _rule(scanned: Scanned, rule: str) -> dict[str, dict[str, Any]]:
 
 def test_exactly_the_unclaimed_names_are_dangling_services(takeover_world: Scanned) -> None:
     found = _rule(takeover_world, "dangling.service")
+    assert found, "the world has unclaimed names on claimable services"
     expected = {case.unclaimed: case.service.name for case in takeover_world.cases
                 if case.service.claimable}
     assert {name: f["evidence"]["service"] for name, f in found.items()} == expected
@@ -75,6 +76,7 @@ def test_exactly_the_unclaimed_names_are_dangling_services(takeover_world: Scann
 
 def test_dangling_cnames_say_whether_they_can_be_claimed(takeover_world: Scanned) -> None:
     found = _rule(takeover_world, "dangling.cname")
+    assert found, "the world has CNAMEs into names that do not exist"
     expected = {case.unclaimed for case in takeover_world.cases
                 if case.by_nxdomain and case.unclaimed_target != case.claimed_target}
     assert set(found) == expected

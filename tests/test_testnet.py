@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from pathlib import Path
 
 import dns.exception
@@ -98,9 +97,9 @@ def owners(zone: dns.zone.Zone) -> set[str]:
 
 
 @pytest.mark.world
-def test_demo_world_starts_quickly(local_internet: LocalInternet) -> None:
+def test_demo_world_starts_on_one_loopback_block(local_internet: LocalInternet) -> None:
+    # how long it takes is measured by bench/bench_dns.py (world_startup_s), not here
     assert local_internet.started_in is not None
-    assert local_internet.started_in < 3.0
     ip, port = local_internet.resolver_address
     assert local_internet.resolver == f"{ip}:{port}"
     assert ip.startswith("127.") and not ip.startswith("127.0.0.")
@@ -186,17 +185,19 @@ def test_lame_delegation_is_servfail(local_internet: LocalInternet) -> None:
 @pytest.mark.world
 def test_silent_server_is_servfail_within_seconds(local_internet: LocalInternet) -> None:
     local_internet.flush_resolver_cache()
-    began = time.monotonic()
+    dead = local_internet.server_address("dead")
+    before = local_internet.received_by(dead)
+    # Unbound gives up on its own, within the 15 s this client would wait
     response = ask(local_internet.resolver_address, "www.jiayuguan.gov.cn", timeout=15)
-    took = time.monotonic() - began
     assert response.rcode() == dns.rcode.SERVFAIL
-    assert 1.0 < took < 8.0
-    began = time.monotonic()
+    tried = local_internet.received_by(dead) - before
+    assert tried > 0, "after asking the silent server"
     again = ask(local_internet.resolver_address, "other.jiayuguan.gov.cn", timeout=15)
     assert again.rcode() == dns.rcode.SERVFAIL
-    assert time.monotonic() - began < 0.5
+    assert local_internet.received_by(dead) - before == tried, \
+        "then it knows the server is silent, and answers without asking it again"
     with pytest.raises(dns.exception.Timeout):
-        ask((local_internet.server_address("dead"), 53), "www.jiayuguan.gov.cn", timeout=0.3)
+        ask((dead, 53), "www.jiayuguan.gov.cn", timeout=0.3)
 
 
 @pytest.mark.world
@@ -328,12 +329,11 @@ def test_tsig_zone_transfers_only_with_the_key(local_internet: LocalInternet) ->
 @pytest.mark.world
 def test_broken_transfer_ends_with_eof_at_once(local_internet: LocalInternet) -> None:
     broken = local_internet.server_address("broken")
-    began = time.monotonic()
+    # an end of stream, never the timeout a server that stops sending would run into
     with pytest.raises(EOFError):
         axfr(broken, "broken.gov.cn")
     with pytest.raises(EOFError):
         dns.query.inbound_xfr(broken, dns.zone.Zone("broken.gov.cn"), timeout=3, lifetime=5)
-    assert time.monotonic() - began < 1.0
     query = dns.message.make_query("broken.gov.cn", "AXFR")
     first = dns.query.tcp(query, broken, timeout=3)
     assert first.id == query.id and first.question == query.question

@@ -9,7 +9,7 @@ import datetime
 import http.client
 import socket
 import ssl
-import time
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -476,10 +476,8 @@ def test_pages_answer_their_paths_and_everything_below(web_world: LocalInternet)
 @pytest.mark.world
 @pytest.mark.parametrize("https", [False, True])
 def test_hanging_site_times_out(web_world: LocalInternet, https: bool) -> None:
-    began = time.monotonic()
     with pytest.raises(TimeoutError):
         get(HANG, "hang.web.test", tls=verifying(web_world) if https else None, timeout=0.5)
-    assert 0.4 < time.monotonic() - began < 2
 
 
 @pytest.mark.world
@@ -525,9 +523,10 @@ def test_fault_servers_stop_with_the_world() -> None:
         streaming.sendall(b"GET / HTTP/1.1\r\nHost: huge.stop.test\r\n\r\n")
         assert streaming.recv(100).startswith(b"HTTP/1.1 200")
     finally:
-        began = time.monotonic()
         net.stop()
-    assert time.monotonic() - began < 3
+    # every server thread ended (a join that timed out would leave it running)
+    assert [thread.name for thread in threading.enumerate()
+            if thread.name.startswith("faulty-web-") and "127.20.213." in thread.name] == []
     with held, streaming:
         held.settimeout(2)
         assert held.recv(10) == b""  # closed at stop

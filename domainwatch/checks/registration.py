@@ -4,10 +4,17 @@ could register them.
 An entry depends on the registrable domain of every CNAME target, NS host and MX host its
 DNS observation shows, and on its own name when that lies outside ``gov.cn`` and ``.政务``
 (legacy ``.com``/``.cn`` bureau domains are exactly the ones that lapse).
+
+A dependency's owner is what its WHOIS records said when monitoring began, field by field
+(:func:`owner_baseline`): each owner field's first known value, from the record an
+administrator accepted or else from the earliest registered record that shows it. A field
+a record leaves empty or withholds (``REDACTED FOR PRIVACY``, ``不公开``) is unknown there,
+and an unknown is never a change of owner.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +22,7 @@ from typing import Any
 from domainwatch import clock
 from domainwatch.checks import CheckResult
 from domainwatch.names import display_name, government_suffix, registrable_domain
+from domainwatch.probes.whois import default_registries, fold
 from domainwatch.rules import rule_ids
 from domainwatch.settings import DEFAULT_EXPIRY_WINDOW
 from domainwatch.store import FindingDraft
@@ -26,7 +34,9 @@ CONCLUSIVE = ("registered", "unregistered", "reserved")
 SEVERITY_BY_ROLE = {"own name": "critical", "CNAME target": "critical",
                     "name server": "critical", "linked host": "critical",
                     "mail server": "high"}
-OWNER_FIELDS = ("registrar", "registrant", "name_servers")
+#: The fields that say who holds a domain; ``created`` changes when it is registered anew
+#: (dropped and caught by someone else).
+OWNER_FIELDS = ("registrar", "registrant", "name_servers", "created")
 
 
 @dataclass(frozen=True)
@@ -70,12 +80,11 @@ def check_registration(name: str, needs: list[Dependency], records: dict[str, di
     """Evaluate the ``unregistered.*`` rules for one name.
 
     ``records`` maps each needed domain to its WHOIS record (as a dict) from this run;
-    ``previous`` to the first registered record domainwatch saw of it (the owner it had when
-    monitoring began), if any. When any needed
-    domain's answer was inconclusive (rate limit, error), nothing is evaluated: an unknown is
-    never "unregistered", and a finding is never resolved on a guess. ``complete`` False
-    (the name's own DNS failed, so only some of its dependencies are known) reports what
-    holds but resolves nothing.
+    ``previous`` to its owner baseline (:func:`owner_baseline`; one registered record is a
+    baseline too), if any. When any needed domain's answer was inconclusive (rate limit,
+    error), nothing is evaluated: an unknown is never "unregistered", and a finding is never
+    resolved on a guess. ``complete`` False (the name's own DNS failed, so only some of its
+    dependencies are known) reports what holds but resolves nothing.
     """
     if any(records.get(need.domain, {}).get("status") not in CONCLUSIVE for need in needs):
         return CheckResult()
@@ -121,22 +130,79 @@ def check_registration(name: str, needs: list[Dependency], records: dict[str, di
         if before is not None:
             changed = _owner_changes(before, record)
             if changed:
+                since = min(_known_since(before, field) for field in changed)
                 result.findings.append(FindingDraft(
                     "unregistered.owner_changed", "high",
                     f"{shown} depends on {display_name(domain)} ({roles}), whose "
-                    f"{', '.join(changed)} changed since {before.get('asked', '?')[:10]}",
-                    {**evidence, "changed": changed, "since": before.get("asked")},
+                    f"{', '.join(changed)} changed since {since[:10] or '?'}",
+                    {**evidence, "changed": changed, "since": since or None},
                     subject=domain))
     return result
 
 
-def _owner_changes(before: dict[str, Any], record: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The owner fields that differ between two registered records. A field either record
-    does not show (None or empty: the answer did not say, or could not be read) cannot be
-    compared: an unknown is never a change of owner."""
-    return {field: {"from": before.get(field), "to": record.get(field)}
-            for field in OWNER_FIELDS
-            if before.get(field) and record.get(field) and before[field] != record[field]}
+def known_value(value: Any) -> Any:
+    """An owner field's value when it says something; None when it is missing or empty or
+    withholds the field (a redaction notice: :meth:`RegistryTable.withholds`)."""
+    if not value or (isinstance(value, str) and default_registries().withholds(value)):
+        return None
+    return value
+
+
+def owner_baseline(observations: Iterable[Mapping[str, Any]],
+                   accepted: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """The owner a domain's WHOIS history establishes, to compare its latest record with.
+
+    ``observations`` are the domain's ``whois`` observations as the store keeps them (each
+    with ``data``, ``first_seen`` and ``last_seen``; in any order), ``accepted`` its accepted
+    ``whois`` baseline (``data`` and ``adopted_at``), if any. Each owner field takes its
+    first known value (:func:`known_value`): from the accepted record, then from the
+    registered records seen since it was accepted; without one, from every registered
+    record, oldest first. The result is shaped as a record (the :data:`OWNER_FIELDS`,
+    ``asked``), with ``known_since``: when each known field's value was first seen. None
+    when nothing is registered.
+    """
+    records: list[tuple[str, Mapping[str, Any]]] = []
+    if accepted is not None:
+        records.append((accepted["adopted_at"], accepted["data"]))
+    for row in sorted(observations, key=lambda row: (row["first_seen"], row.get("id", 0))):
+        if accepted is None or row["last_seen"] >= accepted["adopted_at"]:
+            records.append((row["first_seen"], row["data"]))
+    records = [(seen, data) for seen, data in records if data.get("status") == "registered"]
+    if not records:
+        return None
+    baseline: dict[str, Any] = {field: None for field in OWNER_FIELDS}
+    baseline["asked"] = records[0][0]
+    since: dict[str, str] = {}
+    for seen, data in records:
+        for field in OWNER_FIELDS:
+            if field not in since and known_value(data.get(field)) is not None:
+                baseline[field], since[field] = data[field], seen
+    baseline["known_since"] = since
+    return baseline
+
+
+def _owner_changes(before: Mapping[str, Any], record: Mapping[str, Any]
+                   ) -> dict[str, dict[str, Any]]:
+    """The owner fields whose known values differ between ``before`` (a baseline) and
+    ``record``, ignoring case. A field either does not know cannot be compared."""
+    changes: dict[str, dict[str, Any]] = {}
+    for field in OWNER_FIELDS:
+        was, now = known_value(before.get(field)), known_value(record.get(field))
+        if was is not None and now is not None and _folded(was) != _folded(now):
+            changes[field] = {"from": was, "to": now}
+    return changes
+
+
+def _folded(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return sorted(fold(str(part)) for part in value)
+    return fold(str(value))
+
+
+def _known_since(before: Mapping[str, Any], field: str) -> str:
+    """When ``before`` first knew ``field``: its ``known_since``, else the record's ``asked``
+    ("" when neither says)."""
+    return str(before.get("known_since", {}).get(field) or before.get("asked") or "")
 
 
 def _whois_evidence(record: dict[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,10 @@ Registered answers are read with the table's field labels for their registry: th
 is the answer, whatever python-whois would make of it. Only an answer read with the
 ``generic`` shapes (a server the table has no registry for) takes the fields its labels do
 not find from python-whois's parser for the domain's suffix. A field nobody could read is
-None (unknown), never a guess. Times without a zone are the registry's local time (CNNIC's
-are Beijing time) and are reported in UTC.
+None (unknown), never a guess. A field the answer withholds (``REDACTED FOR PRIVACY``,
+``不公开``: the table's ``withheld`` texts) is kept as written, and is unknown too
+(:meth:`RegistryTable.withholds`). Times without a zone are the registry's local time
+(CNNIC's are Beijing time) and are reported in UTC.
 
 A suffix the table does not know is looked up the way ``whois`` clients do it: IANA's
 WHOIS server (``whois.iana.org``, or the ``iana=HOST[:PORT]`` server setting) is asked for
@@ -129,11 +131,24 @@ def _is_under(domain: str, suffix: str) -> bool:
     return suffix == "" or is_under(domain, suffix)
 
 
+def fold(text: str) -> str:
+    """A WHOIS value as it is compared: single spaces, case folded."""
+    return " ".join(text.split()).casefold()
+
+
 @dataclass(frozen=True)
 class RegistryTable:
     registries: tuple[Registry, ...]
     common_rate_limited: tuple[str, ...]
     generic: Registry | None = None
+    #: The table's ``withheld`` texts, folded (:meth:`withholds`).
+    withheld: frozenset[str] = frozenset()
+
+    def withholds(self, value: str) -> bool:
+        """Whether a field's ``value`` says the field is withheld (``REDACTED FOR
+        PRIVACY``, ``Not Disclosed``, ``不公开``): one of the table's ``withheld`` texts, in
+        any case and spacing. Such a field is unknown."""
+        return fold(value) in self.withheld
 
     def for_domain(self, domain: str) -> Registry | None:
         """The registry of the longest suffix ``domain`` sits under."""
@@ -195,7 +210,8 @@ def load_registries(path: Path | None = None) -> RegistryTable:
                              "registry's answers are read with its own labels")
     registries = tuple(_registry(item, default_fields) for item in document["registries"])
     common = tuple(document.get("common", {}).get("rate_limited", []))
-    return RegistryTable(registries, common, generic)
+    withheld = frozenset(map(fold, document.get("withheld", {}).get("texts", [])))
+    return RegistryTable(registries, common, generic, withheld)
 
 
 _default_table: RegistryTable | None = None

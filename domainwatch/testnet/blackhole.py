@@ -11,11 +11,15 @@ _MAX_HELD_CONNECTIONS = 1024
 
 
 class Blackhole:
-    """Bind UDP and TCP on (host, port) in a background thread and never reply."""
+    """Bind UDP and TCP on (host, port) in a background thread and never reply.
+
+    ``received`` counts what has reached it: UDP datagrams and TCP connections.
+    """
 
     def __init__(self, host: str, port: int = 53) -> None:
         self.host = host
         self.port = port
+        self.received = 0
         self._udp: socket.socket | None = None
         self._tcp: socket.socket | None = None
         self._wake_r: socket.socket | None = None
@@ -82,10 +86,11 @@ class Blackhole:
                     if key.data == "wake":
                         running = False
                     elif key.data == "udp":
-                        _drain_udp(sock)
+                        self.received += _drain_udp(sock)
                     elif key.data == "listen":
                         with contextlib.suppress(OSError):
                             conn, _ = sock.accept()
+                            self.received += 1
                             conn.setblocking(False)
                             if len(held) >= _MAX_HELD_CONNECTIONS:
                                 oldest = held.pop(0)
@@ -109,14 +114,14 @@ class Blackhole:
         conn.close()
 
 
-def _drain_udp(sock: socket.socket) -> None:
-    for _ in range(256):
+def _drain_udp(sock: socket.socket) -> int:
+    """Read and discard what datagrams are waiting (256 at the most); how many."""
+    for count in range(256):
         try:
             sock.recvfrom(65535)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            return
+        except OSError:  # none waiting (BlockingIOError), or closed
+            return count
+    return 256
 
 
 def _read_some(sock: socket.socket) -> bool:

@@ -164,6 +164,14 @@ class LocalInternet:
     def dead_address(self) -> str:
         return f"{self._ip(3)}:{DNS_PORT}"
 
+    def received_by(self, ip: str) -> int:
+        """How many queries (UDP datagrams and TCP connections) the silent server at ``ip``
+        (the blackhole, a ``silent`` group's) has received."""
+        for hole in self._blackholes:
+            if hole.host == ip:
+                return hole.received
+        raise TestnetError(f"no silent server at {ip}")
+
     @property
     def whois(self) -> str:
         """``host:port`` of the world's WHOIS server (a ``--whois-server`` value)."""
