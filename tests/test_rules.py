@@ -21,6 +21,7 @@ import domainwatch
 from domainwatch import cli, report, rules
 from domainwatch.baseline import BASELINE_RULES
 from domainwatch.checks import dns, links, register, registration, tls, web
+from domainwatch.cli import findings as cli_findings
 from domainwatch.config import ConfigError, load_config
 from domainwatch.store import SEVERITIES
 
@@ -205,7 +206,7 @@ def test_the_families_evaluate_what_they_did() -> None:
 
 
 def test_the_categories_the_code_knows_are_the_catalogues() -> None:
-    assert rules.categories() == cli.CATEGORIES
+    assert rules.categories() == cli_findings.CATEGORIES
     assert set(report.CATEGORY_COLOURS) <= set(rules.categories())
 
 
