@@ -26,7 +26,14 @@ STAGES: tuple[Stage, ...] = get_args(Stage)
 
 
 class UnknownRule(KeyError):
-    """A rule id that is not in the catalogue."""
+    """A rule id that is not in the catalogue. ``close``: the rule ids that look like it (a
+    typo), best first."""
+
+    def __init__(self, rule_id: str) -> None:
+        self.rule_id = rule_id
+        self.close = tuple(close_matches(rule_id, rules_only=True))
+        hint = f" (did you mean {' or '.join(self.close)}?)" if self.close else ""
+        super().__init__(f"no rule {rule_id!r}{hint}")
 
 
 @dataclass(frozen=True)
@@ -354,9 +361,7 @@ def get(rule_id: str) -> Rule:
     try:
         return _BY_ID[rule_id]
     except KeyError:
-        close = close_matches(rule_id)
-        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-        raise UnknownRule(f"no rule {rule_id!r}{hint}") from None
+        raise UnknownRule(rule_id) from None
 
 
 def is_rule(rule_id: str) -> bool:
@@ -390,9 +395,11 @@ def by_stage(stage: Stage) -> tuple[Rule, ...]:
     return select(stage=stage)
 
 
-def close_matches(text: str) -> list[str]:
-    """The rule ids and categories that look like ``text`` (a typo), best first."""
-    return difflib.get_close_matches(text, [*categories(), *_BY_ID], n=3, cutoff=0.6)
+def close_matches(text: str, *, rules_only: bool = False) -> list[str]:
+    """The rule ids, and unless ``rules_only`` the categories, that look like ``text`` (a
+    typo), best first."""
+    known = list(_BY_ID) if rules_only else [*categories(), *_BY_ID]
+    return difflib.get_close_matches(text, known, n=3, cutoff=0.6)
 
 
 def markdown_table(chosen: Iterable[Rule]) -> str:

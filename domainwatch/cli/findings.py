@@ -8,14 +8,14 @@ from typing import Any
 
 import click
 
+from domainwatch import rules
 from domainwatch.api import Domainwatch, NameDetails
 from domainwatch.cli.common import by_option, format_option, pass_api, short, terminal_width
 from domainwatch.names import display_name
 from domainwatch.output import render_csv, render_json, render_table, terminal_safe
-from domainwatch.rules import categories, close_matches, is_rule, rule_ids
 from domainwatch.store import FINDING_STATUSES, SEVERITIES
 
-CATEGORIES = categories()
+CATEGORIES = rules.categories()
 FINDING_COLUMNS = ("id", "name", "rule", "category", "severity", "status", "first_seen",
                    "last_seen", "summary", "evidence")
 
@@ -27,15 +27,15 @@ class _RuleId(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> str:
-        if is_rule(value):
-            return str(value)
         if value in CATEGORIES:
             self.fail(f"{value!r} is a category, not a rule id: use --category {value}", param,
                       ctx)
-        close = [match for match in close_matches(str(value)) if is_rule(match)]
-        hint = (f"did you mean {', '.join(close)}?" if close
-                else f"the rules are {', '.join(rule_ids())}")
-        self.fail(f"{value!r} is not a rule id; {hint}", param, ctx)
+        try:
+            return rules.get(str(value)).id
+        except rules.UnknownRule as unknown:
+            hint = (f"did you mean {', '.join(unknown.close)}?" if unknown.close
+                    else f"the rules are {', '.join(rules.rule_ids())}")
+            self.fail(f"{value!r} is not a rule id; {hint}", param, ctx)
 
 
 @click.command()
