@@ -35,6 +35,7 @@ from domainwatch.discovery import DiscoveryError, TransferFailed
 from domainwatch.names import InvalidName
 from domainwatch.output import terminal_safe
 from domainwatch.register import RegisterError
+from domainwatch.settings import SecretUnavailable
 from domainwatch.store import RunInProgress, StoreError
 
 
@@ -53,7 +54,8 @@ class _Group(click.Group):
             for row_error in error.errors:
                 click.echo(f"  {terminal_safe(row_error, limit=None)}", err=True)
             sys.exit(EXIT_INPUT)
-        except (DomainwatchError, ConfigError, ScanError, InvalidName) as error:
+        except (DomainwatchError, ConfigError, SecretUnavailable, ScanError,
+                InvalidName) as error:
             fail(str(error), EXIT_INPUT)
         except TransferFailed as error:
             fail(str(error), EXIT_TRANSFER)

@@ -203,7 +203,13 @@ def run_command(api: Domainwatch, resolvers: tuple[str, ...], timeout: float | N
               help="Who gets cron's mail (the run's output: only what is new).")
 @pass_api
 def cron(api: Domainwatch, at_time: str, mailto: str) -> None:
-    """Print a crontab line and a systemd timer for this configuration."""
+    """Print a crontab line and a systemd timer for this configuration.
+
+    Secrets the configuration names by environment variable (password_env = "VAR", …) are
+    not passed on by cron or systemd: both units read them from the file beside the
+    configuration named like it with .env (dw.toml: dw.env). The variables are named, never
+    their values.
+    """
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at_time)
     if not match:
         raise click.BadParameter("expected HH:MM, e.g. 02:17", param_hint="--at")
@@ -214,9 +220,19 @@ def cron(api: Domainwatch, at_time: str, mailto: str) -> None:
         command += ["--config", str(Path(api.config.source).resolve())]
     command.append("run")
     line = " ".join(shlex.quote(part) for part in command)
+    cron_line, environment = line, ""
+    variables = api.config.secret_variables()
+    if variables and api.config.source:
+        secrets_file = Path(api.config.source).resolve().with_suffix(".env")
+        named = ", ".join(variables)
+        cron_line = f"set -a && . {shlex.quote(str(secrets_file))} && exec {line}"
+        click.echo(f"# The configuration reads secrets from the environment ({named}),\n"
+                   "# which cron and systemd do not pass on: both units below read them from\n"
+                   f"# {secrets_file} (NAME=value lines; let only the run's user read it).\n")
+        environment = f"# {named}\nEnvironmentFile={secrets_file}\n"
     click.echo(f"""# crontab -e  (cron mails what the run prints: only what is new)
 MAILTO={mailto}
-{minute} {hour} * * * {line}
+{minute} {hour} * * * {cron_line}
 
 # or systemd: /etc/systemd/system/domainwatch.service
 [Unit]
@@ -226,7 +242,7 @@ After=network-online.target
 
 [Service]
 Type=oneshot
-ExecStart={line}
+{environment}ExecStart={line}
 # exit codes 10-14 mean new findings (by severity), 8 an alert channel failed
 SuccessExitStatus=8 10 11 12 13 14
 
