@@ -20,8 +20,8 @@ hyphens). :func:`normalize_text` undoes each of these, in this order:
 
 ASCII case is not changed here: what compares folds it (:func:`fold_ascii`: the lexicon's
 finder, the placeholder signatures' conditions). HTML entities are already undone by the HTML
-parser. The result is for looking words up only; positions
-in it do not map back to the page.
+parser. The result is for looking words up only; positions in it do not map back to the
+page.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def demo(keep_db: Path | None) -> None:
 
 def _demo_config(**whois: Any) -> Config:
     """The demo's settings: a quick world on loopback, its WHOIS server asked briskly."""
-    from domainwatch.scan import WebStage, WhoisSettings
+    from domainwatch.settings import WebStage, WhoisSettings
 
     web = WebStage()
     web.probe.timeout = 3.0
