@@ -67,6 +67,7 @@ from domainwatch.settings import (
     EMAIL_ADDRESS,
     AlertConfig,
     EmailChannel,
+    SecretUnavailable,
     WebhookChannel,
     checked_address,
     owner_key,
@@ -343,18 +344,26 @@ def describe_channel(channel: EmailChannel | WebhookChannel) -> str:
     """The channel as an error message names it: no password, secret or URL token."""
     if isinstance(channel, EmailChannel):
         return f"e-mail via {channel.host}:{channel.port}"
-    parts = urllib.parse.urlsplit(channel.url)
+    url = channel.url.peek()
+    if url is None:
+        return f"webhook {channel.name!r} ({channel.kind}, URL from {channel.url.variable})"
+    parts = urllib.parse.urlsplit(url)
     port = f":{parts.port}" if parts.port else ""
     return f"webhook {channel.name!r} ({channel.kind}, {parts.scheme}://{parts.hostname}{port})"
 
 
 def _secrets(channel: EmailChannel | WebhookChannel) -> list[str]:
     if isinstance(channel, EmailChannel):
-        return [channel.password] if channel.password else []
-    parts = urllib.parse.urlsplit(channel.url)
+        password = channel.password.peek() if channel.password else None
+        return [password] if password else []
+    signing = channel.secret.peek() if channel.secret else None
+    url = channel.url.peek()
+    if url is None:
+        return [signing] if signing else []
+    parts = urllib.parse.urlsplit(url)
     tokens = [value for _, value in urllib.parse.parse_qsl(parts.query) if len(value) >= 6]
     tokens += [segment for segment in parts.path.split("/") if len(segment) >= 16]
-    return ([channel.secret] if channel.secret else []) + tokens
+    return ([signing] if signing else []) + tokens
 
 
 def send(digest: Digest) -> None:
@@ -369,6 +378,9 @@ def send(digest: Digest) -> None:
             else:
                 _post_webhook(digest, channel)
             return
+        except SecretUnavailable as error:  # a setting to fix: no retry would help
+            raise ChannelError(describe_channel(channel), digest.recipient,
+                               line_safe(str(error)), attempts) from None
         except _Failure as failure:
             if not failure.transient or attempts > digest.retries:
                 reason = line_safe(failure.reason, 300)
@@ -404,6 +416,7 @@ def _send_email(digest: Digest, channel: EmailChannel) -> None:
         raise _Failure(f"{line_safe(digest.recipient, 80)!r} is not an e-mail address",
                        transient=False)
     message = email_message(digest, channel)
+    password = channel.password.reveal() if channel.password is not None else ""
     try:
         if channel.security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(channel.host, channel.port,
@@ -415,7 +428,7 @@ def _send_email(digest: Digest, channel: EmailChannel) -> None:
             if channel.security == "starttls":
                 client.starttls(context=_tls_context(channel.ca_file))
             if channel.username is not None:
-                client.login(channel.username, channel.password or "")
+                client.login(channel.username, password)
             client.send_message(message, from_addr=channel.sender, to_addrs=[digest.recipient])
     except smtplib.SMTPNotSupportedError as error:
         raise _Failure(f"the server does not support it: {error}", transient=False) from None
@@ -446,14 +459,15 @@ def webhook_request(digest: Digest, channel: WebhookChannel,
                     now: float | None = None) -> tuple[str, dict[str, Any]]:
     """The URL (signed where the kind signs) and the JSON body for ``channel``."""
     now = time.time() if now is None else now
-    url = channel.url
+    url = channel.url.reveal()
+    secret = channel.secret.reveal() if channel.secret is not None else None
     payload: dict[str, Any]
     if channel.kind == "dingtalk":
         payload = {"msgtype": "markdown", "markdown": {"title": digest_subject(digest),
                                                        "text": render_markdown(digest)}}
-        if channel.secret:
+        if secret:
             timestamp = str(int(now * 1000))
-            signature = hmac.new(channel.secret.encode(), f"{timestamp}\n{channel.secret}".encode(),
+            signature = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(),
                                  hashlib.sha256).digest()
             query = urllib.parse.urlencode({"timestamp": timestamp,
                                             "sign": base64.b64encode(signature).decode()})
@@ -462,9 +476,9 @@ def webhook_request(digest: Digest, channel: WebhookChannel,
         payload = {"msgtype": "markdown", "markdown": {"content": render_markdown(digest)}}
     elif channel.kind == "feishu":
         payload = {}
-        if channel.secret:
+        if secret:
             timestamp = str(int(now))
-            signature = hmac.new(f"{timestamp}\n{channel.secret}".encode(), b"",
+            signature = hmac.new(f"{timestamp}\n{secret}".encode(), b"",
                                  hashlib.sha256).digest()
             payload = {"timestamp": timestamp, "sign": base64.b64encode(signature).decode()}
         payload |= {"msg_type": "text",

@@ -17,6 +17,11 @@ argument that cannot be used), and these, which are not :class:`DomainwatchError
   rows, listing every row's error;
 - :class:`~domainwatch.config.ConfigError`: a configuration that cannot be used (also a bad
   ``[scan] resolvers`` of the configuration file, or a CA file that cannot be read);
+- :class:`~domainwatch.settings.SecretUnavailable` (:meth:`Domainwatch.sync_zone`): the TSIG
+  secret's environment variable (``[tsig] secret_env``) is unset or holds no base64. A secret
+  named by an environment variable is read when it is used, not when the configuration is
+  loaded; an alert channel's, when :meth:`Domainwatch.run` delivers, fails that delivery
+  instead;
 - :class:`~domainwatch.scan.ScanError`: a scan that cannot start (an empty register, names
   the database does not know);
 - :class:`~domainwatch.probes.dns.ResolverUnreachable` (:meth:`Domainwatch.scan`,

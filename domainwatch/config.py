@@ -54,7 +54,7 @@ import re
 import stat
 import tomllib
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -71,6 +71,7 @@ from domainwatch.settings import (
     AlertConfig,
     EmailChannel,
     RunConfig,
+    Secret,
     TsigKey,
     WebhookChannel,
     WebStage,
@@ -183,8 +184,11 @@ class Section:
         return bool(self.table)
 
     def fail(self, key: str, problem: str) -> ConfigError:
-        return self.error(f"{self.where} {self.prefix}{key}{':' if self.colon else ''} "
-                          f"{problem}")
+        return self.error(f"{self.setting(key)} {problem}")
+
+    def setting(self, key: str) -> str:
+        """``key`` as messages name it: the file, the table, the setting."""
+        return f"{self.where} {self.prefix}{key}{':' if self.colon else ''}"
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
         """The value of ``key`` (``default`` when absent), which must be of ``kind``."""
@@ -223,8 +227,9 @@ class Section:
         return self.checked_text(key, self.get(key, str, default))
 
     def checked_text(self, key: str, value: str | None) -> str | None:
-        if value is not None and not _plain(value):
-            raise self.fail(key, "must be non-empty text without control characters")
+        problem = None if value is None else _text_problem(value)
+        if problem:
+            raise self.fail(key, problem)
         return value
 
     def strings(self, key: str, problem: str = "must be a list of non-empty strings"
@@ -264,9 +269,13 @@ class Section:
                                  "characters)")
         return None if value is None else dict(value)
 
-    def secret(self, key: str, *, required: bool = False) -> str | None:
+    def secret(self, key: str, *, required: bool = False,
+               check: Callable[[str], str | None] | None = None) -> Secret | None:
         """``key`` itself, or the environment variable ``key_env`` names, or the contents of
-        the file ``key_file`` names (one of the three); the value never enters a message."""
+        the file ``key_file`` names (one of the three); the value never enters a message.
+        ``check`` says what is wrong with a value, if anything: checked here, or for an
+        environment variable when the secret is used (:meth:`Secret.reveal`), which is also
+        when the variable is read."""
         given = [name for name in _secret_keys(key) if name in self.table]
         if len(given) > 1:
             raise self.fail(key, f"is given more than once ({', '.join(given)}): choose one")
@@ -279,30 +288,25 @@ class Section:
         if setting == key:
             if not source:
                 raise self.fail(setting, "must not be empty")
-            return source
-        if not source.strip():
+            value = source
+        elif not source.strip():
             raise self.fail(setting, "must name " + ("an environment variable"
                                                      if setting.endswith("_env") else "a file"))
-        if setting.endswith("_env"):
-            value = os.environ.get(source)
-            where = f"the environment variable {source}"
-            if value is None:
-                raise self.fail(setting, f"names {where}, which is not set")
+        elif setting.endswith("_env"):
+            return Secret(variable=source, setting=self.setting(setting), check=check)
         else:
             path = self.base / Path(source).expanduser()
-            where = f"the file {path}"
             contents, reason = _read_secret_file(path)
             if contents is None:  # raised here, outside any handler: no exception (and so
                 # none of the file's bytes) rides along as __context__
-                raise self.fail(setting, f"names {where}, which {reason}")
+                raise self.fail(setting, f"names the file {path}, which {reason}")
             value = contents.removesuffix("\n").removesuffix("\r")
-        if not value:
-            raise self.fail(setting, f"names {where}, which is empty")
-        return value
-
-    def secret_setting(self, key: str) -> str:
-        """Which form of the secret ``key`` the table gives."""
-        return next((name for name in _secret_keys(key) if name in self.table), key)
+            if not value:
+                raise self.fail(setting, f"names the file {path}, which is empty")
+        problem = check(value) if check is not None else None
+        if problem:
+            raise self.fail(setting, problem)
+        return Secret(value, setting=self.setting(setting))
 
     def readable_file(self, key: str) -> str | None:
         """A file name, relative to ``base`` (the configuration file's directory) unless
@@ -319,6 +323,35 @@ class Section:
 def _plain(text: str) -> bool:
     """Non-empty text without control characters."""
     return bool(text.strip()) and not has_unsafe(text)
+
+
+def _text_problem(text: str) -> str | None:
+    return None if _plain(text) else "must be non-empty text without control characters"
+
+
+def _base64_problem(text: str) -> str | None:
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return "is not valid base64"
+    return None
+
+
+def _webhook_url_problem(url: str) -> str | None:
+    if problem := _text_problem(url):
+        return problem
+    try:
+        parsed = urllib.parse.urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 address
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname \
+            or " " in url:
+        return "must be an http:// or https:// URL with a host"
+    try:
+        parsed.port  # noqa: B018
+    except ValueError:
+        return "has an invalid port"
+    return None
 
 
 def _read_secret_file(path: Path) -> tuple[str | None, str]:
@@ -361,6 +394,18 @@ class Config:
     whois: WhoisSettings | None = None
     web: WebStage | None = None
     source: str | None = None
+
+    def secret_variables(self) -> list[str]:
+        """The environment variables the configuration reads secrets from (``*_env``), each
+        once: what a cron job or a systemd unit must be given."""
+        secrets: list[Secret | None] = [self.tsig.secret if self.tsig else None]
+        if self.alerts is not None:
+            if self.alerts.email is not None:
+                secrets.append(self.alerts.email.password)
+            for webhook in self.alerts.webhooks:
+                secrets += [webhook.url, webhook.secret]
+        return list(dict.fromkeys(secret.variable for secret in secrets
+                                  if secret is not None and secret.variable is not None))
 
 
 def load_config(path: Path | None) -> Config:
@@ -411,12 +456,8 @@ def _tsig(tsig: Section) -> TsigKey:
     algorithm = tsig.get("algorithm", str, "hmac-sha256").lower()
     if algorithm not in TSIG_ALGORITHMS:
         raise tsig.fail("algorithm", f"{algorithm!r} is not one of {', '.join(TSIG_ALGORITHMS)}")
-    secret = tsig.secret("secret", required=True)
+    secret = tsig.secret("secret", required=True, check=_base64_problem)
     assert secret is not None
-    try:
-        base64.b64decode(secret, validate=True)
-    except (binascii.Error, ValueError):
-        raise tsig.fail(tsig.secret_setting("secret"), "is not valid base64") from None
     return TsigKey(name=tsig.get("name", str), algorithm=algorithm, secret=secret)
 
 
@@ -617,17 +658,9 @@ def _webhook_channel(webhook: Section) -> WebhookChannel:
     kind = webhook.text("kind", required=True)
     if kind not in WEBHOOK_KINDS:
         raise webhook.fail("kind", f"{kind!r} is not one of {', '.join(WEBHOOK_KINDS)}")
-    url = webhook.checked_text(webhook.secret_setting("url"),
-                               webhook.secret("url", required=True))
+    url = webhook.secret("url", required=True, check=_webhook_url_problem)
     assert url is not None
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or " " in url:
-        raise webhook.fail("url", "must be an http:// or https:// URL with a host")
-    try:
-        parsed.port  # noqa: B018
-    except ValueError:
-        raise webhook.fail("url", "has an invalid port") from None
-    secret = webhook.checked_text(webhook.secret_setting("secret"), webhook.secret("secret"))
+    secret = webhook.secret("secret", check=_text_problem)
     if secret is not None and kind not in SIGNING_KINDS:
         raise webhook.fail("secret", f"kind {kind} is not signed (only "
                            f"{' and '.join(SIGNING_KINDS)} are); remove it")

@@ -144,11 +144,12 @@ def transfer_zone(origin: str, server: tuple[str, int], *, timeout: float = 10.0
 
 
 def _keyring(tsig: TsigKey) -> tuple[Any, dns.name.Name, str]:
+    secret = tsig.secret.reveal()
     try:
-        base64.b64decode(tsig.secret, validate=True)
+        base64.b64decode(secret, validate=True)
     except (binascii.Error, ValueError):
         raise DiscoveryError(f"TSIG key {tsig.name}: the secret is not valid base64") from None
-    keyring = dns.tsigkeyring.from_text({tsig.name: (tsig.algorithm, tsig.secret)})
+    keyring = dns.tsigkeyring.from_text({tsig.name: (tsig.algorithm, secret)})
     return keyring, dns.name.from_text(tsig.name), tsig.algorithm
 
 

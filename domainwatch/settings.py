@@ -3,13 +3,16 @@
 Only dataclasses and their defaults live here; :mod:`domainwatch.config` reads them from the
 configuration file, and the modules that use them (scan, nightly, alerts, the probes and
 checks) import them from here. Fields holding a secret (the SMTP password, a webhook's URL
-with its token and its signing secret, the TSIG key) are left out of ``repr``.
+with its token and its signing secret, the TSIG key) are a :class:`Secret`: out of ``repr``,
+and, when the configuration names it by environment variable, read only when it is used.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +23,58 @@ from domainwatch.store import Confirmation
 
 if TYPE_CHECKING:
     from domainwatch.probes.tls import TrustStore
+
+# --- secrets -----------------------------------------------------------------------------
+
+
+class SecretUnavailable(Exception):
+    """A secret's environment variable is not set, is empty or holds what cannot be used,
+    when the secret is needed; the message names the setting and the variable."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A password, key or token of the configuration, never in ``repr``.
+
+    Written in the configuration file, or in a file it names (``password_file``), it is
+    ``value`` from the start. Named by an environment variable (``password_env``), it is read
+    from ``variable`` only when it is used (:meth:`reveal`): a command that does not use it
+    (a scan, a report) runs without the variable, and a cron job or a systemd unit needs it
+    only for the commands that do. ``setting`` names the setting in messages; ``check``
+    says what is wrong with a value read from the environment, if anything (a value given
+    in the file was checked when the file was read).
+    """
+
+    value: str | None = field(default=None, repr=False)
+    variable: str | None = None
+    setting: str = field(default="", compare=False)
+    check: Callable[[str], str | None] | None = field(default=None, repr=False, compare=False)
+
+    def reveal(self) -> str:
+        """The secret; :class:`SecretUnavailable` when its environment variable cannot give
+        it."""
+        if self.variable is None:
+            assert self.value is not None
+            return self.value
+        value = os.environ.get(self.variable)
+        where = f"{self.setting} names the environment variable {self.variable}"
+        if value is None:
+            raise SecretUnavailable(f"{where}, which is not set")
+        if not value:
+            raise SecretUnavailable(f"{where}, which is empty")
+        problem = self.check(value) if self.check is not None else None
+        if problem:
+            raise SecretUnavailable(f"{where}, whose value {problem}")
+        return value
+
+    def peek(self) -> str | None:
+        """The secret, or None where :meth:`reveal` would fail: for naming a channel or
+        hiding the secret in a message, which must not fail themselves."""
+        try:
+            return self.reveal()
+        except SecretUnavailable:
+            return None
+
 
 # --- WHOIS servers ---------------------------------------------------------------------
 
@@ -97,7 +152,7 @@ class ResolverConfig:
 class TsigKey:
     name: str
     algorithm: str
-    secret: str = field(repr=False)
+    secret: Secret = field(repr=False)
 
 
 # --- registration (WHOIS) ------------------------------------------------------------------
@@ -282,7 +337,7 @@ class EmailChannel:
     port: int = 25
     security: Literal["none", "starttls", "ssl"] = "none"
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: Secret | None = field(default=None, repr=False)
     sender: str = "domainwatch@localhost"
     timeout: float = 10.0
     ca_file: str | None = None
@@ -292,8 +347,8 @@ class EmailChannel:
 class WebhookChannel:
     name: str
     kind: Literal["dingtalk", "wecom", "feishu", "json"]
-    url: str = field(repr=False)  # the group bots' URLs carry their access token
-    secret: str | None = field(default=None, repr=False)
+    url: Secret = field(repr=False)  # the group bots' URLs carry their access token
+    secret: Secret | None = field(default=None, repr=False)
     owners: list[str] = field(default_factory=list)
     timeout: float = 10.0
     ca_file: str | None = None

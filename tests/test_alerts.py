@@ -39,7 +39,9 @@ from domainwatch.alerts import (
     render_text,
     route,
     send,
+    webhook_request,
 )
+from domainwatch.settings import Secret
 
 RUN = 42
 GENERATED = "2026-11-26T02:00:00Z"
@@ -108,10 +110,11 @@ def test_contact_addresses_from_free_text() -> None:
 
 def test_route_by_contact_defaults_and_owner_filter() -> None:
     email = EmailChannel(LOOPBACK)
-    everyone = WebhookChannel("全省", "json", "http://127.0.0.1/all")
-    jiuquan = WebhookChannel("酒泉", "wecom", "http://127.0.0.1/jq",
+    everyone = WebhookChannel("全省", "json", Secret("http://127.0.0.1/all"))
+    jiuquan = WebhookChannel("酒泉", "wecom", Secret("http://127.0.0.1/jq"),
                              owners=["酒泉市人民政府", " 酒泉市市场监督管理局 "])
-    nobody = WebhookChannel("兰州", "json", "http://127.0.0.1/lz", owners=["兰州市人民政府"])
+    nobody = WebhookChannel("兰州", "json", Secret("http://127.0.0.1/lz"),
+                            owners=["兰州市人民政府"])
     config = AlertConfig(email=email, default_recipients=["webadmin@gansu.gov.cn"],
                          webhooks=[everyone, jiuquan, nobody], retries=3, backoff=0.5)
     digests = route([*ITEMS, GSJ, replace(OLD, evidence={"other": 1})], config, RUN, GENERATED)
@@ -161,7 +164,7 @@ def test_hostile_text_is_neutralised() -> None:
     hostile = replace(GSJ, summary=HOSTILE, evidence={"title": HOSTILE * 20, "a": 1, "b": 2,
                                                      "c": 3, "d": 4},
                       owner="恶意**单位**\x1b[2J")
-    digest = digest_for(WebhookChannel("g", "dingtalk", "http://127.0.0.1/"), [hostile])
+    digest = digest_for(WebhookChannel("g", "dingtalk", Secret("http://127.0.0.1/")), [hostile])
     text = render_text(digest)
     assert "\x1b" not in text and "\r" not in text and "\x07" not in text
     assert all(len(line) <= 240 for line in text.splitlines())
@@ -178,7 +181,7 @@ def test_hostile_text_is_neutralised() -> None:
 
 def test_markdown_is_capped_with_a_count_of_the_rest() -> None:
     many = [item(n, f"单位{n % 7}", "", summary="很长的说明" * 40) for n in range(200)]
-    markdown = render_markdown(digest_for(WebhookChannel("g", "wecom", "http://x/"), many))
+    markdown = render_markdown(digest_for(WebhookChannel("g", "wecom", Secret("http://x/")), many))
     assert len(markdown.encode()) <= MARKDOWN_LIMIT
     shown = sum(line.startswith("- ") for line in markdown.splitlines())
     assert 0 < shown < 200
@@ -247,9 +250,9 @@ def test_auth_login_and_refusal_without_leaking_the_password(ca: LocalCA) -> Non
                      authenticator=authenticator("dw", PASSWORD), auth_required=True,
                      auth_require_tls=True) as (port, recorder):
         channel = EmailChannel(LOOPBACK, port, security="starttls", username="dw",
-                               password=PASSWORD, ca_file=str(ca.ca_file), timeout=5)
+                               password=Secret(PASSWORD), ca_file=str(ca.ca_file), timeout=5)
         send(digest_for(channel, [GSJ]))
-        wrong = replace(channel, password=PASSWORD + "x")
+        wrong = replace(channel, password=Secret(PASSWORD + "x"))
         with pytest.raises(ChannelError) as refused:
             send(digest_for(wrong, [GSJ]))
     assert len(recorder.mails) == 1
@@ -292,8 +295,8 @@ def test_smtp_server_down_names_the_channel_not_the_password(
     waits: list[float] = []
     monkeypatch.setattr(time, "sleep", waits.append)
     port = free_port()
-    channel = EmailChannel(LOOPBACK, port, security="ssl", username="dw", password=PASSWORD,
-                           timeout=1)
+    channel = EmailChannel(LOOPBACK, port, security="ssl", username="dw",
+                           password=Secret(PASSWORD), timeout=1)
     with pytest.raises(ChannelError) as failed:
         send(digest_for(channel, [GSJ], retries=2))
     message = str(failed.value)
@@ -304,12 +307,37 @@ def test_smtp_server_down_names_the_channel_not_the_password(
     assert PASSWORD not in message and failed.value.attempts == 3 and failed.value.transient
 
 
+def test_a_secret_from_the_environment_is_read_when_a_digest_is_sent(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DW_TEST_SMTP_PASSWORD", raising=False)
+    monkeypatch.delenv("DW_TEST_HOOK_URL", raising=False)
+    # nothing listens on the port: the variable is missed before any connection is tried
+    email = EmailChannel(LOOPBACK, free_port(), security="ssl", username="dw", timeout=1,
+                         password=Secret(variable="DW_TEST_SMTP_PASSWORD",
+                                         setting="dw.toml: [alerts.email] password_env:"))
+    with pytest.raises(ChannelError) as failed:
+        send(digest_for(email, [GSJ], retries=2))
+    assert failed.value.attempts == 1 and not failed.value.transient
+    assert str(failed.value).endswith(
+        "failed after 1 attempt(s): dw.toml: [alerts.email] password_env: names the "
+        "environment variable DW_TEST_SMTP_PASSWORD, which is not set")
+    hook = WebhookChannel("群", "dingtalk", Secret(
+        variable="DW_TEST_HOOK_URL", setting="dw.toml: [[alerts.webhook]] #1 url_env:"))
+    with pytest.raises(ChannelError) as failed:
+        send(digest_for(hook, [GSJ], recipient=hook.name))
+    assert failed.value.channel == "webhook '群' (dingtalk, URL from DW_TEST_HOOK_URL)"
+    assert "DW_TEST_HOOK_URL, which is not set" in failed.value.reason
+    monkeypatch.setenv("DW_TEST_HOOK_URL", "http://127.0.0.1/send?access_token=T0K3N")
+    url, _ = webhook_request(digest_for(hook, [GSJ], recipient=hook.name), hook)
+    assert url == "http://127.0.0.1/send?access_token=T0K3N"
+
+
 # --- webhooks ------------------------------------------------------------------------------
 
 @pytest.mark.world
 def test_dingtalk_signed_markdown(receiver: WebhookReceiver) -> None:
     url = receiver.url("/robot/send?access_token=T0K")
-    channel = WebhookChannel("省政务公开群", "dingtalk", url, secret=SECRET)
+    channel = WebhookChannel("省政务公开群", "dingtalk", Secret(url), secret=Secret(SECRET))
     digest = digest_for(channel, ITEMS, recipient=channel.name)
     before = int(time.time() * 1000)
     send(digest)
@@ -332,8 +360,9 @@ def test_dingtalk_signed_markdown(receiver: WebhookReceiver) -> None:
 @pytest.mark.world
 def test_dingtalk_refusal_is_not_retried(receiver: WebhookReceiver) -> None:
     receiver.default = (200, {"errcode": 310000, "errmsg": "sign not match"})
-    channel = WebhookChannel("群", "dingtalk", receiver.url("/robot/send?access_token=T0K3N"),
-                             secret=SECRET)
+    channel = WebhookChannel("群", "dingtalk",
+                             Secret(receiver.url("/robot/send?access_token=T0K3N")),
+                             secret=Secret(SECRET))
     with pytest.raises(ChannelError) as failed:
         send(digest_for(channel, [GSJ], recipient="群"))
     assert len(receiver.requests) == 1
@@ -346,7 +375,8 @@ def test_dingtalk_refusal_is_not_retried(receiver: WebhookReceiver) -> None:
 @pytest.mark.world
 def test_wecom_markdown_and_retry_after_http_500(receiver: WebhookReceiver) -> None:
     receiver.script = [(500, {"error": "busy"})]
-    channel = WebhookChannel("企业微信", "wecom", receiver.url("/cgi-bin/webhook/send?key=K3Y"))
+    channel = WebhookChannel("企业微信", "wecom",
+                             Secret(receiver.url("/cgi-bin/webhook/send?key=K3Y")))
     digest = digest_for(channel, [GSJ, OLD], recipient=channel.name)
     send(digest)
     assert len(receiver.requests) == 2
@@ -358,8 +388,9 @@ def test_wecom_markdown_and_retry_after_http_500(receiver: WebhookReceiver) -> N
 @pytest.mark.world
 def test_feishu_signed_text(receiver: WebhookReceiver) -> None:
     receiver.default = (200, {"code": 0, "msg": "success", "data": {}})
-    channel = WebhookChannel("飞书", "feishu", receiver.url("/open-apis/bot/v2/hook/abc"),
-                             secret=SECRET)
+    channel = WebhookChannel("飞书", "feishu",
+                             Secret(receiver.url("/open-apis/bot/v2/hook/abc")),
+                             secret=Secret(SECRET))
     digest = digest_for(channel, [IDN], recipient=channel.name)
     before = int(time.time())
     send(digest)
@@ -376,7 +407,7 @@ def test_feishu_signed_text(receiver: WebhookReceiver) -> None:
 @pytest.mark.world
 def test_feishu_status_code_failure(receiver: WebhookReceiver) -> None:
     receiver.default = (200, {"StatusCode": 19021, "StatusMessage": "sign match fail"})
-    channel = WebhookChannel("飞书", "feishu", receiver.url(), secret=SECRET)
+    channel = WebhookChannel("飞书", "feishu", Secret(receiver.url()), secret=Secret(SECRET))
     with pytest.raises(ChannelError, match="StatusCode 19021 sign match fail"):
         send(digest_for(channel, [IDN], recipient="飞书"))
 
@@ -384,7 +415,7 @@ def test_feishu_status_code_failure(receiver: WebhookReceiver) -> None:
 @pytest.mark.world
 def test_generic_json(receiver: WebhookReceiver) -> None:
     receiver.default = (204, None)
-    channel = WebhookChannel("soc", "json", receiver.url("/ingest"))
+    channel = WebhookChannel("soc", "json", Secret(receiver.url("/ingest")))
     digest = digest_for(channel, [GSJ, PORTAL], recipient="soc")
     send(digest)
     [request] = receiver.requests
@@ -396,7 +427,7 @@ def test_generic_json(receiver: WebhookReceiver) -> None:
 @pytest.mark.world
 def test_timeout_retried_then_channel_error(receiver: WebhookReceiver) -> None:
     receiver.script = ["hang", "hang"]
-    channel = WebhookChannel("soc", "json", receiver.url(), timeout=0.3)
+    channel = WebhookChannel("soc", "json", Secret(receiver.url()), timeout=0.3)
     with pytest.raises(ChannelError, match=r"after 2 attempt\(s\): no answer within 0.3 s"):
         send(digest_for(channel, [GSJ], recipient="soc", retries=1))
     # The receiver holds each request until the test ends: the client's timeout ended both
@@ -406,22 +437,22 @@ def test_timeout_retried_then_channel_error(receiver: WebhookReceiver) -> None:
 
 @pytest.mark.world
 def test_webhook_down_and_persistent_errors() -> None:
-    channel = WebhookChannel("群", "dingtalk", f"http://127.0.0.1:{free_port()}/send",
-                             secret=SECRET)
+    channel = WebhookChannel("群", "dingtalk", Secret(f"http://127.0.0.1:{free_port()}/send"),
+                             secret=Secret(SECRET))
     with pytest.raises(ChannelError, match="refused") as failed:
         send(digest_for(channel, [GSJ], recipient="群", retries=1))
     assert failed.value.attempts == 2 and SECRET not in str(failed.value)
     with WebhookReceiver() as receiver:
         receiver.default = (503, {})
         with pytest.raises(ChannelError, match="HTTP 503"):
-            send(digest_for(replace(channel, url=receiver.url()), [GSJ], retries=2))
+            send(digest_for(replace(channel, url=Secret(receiver.url())), [GSJ], retries=2))
         assert len(receiver.requests) == 3
 
 
 @pytest.mark.world
 def test_https_webhook_verified_against_local_ca(ca: LocalCA) -> None:
     with WebhookReceiver(tls=ca.server_context()) as receiver:
-        channel = WebhookChannel("soc", "json", receiver.url(), ca_file=str(ca.ca_file))
+        channel = WebhookChannel("soc", "json", Secret(receiver.url()), ca_file=str(ca.ca_file))
         send(digest_for(channel, [GSJ], recipient="soc"))
         with pytest.raises(ChannelError, match="not trusted"):
             send(digest_for(replace(channel, ca_file=None), [GSJ], recipient="soc"))
@@ -444,12 +475,12 @@ def test_parse_full_config(ca: LocalCA) -> None:
                      "secret": SECRET, "owners": ["酒泉市人民政府"], "timeout": 5}],
     }, "dw.toml")
     assert config == AlertConfig(
-        email=EmailChannel("smtp.gansu.gov.cn", 587, "starttls", "dw", PASSWORD,
+        email=EmailChannel("smtp.gansu.gov.cn", 587, "starttls", "dw", Secret(PASSWORD),
                            "domainwatch@gansu.gov.cn", 10.0, str(ca.ca_file)),
         default_recipients=["webadmin@gansu.gov.cn"], route_by_contact=False,
         webhooks=[WebhookChannel("省政务公开群", "dingtalk",
-                                 "https://oapi.dingtalk.com/robot/send?access_token=x",
-                                 SECRET, ["酒泉市人民政府"], 5.0)],
+                                 Secret("https://oapi.dingtalk.com/robot/send?access_token=x"),
+                                 Secret(SECRET), ["酒泉市人民政府"], 5.0)],
         retries=1, backoff=0.5)
     assert parse_alert_config({}, "dw.toml") == AlertConfig()
 

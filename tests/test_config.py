@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from domainwatch.cli import EXIT_INPUT, cli
 from domainwatch.config import AlertConfigError, Config, ConfigError, RunConfigError, load_config
 from domainwatch.settings import (
     AlertConfig,
     EmailChannel,
+    Secret,
+    SecretUnavailable,
     WebhookChannel,
     WebStage,
     WhoisSettings,
@@ -68,14 +73,31 @@ def document(form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_every_secret_in_every_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     form: str) -> None:
     config = load_config(write(tmp_path, document(form, tmp_path, monkeypatch)))
-    assert config.tsig is not None and config.tsig.secret == TSIG_SECRET
+    assert config.tsig is not None and config.tsig.secret.reveal() == TSIG_SECRET
     assert config.alerts is not None and config.alerts.email is not None
-    assert config.alerts.email.password == PASSWORD
+    assert config.alerts.email.password is not None
+    assert config.alerts.email.password.reveal() == PASSWORD
     webhook = config.alerts.webhooks[0]
-    assert (webhook.url, webhook.secret) == (HOOK_URL, SIGNING)
+    assert webhook.secret is not None
+    assert (webhook.url.reveal(), webhook.secret.reveal()) == (HOOK_URL, SIGNING)
     shown = repr(config)
     assert "dw-transfer" in shown and "smtp.gansu.gov.cn" in shown and "省政务公开群" in shown
     assert not [secret for secret in SECRETS if secret in shown]
+    variables = ["DW_TEST_SECRET", "DW_TEST_PASSWORD", "DW_TEST_URL", "DW_TEST_SIGNING"]
+    assert config.secret_variables() == (variables if form == "env" else [])
+
+
+def test_a_variable_is_read_when_its_secret_is_used(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DW_TEST_PASSWORD", raising=False)
+    config = load_config(write(tmp_path, ALERTS.format(
+        password='password_env = "DW_TEST_PASSWORD"', url=f'url = "{HOOK_URL}"', secret="")))
+    assert config.alerts is not None and config.alerts.email is not None
+    password = config.alerts.email.password
+    assert password is not None and password.peek() is None
+    monkeypatch.setenv("DW_TEST_PASSWORD", PASSWORD)
+    assert password.reveal() == PASSWORD
+    assert PASSWORD not in repr(config) and config.secret_variables() == ["DW_TEST_PASSWORD"]
 
 
 @pytest.mark.parametrize(("contents", "password"), [
@@ -88,7 +110,8 @@ def test_the_file_form_drops_one_trailing_newline_only(tmp_path: Path, contents:
     config = load_config(write(tmp_path, ALERTS.format(
         password='password_file = "password"', url=f'url = "{HOOK_URL}"', secret="")))
     assert config.alerts is not None and config.alerts.email is not None
-    assert config.alerts.email.password == password
+    assert config.alerts.email.password is not None
+    assert config.alerts.email.password.reveal() == password
 
 
 def _chain(error: BaseException) -> list[BaseException]:
@@ -205,14 +228,11 @@ def test_numbers_must_be_finite(tmp_path: Path, text: str) -> None:
      "[tsig] secret is given more than once (secret, secret_env): choose one"),
     ("[tsig]\nname = \"k\"", 'secret_env = "DW_TEST_SET"\nsecret_file = "key.txt"',
      "[tsig] secret is given more than once (secret_env, secret_file): choose one"),
-    ("[tsig]\nname = \"k\"", 'secret_env = "DW_TEST_UNSET"',
-     "[tsig] secret_env names the environment variable DW_TEST_UNSET, which is not set"),
     ("[tsig]\nname = \"k\"", 'secret_file = "missing.txt"',
      "[tsig] secret_file names the file {tmp}/missing.txt, which cannot be read "
      "(No such file or directory)"),
-    ("[tsig]\nname = \"k\"", 'secret_env = "DW_TEST_EMPTY"',
-     "[tsig] secret_env names the environment variable DW_TEST_EMPTY, which is empty"),
-    ("[tsig]\nname = \"k\"", 'secret_env = "DW_TEST_SET"', "[tsig] secret_env is not valid base64"),
+    ("[tsig]\nname = \"k\"", 'secret = "not base64!"', "[tsig] secret is not valid base64"),
+    ("[tsig]\nname = \"k\"", 'secret_file = "key.txt"', "[tsig] secret_file is not valid base64"),
     ("[tsig]\nname = \"k\"", "secret_env = 5",
      "[tsig] secret_env has the wrong type: must be a string, not an integer"),
     ("[tsig]\nname = \"k\"", "", "[tsig] needs secret"),
@@ -222,13 +242,12 @@ def test_numbers_must_be_finite(tmp_path: Path, text: str) -> None:
     (ALERTS.format(password='password_file = "missing.txt"', url=f'url = "{HOOK_URL}"',
                    secret=""), "",
      "[alerts.email] password_file: names the file {tmp}/missing.txt, which cannot be read"),
-    (ALERTS.format(password=f'password = "{PASSWORD}"', url='url_env = "DW_TEST_UNSET"',
-                   secret=""), "",
-     "[[alerts.webhook]] #1 url_env: names the environment variable DW_TEST_UNSET, which is "
-     "not set"),
-    (ALERTS.format(password=f'password = "{PASSWORD}"', url='url_env = "DW_TEST_SET"',
+    (ALERTS.format(password=f'password = "{PASSWORD}"', url='url = "ftp://example.cn/"',
                    secret=""), "",
      "[[alerts.webhook]] #1 url: must be an http:// or https:// URL with a host"),
+    (ALERTS.format(password=f'password = "{PASSWORD}"', url='url_file = "key.txt"',
+                   secret=""), "",
+     "[[alerts.webhook]] #1 url_file: must be an http:// or https:// URL with a host"),
     (ALERTS.format(password=f'password = "{PASSWORD}"', url=f'url = "{HOOK_URL}"',
                    secret='secret_file = "missing.txt"'), "",
      "[[alerts.webhook]] #1 secret_file: names the file {tmp}/missing.txt, which cannot be"),
@@ -247,6 +266,81 @@ def test_secret_errors_name_the_setting_never_the_value(
     text = str(failed.value)
     assert text.startswith(f"{tmp_path / 'dw.toml'}: ")
     assert message.format(tmp=tmp_path) in text, text
+    assert not [value for value in SECRETS if value in text], text
+
+
+def _tsig_secret(config: Config) -> Secret | None:
+    return config.tsig.secret if config.tsig else None
+
+
+def _password(config: Config) -> Secret | None:
+    return config.alerts.email.password if config.alerts and config.alerts.email else None
+
+
+def _hook_url(config: Config) -> Secret | None:
+    return config.alerts.webhooks[0].url if config.alerts else None
+
+
+TSIG = '[tsig]\nname = "k"\n'
+
+
+def test_only_the_commands_that_use_a_secret_need_its_variable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DW_TEST_TSIG", "DW_TEST_PASSWORD", "DW_TEST_URL"):
+        monkeypatch.delenv(name, raising=False)
+    config = write(tmp_path, TSIG + 'secret_env = "DW_TEST_TSIG"\n' + ALERTS.format(
+        password='password_env = "DW_TEST_PASSWORD"', url='url_env = "DW_TEST_URL"',
+        secret=""))
+    register = tmp_path / "register.csv"
+    register.write_text("name,owner\nwww.jiuquan.gov.cn,酒泉市人民政府\n", encoding="utf-8")
+    base = ["--db", str(tmp_path / "dw.db"), "--config", str(config)]
+    for command in (["register", "import", str(register)], ["register", "list"],
+                    ["findings"], ["report", "--format", "json"]):
+        result = CliRunner().invoke(cli, [*base, *command])
+        assert result.exit_code == 0, (command, result.output)
+    # the zone transfer signs with the TSIG key: the variable is read then, before any
+    # connection (nothing listens at the server given)
+    result = CliRunner().invoke(cli, [*base, "register", "sync", "--axfr", "jiuquan.gov.cn",
+                                      "--server", "127.0.0.1:9"])
+    assert result.exit_code == EXIT_INPUT
+    assert result.output == (f"domainwatch: {config}: [tsig] secret_env names the environment "
+                             "variable DW_TEST_TSIG, which is not set\n")
+
+
+@pytest.mark.parametrize(("table", "secret", "message"), [
+    (TSIG + 'secret_env = "DW_TEST_UNSET"', _tsig_secret,
+     "[tsig] secret_env names the environment variable DW_TEST_UNSET, which is not set"),
+    (TSIG + 'secret_env = "DW_TEST_EMPTY"', _tsig_secret,
+     "[tsig] secret_env names the environment variable DW_TEST_EMPTY, which is empty"),
+    (TSIG + 'secret_env = "DW_TEST_SET"', _tsig_secret,
+     "[tsig] secret_env names the environment variable DW_TEST_SET, whose value is not valid "
+     "base64"),
+    (ALERTS.format(password='password_env = "DW_TEST_UNSET"', url=f'url = "{HOOK_URL}"',
+                   secret=""), _password,
+     "[alerts.email] password_env: names the environment variable DW_TEST_UNSET, which is not "
+     "set"),
+    (ALERTS.format(password=f'password = "{PASSWORD}"', url='url_env = "DW_TEST_UNSET"',
+                   secret=""), _hook_url,
+     "[[alerts.webhook]] #1 url_env: names the environment variable DW_TEST_UNSET, which is "
+     "not set"),
+    (ALERTS.format(password=f'password = "{PASSWORD}"', url='url_env = "DW_TEST_SET"',
+                   secret=""), _hook_url,
+     "[[alerts.webhook]] #1 url_env: names the environment variable DW_TEST_SET, whose value "
+     "must be an http:// or https:// URL with a host"),
+])
+def test_a_variable_that_cannot_give_its_secret_fails_when_the_secret_is_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str,
+        secret: Callable[[Config], Secret | None], message: str) -> None:
+    monkeypatch.setenv("DW_TEST_SET", PASSWORD)
+    monkeypatch.setenv("DW_TEST_EMPTY", "")
+    monkeypatch.delenv("DW_TEST_UNSET", raising=False)
+    config = load_config(write(tmp_path, table + "\n"))  # nothing reads the variable yet
+    used = secret(config)
+    assert used is not None and used.peek() is None
+    with pytest.raises(SecretUnavailable) as failed:
+        used.reveal()
+    text = str(failed.value)
+    assert text == f"{tmp_path / 'dw.toml'}: {message}"
     assert not [value for value in SECRETS if value in text], text
 
 
@@ -315,7 +409,7 @@ def test_an_empty_file_gives_the_dataclass_defaults(tmp_path: Path) -> None:
     assert config.whois == WhoisSettings()
     assert config.alerts == AlertConfig(
         default_recipients=["webadmin@gansu.gov.cn"], email=EmailChannel("smtp.gansu.gov.cn"),
-        webhooks=[WebhookChannel("soc", "json", "http://127.0.0.1/")])
+        webhooks=[WebhookChannel("soc", "json", Secret("http://127.0.0.1/"))])
 
 
 def test_defaults_and_a_complete_file(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ PACKAGE = Path(__file__).parent.parent / "domainwatch"
 # Bottom first; a module's layer is that of its first name below ``domainwatch``.
 LAYERS = (
     ("the ground", {"config", "settings", "store", "rules", "names", "clock", "safety",
-                    "output", "__init__"}),
-    ("probes", {"probes", "discovery", "register", "content", "normalize"}),
+                    "output", "datafiles", "__init__"}),
+    ("probes", {"probes", "discovery", "register", "placeholders", "lexicon", "host_lists",
+                "normalize"}),
     ("checks", {"checks", "takeover", "reconcile"}),
     ("stages", {"stages", "baseline"}),
     ("jobs and outputs", {"scan", "recheck", "nightly", "alerts", "report"}),

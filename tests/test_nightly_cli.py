@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 from alert_servers import WebhookReceiver, free_port, smtp_server
+from click.testing import CliRunner
 from helpers import DEMO_REGISTER, dw, findings, kill_once_names_are_recorded
 
+from domainwatch.cli import cli
 from domainwatch.nightly import Schedule, due_names
 from domainwatch.store import FindingDraft, RunLock, Store
 from domainwatch.testnet import DEMO_WORLD, LocalInternet, load_scenario
@@ -194,6 +196,33 @@ def test_cron_prints_crontab_and_systemd_units(db: Path, tmp_path: Path) -> None
     assert "SuccessExitStatus=8 10 11 12 13 14" in out
     bad = dw(db, "cron", "--at", "25:00")
     assert bad.returncode == 2
+
+
+def test_cron_units_read_the_secrets_the_configuration_names_by_variable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DW_TEST_SMTP_PASSWORD", "smtp-pa55word-do-not-show")
+    monkeypatch.delenv("DW_TEST_HOOK_URL", raising=False)
+    config = tmp_path / "dw.toml"
+    config.write_text(alerts_config(25, "http://127.0.0.1/hook").replace(
+        'url = "http://127.0.0.1/hook"', 'url_env = "DW_TEST_HOOK_URL"').replace(
+        'sender = "domainwatch@gansu.gov.cn"', 'sender = "domainwatch@gansu.gov.cn"\n'
+        'security = "starttls"\nusername = "dw"\npassword_env = "DW_TEST_SMTP_PASSWORD"'))
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "dw.db"), "--config",
+                                      str(config), "cron"])
+    assert result.exit_code == 0, result.output
+    secrets = tmp_path / "dw.env"
+    out = result.output
+    assert "(DW_TEST_SMTP_PASSWORD, DW_TEST_HOOK_URL)" in out and f"# {secrets} " in out
+    assert f" * * * set -a && . {secrets} && exec " in out
+    assert f"[Service]\nType=oneshot\n# DW_TEST_SMTP_PASSWORD, DW_TEST_HOOK_URL\n" \
+           f"EnvironmentFile={secrets}\nExecStart=" in out
+    assert "smtp-pa55word-do-not-show" not in out
+    plain = tmp_path / "plain.toml"
+    plain.write_text(IMMEDIATE)
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "dw.db"), "--config",
+                                      str(plain), "cron"])
+    assert "EnvironmentFile" not in result.output and " * * * set -a" not in result.output
+    assert result.output.startswith("# crontab -e")
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ import domainwatch
 from domainwatch import cli, report, rules
 from domainwatch.baseline import BASELINE_RULES
 from domainwatch.checks import dns, links, register, registration, tls, web
+from domainwatch.cli import findings as cli_findings
 from domainwatch.config import ConfigError, load_config
 from domainwatch.store import SEVERITIES
 
@@ -209,7 +210,7 @@ def test_the_families_evaluate_what_they_did() -> None:
 
 
 def test_the_categories_the_code_knows_are_the_catalogues() -> None:
-    assert rules.categories() == cli.CATEGORIES
+    assert rules.categories() == cli_findings.CATEGORIES
     assert set(report.CATEGORY_COLOURS) <= set(rules.categories())
 
 
@@ -228,6 +229,21 @@ def test_findings_rule_must_be_a_catalogue_rule(tmp_path: Path, value: str, code
                                           "--rule", value])
     assert result.exit_code == code, result.output
     assert says in result.output
+
+
+@pytest.mark.parametrize("value", ["dangling.cnam", "hijacked.contnet", "hijack", "unused.x",
+                                   "nothing-like-it"])
+def test_the_command_line_suggests_the_rules_the_catalogue_does(tmp_path: Path,
+                                                                value: str) -> None:
+    with pytest.raises(rules.UnknownRule) as unknown:
+        rules.get(value)
+    close = unknown.value.close
+    assert all(rules.is_rule(rule_id) for rule_id in close)  # never a category for a rule id
+    result = CliRunner().invoke(cli.cli, ["--db", str(tmp_path / "dw.db"), "findings",
+                                          "--rule", value])
+    assert result.exit_code == 2
+    hint = f"did you mean {', '.join(close)}?" if close else "the rules are unused.no_dns, "
+    assert hint in " ".join(result.output.split()), result.output
 
 
 def test_findings_category_choices_are_the_catalogues(tmp_path: Path) -> None:

@@ -22,15 +22,10 @@ from urllib.parse import urlsplit
 
 from domainwatch import clock
 from domainwatch.checks import CheckResult
-from domainwatch.content import (
-    IllicitScore,
-    common_script_host,
-    match_placeholder,
-    official_host,
-    packaged_lexicon,
-    score_zones,
-)
+from domainwatch.host_lists import common_script_host, official_host
+from domainwatch.lexicon import IllicitScore, packaged_lexicon, score_zones
 from domainwatch.names import display_name, is_under, registrable_domain
+from domainwatch.placeholders import match_placeholder
 from domainwatch.probes.page import Link, Page, decode_sketch, similarity
 from domainwatch.probes.web import CloakFetch, Landing, WebObservation, headers_evidence
 from domainwatch.rules import rule_ids

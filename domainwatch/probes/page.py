@@ -10,7 +10,7 @@ way — ``display:none``, off-screen positions and ``text-indent``, zero-size an
 boxes, 0–1 px fonts, transparent text, text in the colour of a known background,
 ``<noscript>``, tiny or unreadably fast marquees. The visible text is also kept by zone
 (headings, link texts, ``alt``/``title`` attributes, the rest), because the same word means
-more in some places than in others (:func:`domainwatch.content.score_zones`).
+more in some places than in others (:func:`domainwatch.lexicon.score_zones`).
 
 Inline scripts are read statically (:mod:`domainwatch.probes.scripts`): the markup they
 write is read like the page's own, as a block of its own (hidden when the script or the
@@ -177,7 +177,7 @@ class Page:
         return " ".join(block.text for block in self.hidden)
 
     def zones(self) -> dict[str, str]:
-        """The page's text by zone, as :func:`domainwatch.content.score_zones` scores it:
+        """The page's text by zone, as :func:`domainwatch.lexicon.score_zones` scores it:
         what a script writes is ``script``, the titles a script switches to are ``title``."""
         zones = dict(self.zone_text)
         titles = [self.title, *(switch["title"] for switch in self.title_switches)]

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from domainwatch import clock
-from domainwatch.content import common_script_host, official_host
+from domainwatch.host_lists import common_script_host, official_host
 from domainwatch.names import GOVERNMENT_SUFFIXES, ascii_host, is_under, registrable_domain
 from domainwatch.probes.http import HttpAnswer, HttpConnection
 from domainwatch.probes.page import (

@@ -1,55 +1,8 @@
-"""What a page says: placeholders (``unused.placeholder``) and illicit content
-(``hijacked.content``).
+"""The illicit-content lexicon (``hijacked.content``): how illicit a page's words make it look.
 
-Both checks are pure: a page's title, visible text, raw HTML and a few counts in, a match or
-a score out. Both take their vocabulary from data files, validated when they are loaded,
-with errors that name the entry and the problem.
+The scoring is pure: a page's text by zone in, a score out. Its vocabulary is a data file,
+validated when it is loaded, with errors that name the entry and the problem.
 
-Placeholder pages
------------------
-A site that answers with a server's or hosting panel's default page, a host's notice, a
-parked or for-sale page or an "under construction" page is not in use. The signatures are
-data (``domainwatch/data/placeholder-pages.json``, a list):
-
-``id``
-    stable name (``nginx-default``).
-``kind``
-    ``server-default`` (a web server's own page), ``panel-default`` (what a hosting panel
-    such as 宝塔 or phpStudy puts in a new site, or answers for a name it does not serve),
-    ``parked`` (the host, registrar or a parking service answers instead of the site:
-    parked and for-sale pages, a domain not bound to any site, hosting expired or
-    suspended, a site blocked for want of an ICP filing) or ``under-construction``
-    (建设中, 维护中, coming soon). ``empty`` is the kind of the code's own rule (below).
-``product``
-    whose page it is, for people.
-``match``
-    conditions that must all hold.
-``any``
-    a list of condition lists, one of which must hold as well. An entry has ``match``,
-    ``any`` or both.
-``reference``
-    where the fingerprint comes from.
-``test_page``
-    the file under ``tests/data/pages/`` that shows the page.
-
-A condition is ``{"title": s}`` (the title contains ``s``), ``{"text": s}`` (the visible
-text contains ``s``), both ignoring the case of ASCII letters; ``{"html": s}`` (the raw HTML
-contains ``s``, exactly as written); or ``{"max_text": n}`` (the visible text has at most
-``n`` characters besides whitespace). Every way an entry can match (``match`` with one of
-the ``any`` lists) must include a title condition or a ``max_text`` bound. A phrase
-somewhere in a long page proves nothing: "It works!" in an article about Apache, or
-网站建设 in a headline. The bound also makes matching cheap: on a long page no phrase is
-looked for beyond the title.
-
-:func:`match_placeholder` returns the first signature in file order that matches, so the
-file lists product pages before generic phrases. If none matches, the code's ``empty`` rule
-applies: fewer than :data:`EMPTY_TEXT_CHARS` characters of visible text besides whitespace,
-no links, no scripts, no frames, forms or embedded objects, and not a redirect. A page with
-scripts may be an application that draws itself, and a redirect leads elsewhere; neither
-is empty.
-
-Illicit content
----------------
 Hijacked government sites carry gambling, private-lottery, pornography, private game
 server, fake certificate, black-hat SEO and similar content. It replaces the page, is
 written into its title, keywords and description (often as HTML entities, in traditional
@@ -132,6 +85,10 @@ With the packaged thresholds (flag 30, weak up to 3), this means:
 
 The score is also split by category (weak terms' points scaled down as the cap scales
 them), and the category with the largest share names what the page is about.
+
+Size: one vocabulary and the one pass that reads a page with it. The loader builds, from the
+validated entries, the phrase finders (:class:`_Phrases`) that :func:`score_zones` runs;
+the entries' rules, the finder's matching rules and the formula are written for each other.
 """
 
 from __future__ import annotations
@@ -139,10 +96,8 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-import json
 import math
 import re
-import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,19 +105,10 @@ from typing import Any
 
 import numpy as np
 
-from domainwatch.normalize import normalize_text
+from domainwatch.datafiles import CONTROL_CHARACTER, DATA_DIR, ENTRY_ID, read_json
+from domainwatch.normalize import fold_ascii, has_ascii_letter, normalize_text
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-PLACEHOLDERS_FILE = DATA_DIR / "placeholder-pages.json"
 LEXICON_FILE = DATA_DIR / "illicit-lexicon.json"
-
-KINDS = ("server-default", "panel-default", "parked", "under-construction")
-EMPTY_KIND = "empty"
-EMPTY_ID = "empty-page"
-EMPTY_PRODUCT = "no content"
-EMPTY_TEXT_CHARS = 20
-MAX_TEXT_LIMIT = 5000
-CONDITION_KEYS = ("title", "max_text", "text", "html")  # also the order they are tried in
 
 #: Where on a page a word was found, and what it counts for there.
 ZONE_FACTORS = {"title": 4.0, "meta": 3.0, "headings": 2.0, "links": 1.5, "attributes": 1.5,
@@ -177,8 +123,6 @@ COUNT_CAP = 5
 MITIGATION_FACTOR = 0.2
 MIN_WEIGHT, MAX_WEIGHT = 1, 10
 
-_SIGNATURE_KEYS = {"id", "kind", "product", "match", "any", "reference", "test_page"}
-_SIGNATURE_REQUIRED = {"id", "kind", "product", "reference", "test_page"}
 _LEXICON_KEYS = {"about", "sources", "categories", "terms", "neutral", "mitigators",
                  "thresholds", "word_lists", "patterns", "contexts", "host_terms"}
 _LEXICON_REQUIRED = {"categories", "terms", "mitigators", "thresholds"}
@@ -188,285 +132,11 @@ _PATTERN_KEYS = {"id", "category", "weight", "first", "then", "within", "note", 
 _CONTEXT_KEYS = {"id", "about", "phrases", "categories", "max_weight", "source"}
 _HOST_TERM = re.compile(r"^[a-z0-9][a-z0-9-]{2,}$")
 _THRESHOLD_KEYS = {"flag", "mitigable_weight"}
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CATEGORY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_TEST_PAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.html$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ASCII_LOWER = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
-_SPACES = (" ", "\n", "\t", "\r", "\xa0", "\u3000")
-# What makes a page without text or links more than empty: it shows or loads something.
-_CONTENT_TAG = re.compile(r"<(?:i?frame|form|object|embed|area|video|audio)\b", re.IGNORECASE)
-
-
-class PlaceholderDataError(ValueError):
-    """The placeholder signature file is unreadable or an entry is malformed."""
 
 
 class LexiconDataError(ValueError):
     """The illicit-content lexicon is unreadable or an entry is malformed."""
-
-
-def _fold(text: str) -> str:
-    """``text`` with ASCII capitals made small; nothing else changes, not even the length.
-    (Through UTF-8 bytes, where only ASCII characters are single bytes: ``str.translate``
-    takes ten times as long on Chinese text.)"""
-    if text.isascii():
-        return text.lower()
-    return text.encode("utf-8", "surrogatepass").translate(_ASCII_LOWER).decode(
-        "utf-8", "surrogatepass")
-
-
-def _has_ascii_letter(text: str) -> bool:
-    return any(char in string.ascii_letters for char in text)
-
-
-def _solid_length(text: str) -> int:
-    """Characters of ``text`` other than whitespace (spaces, tabs, line breaks, no-break and
-    ideographic spaces)."""
-    return len(text) - sum(map(text.count, _SPACES))
-
-
-def _read_json(source: Path, error: type[ValueError]) -> Any:
-    try:
-        return json.loads(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise error(f"cannot read {source}: {exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise error(f"{source.name}: invalid JSON: {exc}") from exc
-
-
-# --- placeholder signatures -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One condition: ``key`` is ``title``, ``text``, ``html`` or ``max_text``."""
-
-    key: str
-    value: str | int
-    # Compiled from the value: the string looked for (ASCII folded for title and text),
-    # whether the page's text must be folded too (it holds ASCII letters), the max_text bound.
-    needle: str = field(default="", repr=False, compare=False)
-    cased: bool = field(default=False, repr=False, compare=False)
-    limit: int = field(default=0, repr=False, compare=False)
-
-    @classmethod
-    def of(cls, key: str, value: str | int) -> Condition:
-        if isinstance(value, int):
-            return cls(key, value, limit=value)
-        if key in ("title", "text"):
-            return cls(key, value, _fold(value), _has_ascii_letter(value))
-        return cls(key, value, value)
-
-    def describe(self) -> str:
-        return f"{self.key}: {self.value}"
-
-
-@dataclass(frozen=True)
-class PlaceholderSignature:
-    """One entry of the signature file: a default page, a host's notice, a parked or
-    for-sale page, or an "under construction" page.
-
-    ``ways`` holds one tuple of conditions per way the signature can match (``match`` with
-    each ``any`` list), in the order they are tried: title, max_text, text, html.
-    """
-
-    id: str
-    kind: str
-    product: str
-    reference: str
-    test_page: str
-    ways: tuple[tuple[Condition, ...], ...]
-
-
-@dataclass(frozen=True)
-class PlaceholderMatch:
-    """The placeholder a page is: ``id`` of the signature (or ``empty-page``), its kind and
-    product, and the conditions that held."""
-
-    id: str
-    kind: str
-    product: str
-    matched: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "product": self.product,
-                "matched": list(self.matched)}
-
-
-def load_placeholders(path: Path | None = None) -> list[PlaceholderSignature]:
-    """Read and validate the signature file (default: the packaged placeholder-pages.json)."""
-    source = path or PLACEHOLDERS_FILE
-    data = _read_json(source, PlaceholderDataError)
-    if not isinstance(data, list):
-        raise PlaceholderDataError(f"{source.name}: must be a JSON list of signatures")
-    signatures: list[PlaceholderSignature] = []
-    seen: dict[str, int] = {}
-    pages: dict[str, int] = {}
-    for index, entry in enumerate(data, start=1):
-        label = f"entry {index}"
-        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            label += f" ({entry['id']})"
-        try:
-            signature = _signature(entry)
-        except PlaceholderDataError as exc:
-            raise PlaceholderDataError(f"{source.name}: {label}: {exc}") from None
-        if signature.id in seen:
-            raise PlaceholderDataError(f"{source.name}: {label}: id already used by entry "
-                                       f"{seen[signature.id]}")
-        if signature.test_page in pages:
-            raise PlaceholderDataError(f"{source.name}: {label}: test_page already used by "
-                                       f"entry {pages[signature.test_page]}")
-        seen[signature.id] = index
-        pages[signature.test_page] = index
-        signatures.append(signature)
-    return signatures
-
-
-def _signature(entry: object) -> PlaceholderSignature:
-    if not isinstance(entry, dict):
-        raise PlaceholderDataError("must be an object")
-    unknown = sorted(set(entry) - _SIGNATURE_KEYS)
-    if unknown:
-        raise PlaceholderDataError(f"unknown keys {', '.join(unknown)}")
-    missing = sorted(_SIGNATURE_REQUIRED - set(entry))
-    if missing:
-        raise PlaceholderDataError(f"missing {', '.join(missing)}")
-    for key in ("id", "product", "reference", "test_page"):
-        if not isinstance(entry[key], str) or not entry[key].strip():
-            raise PlaceholderDataError(f"{key} must be a non-empty string")
-    if not _ID.match(entry["id"]):
-        raise PlaceholderDataError(f"id {entry['id']!r} must be lower-case words joined by -")
-    if entry["kind"] not in KINDS:
-        raise PlaceholderDataError(f"kind {entry['kind']!r} is not one of {', '.join(KINDS)}")
-    if not _TEST_PAGE.match(entry["test_page"]):
-        raise PlaceholderDataError(f"test_page {entry['test_page']!r} must be a file name "
-                                   "ending in .html")
-    if "match" not in entry and "any" not in entry:
-        raise PlaceholderDataError("needs match, any or both")
-    common = _conditions(entry.get("match", []), "match", allow_empty="any" in entry)
-    alternatives = entry.get("any")
-    if alternatives is None:
-        lists = [common]
-    else:
-        if not isinstance(alternatives, list) or not alternatives:
-            raise PlaceholderDataError("any must be a non-empty list of condition lists")
-        lists = [common + _conditions(item, f"any list {number}", allow_empty=False)
-                 for number, item in enumerate(alternatives, 1)]
-    ways: list[tuple[Condition, ...]] = []
-    for number, way in enumerate(lists, 1):
-        if not any(c.key in ("title", "max_text") for c in way):
-            where = "match" if alternatives is None else f"match with any list {number}"
-            raise PlaceholderDataError(f"{where} needs a title condition or a max_text bound "
-                                       "(a phrase alone can occur in any long page)")
-        ways.append(tuple(sorted(way, key=lambda c: CONDITION_KEYS.index(c.key))))
-    return PlaceholderSignature(
-        id=entry["id"], kind=entry["kind"], product=entry["product"].strip(),
-        reference=entry["reference"].strip(), test_page=entry["test_page"],
-        ways=tuple(ways),
-    )
-
-
-def _conditions(value: object, where: str, *, allow_empty: bool) -> list[Condition]:
-    if not isinstance(value, list) or (not value and not allow_empty):
-        raise PlaceholderDataError(f"{where} must be a non-empty list of conditions")
-    return [_condition(item, f"{where}, condition {number}")
-            for number, item in enumerate(value, 1)]
-
-
-def _condition(item: object, where: str) -> Condition:
-    if not isinstance(item, dict) or len(item) != 1:
-        raise PlaceholderDataError(f"{where} must be an object with one key: "
-                                   f"{', '.join(CONDITION_KEYS)}")
-    ((key, value),) = item.items()
-    if key not in CONDITION_KEYS:
-        raise PlaceholderDataError(f"{where}: unknown condition {key!r} (one of "
-                                   f"{', '.join(CONDITION_KEYS)})")
-    if key == "max_text":
-        if (not isinstance(value, int) or isinstance(value, bool)
-                or not 1 <= value <= MAX_TEXT_LIMIT):
-            raise PlaceholderDataError(f"{where}: max_text must be a whole number from 1 to "
-                                       f"{MAX_TEXT_LIMIT}")
-        return Condition.of(key, value)
-    if not isinstance(value, str) or not value.strip():
-        raise PlaceholderDataError(f"{where}: {key} must be a non-empty string")
-    if value != value.strip() or _CONTROL.search(value):
-        raise PlaceholderDataError(f"{where}: {key} {value!r} has surrounding spaces or "
-                                   "control characters")
-    return Condition.of(key, value)
-
-
-@functools.lru_cache(maxsize=1)
-def _packaged_placeholders() -> tuple[PlaceholderSignature, ...]:
-    return tuple(load_placeholders())
-
-
-class _PageView:
-    """The page as conditions see it; the folded texts and the length are worked out once,
-    when first needed."""
-
-    __slots__ = ("_folded_text", "_folded_title", "_solid", "html", "text", "title")
-
-    def __init__(self, title: str, text: str, html: str) -> None:
-        self.title = title
-        self.text = text
-        self.html = html
-        self._folded_title: str | None = None
-        self._folded_text: str | None = None
-        self._solid: int | None = None
-
-    def solid(self) -> int:
-        if self._solid is None:
-            self._solid = _solid_length(self.text)
-        return self._solid
-
-    def holds(self, condition: Condition) -> bool:
-        key = condition.key
-        if key == "title":
-            if self._folded_title is None:
-                self._folded_title = _fold(self.title)
-            return condition.needle in self._folded_title
-        if key == "max_text":
-            return len(self.text) <= condition.limit or self.solid() <= condition.limit
-        if key == "text":
-            if not condition.cased:
-                return condition.needle in self.text
-            if self._folded_text is None:
-                self._folded_text = _fold(self.text)
-            return condition.needle in self._folded_text
-        return condition.needle in self.html
-
-    def describe(self, condition: Condition) -> str:
-        if condition.key == "max_text":
-            return f"max_text: {condition.value} (has {self.solid()})"
-        return condition.describe()
-
-
-def match_placeholder(title: str, text: str, html: str, *, links: int, scripts: int,
-                      redirects: bool,
-                      signatures: list[PlaceholderSignature] | None = None,
-                      ) -> PlaceholderMatch | None:
-    """The placeholder the page is, or None.
-
-    ``title`` and ``text`` are the page's title and visible text, ``html`` the decoded HTML,
-    ``links`` the number of ``<a href>`` links, ``scripts`` the number of script elements.
-    ``redirects`` says whether the page sends the browser elsewhere, by a meta refresh or a
-    script. The first signature in file order that matches wins. Failing that, the page is
-    ``empty`` when it has fewer than :data:`EMPTY_TEXT_CHARS` characters of visible text,
-    no links, no scripts, no frame, form or embedded object, and is not a redirect.
-    """
-    page = _PageView(title, text, html)
-    for signature in (_packaged_placeholders() if signatures is None else signatures):
-        for way in signature.ways:
-            if all(page.holds(condition) for condition in way):
-                return PlaceholderMatch(signature.id, signature.kind, signature.product,
-                                        tuple(page.describe(c) for c in way))
-    if (redirects or links or scripts or page.solid() >= EMPTY_TEXT_CHARS
-            or _CONTENT_TAG.search(html)):
-        return None
-    return PlaceholderMatch(EMPTY_ID, EMPTY_KIND, EMPTY_PRODUCT, (
-        f"text: {page.solid()} characters (fewer than {EMPTY_TEXT_CHARS})",
-        "links: 0", "scripts: 0", "redirects: no"))
 
 
 # --- finding many phrases at once -------------------------------------------------------
@@ -537,7 +207,7 @@ class _Phrases:
         for phrase in phrases:
             options.setdefault(_lead_key(phrase), []).append(phrase)
         self._options = {
-            key: tuple((p, len(p), _has_ascii_letter(p), _begins_word(p))
+            key: tuple((p, len(p), has_ascii_letter(p), _begins_word(p))
                        for p in sorted(group, key=len, reverse=True))
             for key, group in options.items()
         }
@@ -565,7 +235,7 @@ class _Phrases:
                         continue  # keys may collide: make sure a word begins here
                     if text.startswith(phrase, position) or (
                             cased and not (piece := text[position:position + length]).islower()
-                            and _fold(piece) == phrase):
+                            and fold_ascii(piece) == phrase):
                         yield position, phrase
                         end = position + length
                         break
@@ -592,7 +262,7 @@ class _Phrases:
                         continue
                     if not (text.startswith(phrase, position) or (
                             cased and not (piece := text[position:position + length]).islower()
-                            and _fold(piece) == phrase)):
+                            and fold_ascii(piece) == phrase)):
                         continue
                     taken = groups[phrase] & open_groups
                     for group in (0, 1):
@@ -806,7 +476,7 @@ def _inside(position: int, length: int, starts: list[int],
 def load_lexicon(path: Path | None = None) -> Lexicon:
     """Read and validate the lexicon (default: the packaged illicit-lexicon.json)."""
     source = path or LEXICON_FILE
-    data = _read_json(source, LexiconDataError)
+    data = read_json(source, LexiconDataError)
     try:
         return _lexicon(data)
     except LexiconDataError as exc:
@@ -840,14 +510,14 @@ def _lexicon(data: object) -> Lexicon:
             term = _term(entry, categories, sources)
         except LexiconDataError as exc:
             raise LexiconDataError(f"{label}: {exc}") from None
-        key = _fold(term.term)
+        key = fold_ascii(term.term)
         if key in terms:
             raise LexiconDataError(f"{label}: duplicate of entry {first[key]}")
         terms[key] = term
         first[key] = index
     neutral = _phrase_list(data.get("neutral", []), "neutral")
     for index, phrase in enumerate(neutral, start=1):
-        folded = _fold(phrase)
+        folded = fold_ascii(phrase)
         if folded in terms:
             raise LexiconDataError(f"neutral: entry {index} ({phrase}): is itself a term")
         if not any(term in folded for term in terms):
@@ -863,18 +533,18 @@ def _lexicon(data: object) -> Lexicon:
     membership: dict[str, set[str]] = {}
     for name in used:
         for word in word_lists[name]:
-            membership.setdefault(_fold(word), set()).add(name)
-    context_of = {_fold(phrase): context.id for context in reversed(contexts)
+            membership.setdefault(fold_ascii(word), set()).add(name)
+    context_of = {fold_ascii(phrase): context.id for context in reversed(contexts)
                   for phrase in context.phrases}
-    page_groups = {phrase: 1 for phrase in [*terms, *(_fold(p) for p in neutral)]}
+    page_groups = {phrase: 1 for phrase in [*terms, *(fold_ascii(p) for p in neutral)]}
     for word in membership:
         page_groups[word] = page_groups.get(word, 0) | 2
     return Lexicon(
         categories=categories, terms=terms, neutral=tuple(neutral),
         mitigators=tuple(mitigators), flag=flag, mitigable_weight=mitigable,
-        _term_finder=_Phrases([*terms, *(_fold(p) for p in neutral)]),
-        _mitigator_finder=_Phrases(_fold(p) for p in mitigators),
-        _mitigator_names={_fold(p): p for p in mitigators},
+        _term_finder=_Phrases([*terms, *(fold_ascii(p) for p in neutral)]),
+        _mitigator_finder=_Phrases(fold_ascii(p) for p in mitigators),
+        _mitigator_names={fold_ascii(p): p for p in mitigators},
         word_lists=word_lists, patterns=patterns, contexts=contexts, host_terms=host_terms,
         sources=sources,
         _list_finder=_Phrases(membership) if membership else None,
@@ -1021,7 +691,7 @@ def _patterns(value: object, categories: dict[str, Category],
         try:
             entry = _keys(entry, _PATTERN_KEYS, _PATTERN_KEYS - {"note", "example", "source"})
             _source(entry, sources)
-            if not isinstance(entry["id"], str) or not _ID.match(entry["id"]):
+            if not isinstance(entry["id"], str) or not ENTRY_ID.match(entry["id"]):
                 raise LexiconDataError("id must be lower-case words joined by -")
             if entry["id"] in seen:
                 raise LexiconDataError("id used twice")
@@ -1054,7 +724,7 @@ def _contexts(value: object, categories: dict[str, Category],
         try:
             entry = _keys(entry, _CONTEXT_KEYS, _CONTEXT_KEYS - {"about", "source"})
             _source(entry, sources)
-            if not isinstance(entry["id"], str) or not _ID.match(entry["id"]):
+            if not isinstance(entry["id"], str) or not ENTRY_ID.match(entry["id"]):
                 raise LexiconDataError("id must be lower-case words joined by -")
             phrases = _phrase_list(entry["phrases"], "phrases")
             chosen = entry["categories"]
@@ -1092,7 +762,7 @@ def _host_terms(value: object, categories: dict[str, Category],
 def _check_phrase(phrase: object) -> None:
     if not isinstance(phrase, str) or not phrase.strip():
         raise LexiconDataError("must be a non-empty string")
-    if phrase != phrase.strip() or _CONTROL.search(phrase):
+    if phrase != phrase.strip() or CONTROL_CHARACTER.search(phrase):
         raise LexiconDataError(f"{phrase!r} has surrounding spaces or control characters")
     if _begins_word(phrase):
         if len(phrase) < 3:
@@ -1104,7 +774,7 @@ def _check_phrase(phrase: object) -> None:
     elif len(phrase) < 2:
         raise LexiconDataError(f"{phrase!r}: a phrase needs two characters or more")
     normal = normalize_text(phrase)
-    if _fold(normal) != _fold(phrase):
+    if fold_ascii(normal) != fold_ascii(phrase):
         raise LexiconDataError(f"{phrase!r} is not as pages are read: write it {normal!r} "
                                "(simplified characters, half-width forms)")
 
@@ -1119,7 +789,7 @@ def _phrase_list(value: object, key: str) -> list[str]:
             _check_phrase(phrase)
         except LexiconDataError as exc:
             raise LexiconDataError(f"{label}: {exc}") from None
-        folded = _fold(phrase)
+        folded = fold_ascii(phrase)
         if folded in seen:
             raise LexiconDataError(f"{label}: duplicate of entry {seen[folded]}")
         seen[folded] = index
@@ -1295,70 +965,3 @@ def packaged_lexicon() -> Lexicon:
     """The packaged lexicon, read once."""
     return _packaged_lexicon()
 
-
-# --- hosts a government page may depend on ----------------------------------------------
-
-OFFICIAL_HOSTS_FILE = DATA_DIR / "official-hosts.json"
-SCRIPT_HOSTS_FILE = DATA_DIR / "script-hosts.json"
-#: Second-level domains of .cn that only institutions can hold (education, academies,
-#: the military): as official as gov.cn for where a page links.
-OFFICIAL_SUFFIXES = ("edu.cn", "ac.cn", "mil.cn")
-
-
-class HostListError(ValueError):
-    """A packaged host list is unreadable or an entry is malformed."""
-
-
-def load_host_list(path: Path) -> frozenset[str]:
-    """The ``hosts`` of a host list (``{"hosts": [{"host": "people.com.cn", ...}]}``), lower
-    case, validated."""
-    data = _read_json(path, HostListError)
-    entries = data.get("hosts") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise HostListError(f"{path.name}: hosts must be a non-empty list")
-    hosts: set[str] = set()
-    for index, entry in enumerate(entries, start=1):
-        host = entry.get("host") if isinstance(entry, dict) else None
-        if not isinstance(host, str) or not _HOST_NAME.match(host):
-            raise HostListError(f"{path.name}: entry {index}: host must be a lower-case "
-                                "host name")
-        hosts.add(host)
-    return frozenset(hosts)
-
-
-_HOST_NAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]{2,}$")
-
-
-@functools.lru_cache(maxsize=1)
-def _official_hosts() -> frozenset[str]:
-    return load_host_list(OFFICIAL_HOSTS_FILE) | frozenset(OFFICIAL_SUFFIXES)
-
-
-@functools.lru_cache(maxsize=1)
-def _script_hosts() -> frozenset[str]:
-    return load_host_list(SCRIPT_HOSTS_FILE)
-
-
-def _listed(host: str, hosts: frozenset[str]) -> bool:
-    host = host.rstrip(".").lower()
-    while True:
-        if host in hosts:
-            return True
-        if "." not in host:
-            return False
-        host = host.split(".", 1)[1]
-
-
-@functools.lru_cache(maxsize=4096)
-def official_host(host: str) -> bool:
-    """Whether ``host`` is an official site a government page may link to (central media,
-    national public services; ``data/official-hosts.json``) or under an institutions-only
-    suffix (``edu.cn``, ``ac.cn``, ``mil.cn``)."""
-    return _listed(host, _official_hosts())
-
-
-@functools.lru_cache(maxsize=4096)
-def common_script_host(host: str) -> bool:
-    """Whether ``host`` is a common source of scripts on government sites (statistics,
-    maps, libraries, accessibility toolbars; ``data/script-hosts.json``)."""
-    return _listed(host, _script_hosts())
