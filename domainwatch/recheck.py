@@ -52,7 +52,7 @@ from domainwatch.stages.links import (
     entry_state,
     judge_links,
 )
-from domainwatch.stages.registration import judge_registration
+from domainwatch.stages.registration import judge_registration, owner_baselines
 from domainwatch.store import FindingChanges, RunLock, Store, utcnow
 from domainwatch.takeover import load_services
 
@@ -215,7 +215,7 @@ class _Recheck:
             latest = self.store.latest_whois(domain)
             if latest is not None and latest[0].get("status") in CONCLUSIVE:
                 records[domain] = latest[0]
-        first = {domain: self.store.first_registered_whois(domain) for domain in records}
+        first = owner_baselines(self.store, records)
         for name in sorted(set(needs) | set(linked)):
             own: list[Dependency] = needs.get(name, [])
             links = linked.get(name)

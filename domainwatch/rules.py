@@ -161,7 +161,8 @@ CATALOGUE: tuple[Rule, ...] = (
         description_zh="所依赖域名的注册商、注册人或域名服务器发生变化，或被重新注册",
         holds_when=(
             "its registrar, registrant, name servers or creation date (a new registration) "
-            "differ from when monitoring began (or from the accepted record); a field left "
+            "differ from when monitoring began (or from the accepted record), field by field: "
+            "each compared with the first registered record that showed it; a field left "
             "empty or withheld (`REDACTED FOR PRIVACY`, `不公开`) is not compared"),
     ),
     Rule(

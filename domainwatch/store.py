@@ -648,19 +648,13 @@ class Store:
             (name, probe, json.dumps(data, ensure_ascii=False, sort_keys=True), at, by, how,
              run_id))
 
-    def first_registered_whois(self, domain: str) -> dict[str, Any] | None:
-        """The WHOIS record an administrator accepted for ``domain`` (``accept NAME``), or
-        else the first that showed it registered: the owner it had when monitoring began."""
-        accepted = self.baseline(domain, "whois")
-        if accepted is not None:
-            return {**accepted["data"], "asked": accepted["adopted_at"]}
-        row = self.conn.execute(
-            "SELECT data, first_seen FROM observations WHERE name = ? AND probe = 'whois' "
-            "AND json_extract(data, '$.status') = 'registered' ORDER BY id LIMIT 1",
-            (domain,)).fetchone()
-        if row is None:
-            return None
-        return {**json.loads(row[0]), "asked": row[1]}
+    def whois_history(self, domain: str) -> list[dict[str, Any]]:
+        """Every WHOIS record kept of ``domain``, oldest first: ``id``, ``data``,
+        ``first_seen``, ``last_seen``."""
+        return [{"id": row[0], "data": json.loads(row[1]), "first_seen": row[2],
+                 "last_seen": row[3]} for row in self.conn.execute(
+                    "SELECT id, data, first_seen, last_seen FROM observations WHERE name = ? "
+                    "AND probe = 'whois' ORDER BY id", (domain,))]
 
     def whois_referral(self, tld: str) -> dict[str, Any] | None:
         """The stored WHOIS referral of ``tld``: ``tld``, ``server`` (None: IANA names

@@ -421,13 +421,17 @@ def test_a_recheck_of_what_was_just_scanned_changes_nothing(scanned: dict[str, A
     db = tmp_path / "dw.db"
     shutil.copy(scanned["db"], db)
     before = _judged(db)
-    with Domainwatch(db) as api:
-        summary = api.recheck()
-    assert summary.changes == FindingChanges(), \
+    result = dw(db, "recheck")
+    assert result.returncode == 0, result.stderr
+    assert "findings: 0 opened, 0 reopened, 0 escalated, 0 resolved" in result.stdout, \
         "judging the stored observations gives what judging them live gave"
     assert _judged(db) == before, "evidence and summaries included"
-    assert summary.names_rechecked > 0
+    with Domainwatch(db) as api:
+        summary = api.recheck()
+    assert summary.changes == FindingChanges() and summary.names_rechecked > 0
     assert set(summary.not_rechecked.values()) <= {"its last scan could not resolve it"}
+    unknown = dw(db, "recheck", "nowhere.jiuquan.gov.cn")
+    assert unknown.returncode == 3 and "neither in the register nor discovered" in unknown.stderr
 
 
 @pytest.mark.world

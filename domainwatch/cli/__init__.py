@@ -93,7 +93,8 @@ def cli(ctx: click.Context, db_path: Path, config_path: Path | None) -> None:
     ctx.call_on_close(api.close)
 
 
-for command in (register.register, scanning.scan, scanning.run_command, scanning.cron,
+for command in (register.register, scanning.scan, scanning.recheck, scanning.run_command,
+                scanning.cron,
                 scanning.whois, findings.findings, findings.ack, findings.accept, findings.show,
                 findings.report, demo.demo):
     cli.add_command(command)

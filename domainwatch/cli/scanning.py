@@ -1,5 +1,5 @@
-"""The commands that probe: ``scan``, ``run`` (the nightly job), ``cron`` (its schedule) and
-``whois`` (registries asked by hand)."""
+"""The commands that probe, or judge what was probed: ``scan``, ``recheck``, ``run`` (the
+nightly job), ``cron`` (its schedule) and ``whois`` (registries asked by hand)."""
 
 from __future__ import annotations
 
@@ -94,6 +94,31 @@ def scan(api: Domainwatch, names: tuple[str, ...], resolvers: tuple[str, ...],
     finally:
         progress.close()
     print_scan_summary(summary)
+
+
+@click.command()
+@click.argument("names", nargs=-1)
+@click.option("--whois/--no-whois", "whois_flag", default=None,
+              help="Judge the registration rules too (default: as the configuration file's "
+                   "[whois] says; off without it).")
+@pass_api
+def recheck(api: Domainwatch, names: tuple[str, ...], whois_flag: bool | None) -> None:
+    """Judge the latest stored observations of NAMES again (all names when none are given),
+    without asking any resolver, web site or registry: after the lexicon, the signatures,
+    the cloud-service catalogue, a rule or the register changed. Prints what opened and
+    resolved, and the names that could not be judged (never scanned, unresolved)."""
+    with option_errors():
+        summary = api.recheck(names or None, whois=whois_flag)
+    changes = summary.changes
+    click.echo(f"rechecked {summary.names_rechecked} of {summary.names_total} names from "
+               f"their stored observations in {summary.seconds:.1f}s")
+    click.echo(f"findings: {len(changes.opened)} opened, {len(changes.reopened)} reopened, "
+               f"{len(changes.escalated)} escalated, {len(changes.resolved)} resolved")
+    if summary.not_rechecked:
+        click.echo(f"{len(summary.not_rechecked)} name(s) not judged again (their findings as "
+                   "they were):")
+        for name, why in sorted(summary.not_rechecked.items()):
+            click.echo(f"  {display_name(name)}: {why}")
 
 
 def print_scan_summary(summary: ScanSummary) -> None:

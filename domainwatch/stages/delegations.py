@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -31,6 +33,7 @@ from domainwatch.takeover import (
     load_services,
     match,
     needs_tls,
+    page_title,
     services_for,
 )
 
@@ -89,7 +92,8 @@ async def check_delegations(context: ScanContext, probe: DNSProbe, config: Resol
                 context.record(name, MAIL_PROBE, hosts, hosts, at)
             service = answers.get(name)
             if service is not None:
-                context.record(name, SERVICE_PROBE, service, service, at)
+                context.record(name, SERVICE_PROBE, service_fingerprint(service, services),
+                               service, at)
             result = judge_delegations(
                 name, fingerprint, [delegations[zone].as_dict() for zone in zones_of[name]],
                 hosts, service, services)
@@ -166,6 +170,29 @@ async def _service_answers(name: str, fingerprint: Fingerprint, services: list[S
     return {"http": _stored(http), "https": _stored(https)}
 
 
+def service_fingerprint(stored: dict[str, Any], services: list[Service]) -> dict[str, Any]:
+    """What decides whether a cloud service's answers changed: what the catalogue's
+    conditions read (status, failure, title, the headers they name), and the body with the
+    runs of digits and hex a service varies per request (request ids, times) left out."""
+    headers = {name for service in services for condition in (*service.conditions,
+                                                               *service.negative)
+               for name in condition.get("header") or {}}
+    shape: dict[str, Any] = {}
+    for scheme, answer in stored.items():
+        if answer is None:
+            shape[scheme] = None
+            continue
+        body = _VARYING.sub("#", answer["body"] or "")
+        shape[scheme] = {
+            "status": answer["status"], "error": answer["error"], "phase": answer["phase"],
+            "title": page_title(body),
+            "headers": {key.lower(): value for key, value in answer["headers"].items()
+                        if key.lower() in headers},
+            "body": hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()}
+    return shape
+
+
+_VARYING = re.compile(r"[0-9A-Fa-f][0-9A-Fa-f:.TZ-]{5,}")
 _ANSWER_FIELDS = ("url", "address", "status", "headers", "body", "error", "truncated",
                   "encoding", "phase")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from domainwatch.checks.registration import (
     LINK_RULE,
     Dependency,
     check_registration,
+    owner_baseline,
 )
 from domainwatch.checks.registration import RULES as REGISTRATION_RULES
 from domainwatch.clock import now as clock_now
@@ -84,7 +85,7 @@ async def check_registrations(context: ScanContext, settings: WhoisSettings,
             summary.whois_checked += 1
             fingerprint = {key: record[key] for key in WHOIS_FINGERPRINT}
             context.record(domain, "whois", fingerprint, record, at)
-        first = {domain: store.first_registered_whois(domain) for domain in records}
+        first = owner_baselines(store, records)
         for name in sorted(set(needs) | set(linked)):
             own, links = needs.get(name, []), linked.get(name)
             result, unjudged = judge_registration(
@@ -131,6 +132,14 @@ def judge_registration(name: str, needs: list[Dependency], linked: list[Dependen
     result.add(links)
     result.findings = [with_references(draft, references) for draft in result.findings]
     return result, unjudged
+
+
+def owner_baselines(store: Store, domains: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+    """What each domain's owner is compared with (``unregistered.owner_changed``): its
+    accepted WHOIS record and the registered records since, field by field
+    (:func:`~domainwatch.checks.registration.owner_baseline`)."""
+    return {domain: owner_baseline(store.whois_history(domain), store.baseline(domain, "whois"))
+            for domain in domains}
 
 
 async def delegated_name_servers(domains: list[str],

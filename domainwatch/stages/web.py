@@ -54,14 +54,29 @@ async def fetch_sites(context: ScanContext, probe: WebProbe, settings: WebStage,
     context.restart_progress("web")
     recorder = _WebRecorder(context, settings, sites_due, fingerprints, sources)
     batch = Batch[WebObservation](recorder.record)
+    addresses = dict(targets)
+    again: list[tuple[str, list[str]]] = []
     fetched = 0
     async for observation in observations:
         fetched += 1
         context.show_progress(fetched, len(targets))
+        if timed_out(observation):
+            again.append((observation.name, addresses[observation.name]))
+        else:
+            batch.add(observation)
+    # A site with a visit that timed out is asked again once, when the rest is done: a busy
+    # machine's own delay (its event loops behind on CPU with hundreds of fetches in flight)
+    # must not read as a site that is gone.
+    async for observation in probe.probe_many(again):
         batch.add(observation)
     batch.flush()
     watch.add_to(context.summary, "web")
     return recorder.crawl_due
+
+
+def timed_out(observation: WebObservation) -> bool:
+    """A visit (over HTTP or HTTPS) ran out of time."""
+    return any(visit.failure == "timeout" for visit in observation.visits.values())
 
 
 class _WebRecorder:
