@@ -784,8 +784,9 @@ def _record_crawls(store: Store, world: _World, crawls: list[SiteCrawl],
                 summary.crawls_deferred += 1
             else:
                 _record_links(store, world, crawl, summary, at)
-            result, unjudged = check_site_pages(crawl.name, crawl.flagged,
-                                                crawl.flagged_count, crawl.complete)
+            result, unjudged = check_site_pages(
+                crawl.name, crawl.flagged, crawl.flagged_count, crawl.complete,
+                world.web.checks, own_hosts(world.entries[crawl.name]))
             summary.changes.add(store.reconcile_findings(
                 crawl.name, result.evaluated, result.findings, summary.run_id, at, confirm,
                 unjudged=unjudged))
@@ -828,7 +829,7 @@ def _record_links(store: Store, world: _World, crawl: SiteCrawl, summary: ScanSu
         world.incomplete.add(crawl.name)
         summary.crawls_incomplete += 1
     if store.record_observation(crawl.name, "links", crawl.fingerprint(), crawl.data(),
-                                summary.run_id, at):
+                                summary.run_id, at, bodies=crawl.bodies()):
         summary.observations_changed += 1
 
 
@@ -917,7 +918,7 @@ async def _probed_host_state(world: _World, probe: WebProbe, host_probe: DNSProb
             "addresses": addresses, "failures": failures})
     pseudo = {"name": host, "state": "offline", "hosts": [], "networks": [],
               "nameservers": []}
-    result, _ = check_web(pseudo, web, dns.fingerprint(), None, None, world.web.checks)
+    result, _ = check_web(pseudo, web.record(), dns.fingerprint(), None, None, world.web.checks)
     hijacks = [f for f in result.findings if f.rule in HIJACK_SIGNALS]
     if hijacks:
         return HostState(host, "hijacked", {
@@ -939,14 +940,15 @@ def _record_web(store: Store, world: _World, observations: list[WebObservation],
             entry = world.entries[name]
             dns = world.processed.get(name) or {}
             baselines = store.baselines(name)
-            data = observation.data()
-            answered = observation.answered()
+            record = observation.record()
+            data = record.data()
+            answered = record.answered()
             if answered:
                 summary.web_checked += 1
             else:
                 summary.web_unanswered += 1
-            fingerprint = observation.fingerprint()
-            result, judgement = check_web(entry, observation, dns, baselines.get("web"),
+            fingerprint = record.fingerprint()
+            result, judgement = check_web(entry, record, dns, baselines.get("web"),
                                           _text_since(store, name, fingerprint, at),
                                           stage.checks)
             if judgement is not None:
@@ -954,9 +956,10 @@ def _record_web(store: Store, world: _World, observations: list[WebObservation],
                 data["illicit_score"] = judgement.illicit.score
                 data["placeholder"] = (judgement.placeholder.id
                                        if judgement.placeholder is not None else None)
-            if store.record_observation(name, "web", fingerprint, data, summary.run_id, at):
+            if store.record_observation(name, "web", fingerprint, data, summary.run_id, at,
+                                        bodies=record.bodies()):
                 summary.observations_changed += 1
-            result.add(check_tls(entry, observation, baselines.get("tls"), stage.tls))
+            result.add(check_tls(entry, record, baselines.get("tls"), stage.tls))
             # The pages beyond the home page are the crawl's to judge.
             summary.changes.add(store.reconcile_findings(
                 name, result.evaluated, result.findings, summary.run_id, at, confirm,
@@ -967,7 +970,7 @@ def _record_web(store: Store, world: _World, observations: list[WebObservation],
                 _first_baselines(store, name, baselines, dns, data, at, summary.run_id)
             outcome = world.web_queue.pop(name, "resolves")
             outcome += " web=" + ("ok" if answered else "no-answer")
-            landing = observation.landing()
+            landing = record.landing
             own = [name, *entry.get("hosts", [])]
             # The site's own pages only: not another entry's page it redirects to, not a
             # server's default page (whose links are the vendor's).
