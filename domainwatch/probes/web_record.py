@@ -249,14 +249,14 @@ class WebRecord:
             cloaks = []
             for cloak in stored["cloaks"]:
                 fetched, text = None, ""
-                if cloak["landing_page"] and landing is not None:
+                if cloak.get("page") == "landing" and landing is not None:
                     fetched, text = landing.page, landing.body
-                elif cloak["body"] is not None:
+                elif "body" in cloak:
                     text = body(cloak["body"])
                     fetched = parse_page(text, cloak["page_url"])
                 cloaks.append(CloakFetch(cloak["label"], cloak["request_headers"],
-                                         cloak["status"], cloak["location"], cloak["error"],
-                                         fetched, text))
+                                         cloak.get("status"), cloak.get("location"),
+                                         cloak.get("error"), fetched, text))
             visits = {scheme: VisitHops(scheme, [Hop(**hop) for hop in visit["hops"]])
                       for scheme, visit in data["visits"].items()}
             return cls(addresses=data["addresses"], visits=visits,
@@ -271,12 +271,15 @@ class WebRecord:
                                            or cloak.page is not self.landing.page)
 
     def _cloak_data(self, cloak: CloakFetch) -> dict[str, Any]:
-        own = self._own_page(cloak)
-        return {"label": cloak.label, "request_headers": cloak.request_headers,
-                "status": cloak.status, "location": cloak.location, "error": cloak.error,
-                "landing_page": cloak.page is not None and not own,
-                "body": self._hash(cloak.body) if own else None,
-                "page_url": cloak.page.url if own and cloak.page is not None else None}
+        """A fetch as stored (what it lacks, left out): its page is the landing page's
+        (``page``), one of its own (``body``, ``page_url``) or none."""
+        data = {"label": cloak.label, "request_headers": cloak.request_headers,
+                "status": cloak.status, "location": cloak.location, "error": cloak.error}
+        if cloak.page is not None and self._own_page(cloak):
+            data.update(body=self._hash(cloak.body), page_url=cloak.page.url)
+        elif cloak.page is not None:
+            data["page"] = "landing"
+        return {key: value for key, value in data.items() if value is not None}
 
     def _hash(self, text: str) -> str:
         digest = self._hashes.get(text)
