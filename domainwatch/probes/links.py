@@ -151,7 +151,6 @@ class SiteCrawl:
         """The stored form: the flagged pages' bodies by hash (:meth:`bodies`)."""
         return {**self.fingerprint(), "start": self.start, "stopped": self.stopped,
                 "pages": [page.as_dict() for page in self.pages],
-                "flagged": [page.url for page in self.flagged],
                 "flagged_pages": [{"url": page.url, "body": body_hash(page.body)}
                                   for page in self.flagged],
                 "flagged_count": self.flagged_count}
