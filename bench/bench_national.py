@@ -12,9 +12,9 @@ checks on:
 
 For each run it reports wall time, names per second, CPU time and peak memory of the
 domainwatch processes, the time of each stage (from the run's summary), the rows it wrote
-to each table and the database's size; and whether every planted case was found, whether
-the unchanged run opened anything, and which findings the third run opened that the
-change does not explain. Loopback only; every server is stopped at the end.
+to each table and the database's size, in all and by table; and whether every planted
+case was found, whether the unchanged run opened anything, and which findings the third run
+opened that the change does not explain. Loopback only; every server is stopped at the end.
 
     python bench/bench_national.py --names 100000
 """
@@ -92,6 +92,22 @@ def table_rows(db: Path) -> dict[str, int]:
                 for table in TABLES}
     finally:
         conn.close()
+
+
+def table_sizes(db: Path) -> dict[str, float]:
+    """MiB of the database file each table takes, its indexes included (SQLite's
+    ``dbstat``), the largest first."""
+    conn = sqlite3.connect(db)
+    try:
+        owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master"))
+        sizes: dict[str, int] = {}
+        for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+            table = owner.get(name, name)
+            sizes[table] = sizes.get(table, 0) + size
+    finally:
+        conn.close()
+    return {table: round(size / 2**20, 1)
+            for table, size in sorted(sizes.items(), key=lambda item: -item[1])}
 
 
 def standing_findings(db: Path, statuses: tuple[str, ...] = ("open", "acknowledged",
@@ -178,6 +194,7 @@ def one_run(label: str, db: Path, args: tuple[str, ...], names: int) -> dict[str
         "stages": spent,
         "rows_written": {table: rows_after[table] - rows_before[table] for table in TABLES},
         "database_mib": round(db.stat().st_size / 2**20, 1),
+        "database_mib_by_table": table_sizes(db),
         "summary": summary,
     }
     print(f"{label}: {result['seconds']} s, {result['names_per_second']} names/s, "
@@ -330,7 +347,8 @@ def main() -> None:
         print(f"  {run}: {figures['seconds']} s ({figures['names_per_second']} names/s), CPU "
               f"{figures['cpu_seconds']} s, peak {figures['peak_rss_mib']} MiB (all "
               f"{figures['peak_rss_all_processes_mib']} MiB), database "
-              f"{figures['database_mib']} MiB, rows {figures['rows_written']}, planted "
+              f"{figures['database_mib']} MiB ({figures['database_mib_by_table']}), rows "
+              f"{figures['rows_written']}, planted "
               f"missed {len(figures['planted_missed'])}")
     second = result["second_run"]
     print(f"  second run: {len(second['new_findings'])} finding(s) the first did not have "

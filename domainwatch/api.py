@@ -665,22 +665,25 @@ class Domainwatch:
                     configured_domains=self.config.managed_domains, whois=registration,
                     web=stage)
 
-    def recheck(self, names: Iterable[str] | None = None, *,
-                whois: bool | None = None) -> RecheckSummary:
+    def recheck(self, names: Iterable[str] | None = None, *, whois: bool | None = None,
+                web: bool | None = None) -> RecheckSummary:
         """Judge ``names`` (None: every name a full scan covers, and the managed domains'
         wildcard answers) again from their latest stored observations, without probing:
         after the lexicon, the placeholder signatures, the cloud-service catalogue, a rule
-        or the register changed. ``whois`` turns the registration rules on or off (default:
-        the configuration's). What opened and resolved is in the result's ``changes``; the
-        names that could not be judged (never scanned, unresolved) in ``not_rechecked``.
+        or the register changed. ``whois`` and ``web`` turn the registration rules and the
+        web and certificate rules on or off (default: the configuration's). What opened
+        and resolved is in the result's ``changes``; the names that could not be judged
+        (never scanned, unresolved) in ``not_rechecked``.
         Raises :class:`~domainwatch.scan.ScanError` for names the database does not know and
         :class:`~domainwatch.store.RunInProgress` when a scan holds the database."""
         from domainwatch.recheck import recheck
 
         targets = (None if names is None
                    else [normalize_name(name) for name in _names(names, "names")])
+        stage = web_stage(self.config, (), web)
         return recheck(self.store, targets, configured_domains=self.config.managed_domains,
-                       whois=whois_settings(self.config, (), whois))
+                       whois=whois_settings(self.config, (), whois),
+                       web=stage if stage.enabled else None)
 
     def run(self, *, everything: bool = False, resolvers: Sequence[str] = (),
             timeout: float | None = None, retries: int | None = None,

@@ -9,6 +9,8 @@ is the one a scan makes, fed from the database instead of the network:
   managed domains' wildcard answers;
 - delegations: the zones' stored delegations, the mail hosts' answers, the pages a cloud
   service answered;
+- web and certificates (when the web stage is on): the latest web observation with the page
+  bodies it holds (:mod:`domainwatch.checks.stored`), and the pages the last crawl flagged;
 - links: the latest crawl's references, the linked hosts' stored states (a register
   entry's from its findings, judged just before);
 - registration (when WHOIS is on): each domain's latest conclusive WHOIS answer.
@@ -31,10 +33,12 @@ from domainwatch.checks import CheckResult
 from domainwatch.checks.links import RULES as LINK_RULES
 from domainwatch.checks.links import HostState, link_dependencies
 from domainwatch.checks.registration import CONCLUSIVE, LINK_RULE, Dependency
+from domainwatch.checks.stored import judge_stored_site_pages, judge_stored_web
+from domainwatch.checks.web import SITE_PAGES
 from domainwatch.probes.links import references_from
 from domainwatch.reconcile import managing_domain
 from domainwatch.scan import names_to_scan, register_view
-from domainwatch.settings import WhoisSettings
+from domainwatch.settings import WebStage, WhoisSettings
 from domainwatch.stages import Fingerprint, RegisterView
 from domainwatch.stages.delegations import (
     DELEGATION_PROBE,
@@ -58,6 +62,7 @@ from domainwatch.takeover import load_services
 
 NEVER_SCANNED = "never scanned"
 UNRESOLVED = "its last scan could not resolve it"
+NOT_KEPT = "its pages were kept by an older version (scan it again)"
 
 
 @dataclass
@@ -74,10 +79,11 @@ class RecheckSummary:
 
 def recheck(store: Store, names: list[str] | None = None, *,
             configured_domains: Iterable[str] = (), whois: WhoisSettings | None = None,
-            lock: bool = True) -> RecheckSummary:
+            web: WebStage | None = None, lock: bool = True) -> RecheckSummary:
     """Judge ``names`` (None: every name a full scan covers, and the managed domains'
-    wildcard answers) again from their latest stored observations; ``whois`` given: their
-    registration too. Holds the run lock unless ``lock`` is False (the caller holds it)."""
+    wildcard answers) again from their latest stored observations; ``web`` given: their
+    pages and certificates too, ``whois`` given: their registration. Holds the run lock
+    unless ``lock`` is False (the caller holds it)."""
     started = time.monotonic()
     register = register_view(store, configured_domains)
     targets = names_to_scan(store, register, names)
@@ -89,6 +95,8 @@ def recheck(store: Store, names: list[str] | None = None, *,
                 judge.wildcards()
             fingerprints = judge.dns(targets)
             judge.delegations(fingerprints)
+            if web is not None:
+                judge.web(fingerprints, web)
         with store.transaction():
             sources = judge.links(fingerprints)
             if whois is not None:
@@ -151,6 +159,29 @@ class _Recheck:
                                                     wildcard))
             self.summary.names_rechecked += fingerprint is not None
         return fingerprints
+
+    def web(self, fingerprints: dict[str, Fingerprint | None], settings: WebStage) -> None:
+        """The web, certificate and site-page rules of the entries whose last scan fetched
+        their site (and read it, for the pages beyond the home page), from what it kept."""
+        for name, fingerprint in fingerprints.items():
+            last = self.store.last_scan(name)
+            if fingerprint is None or last is None:
+                continue
+            entry = self.register.entries[name]
+            rows = self.store.observations(name, "web", limit=1)
+            if rows and rows[0]["last_run"] == last["run_id"]:
+                judged = judge_stored_web(self.store, entry, fingerprint, settings)
+                if judged is None:
+                    self.summary.not_rechecked[name] = NOT_KEPT
+                else:
+                    self.reconcile(name, judged[0], {SITE_PAGES})
+            rows = self.store.observations(name, "links", limit=1)
+            if rows and rows[0]["last_run"] == last["run_id"]:
+                pages = judge_stored_site_pages(self.store, entry, settings)
+                if pages is None:
+                    self.summary.not_rechecked[name] = NOT_KEPT
+                else:
+                    self.reconcile(name, *pages)
 
     def delegations(self, fingerprints: dict[str, Fingerprint | None]) -> None:
         services = load_services()

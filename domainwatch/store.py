@@ -3,7 +3,9 @@
 Everything that reads or writes the database goes through this module. The schema carries a
 version in ``meta``; :data:`MIGRATIONS` upgrades an older database in place, keeping every row.
 Observations are change-only: a new row only when that part of a name's fingerprint changed,
-otherwise ``last_seen``/``last_run`` move on.
+otherwise ``last_seen``/``last_run`` move on. The page bodies the web and links observations
+were read from are kept once per distinct text (``page_bodies``, by :func:`body_hash`),
+with a name's latest observation only, so that its checks can be judged again.
 
 Size: every SQL statement of the project lives here, by design (``tests/test_store.py``
 fails on SQL anywhere else).
@@ -16,7 +18,8 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +33,12 @@ from domainwatch.names import display_name
 if TYPE_CHECKING:
     from domainwatch.discovery import SourceSnapshot
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+#: An observation as :meth:`Store.observations` gives it (without the bodies it holds).
+_OBSERVATION_COLUMNS = "id, name, probe, hash, data, first_seen, last_seen, first_run, last_run"
+#: A stored page body is refused when it inflates to more than this (UTF-8 bytes): bodies
+#: were capped when fetched, and a crafted database must not make a recheck inflate a bomb.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 class StoreError(Exception):
@@ -239,9 +247,23 @@ def _migrate_6(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_7(conn: sqlite3.Connection) -> None:
+    """Page bodies, once per distinct text (zlib-compressed UTF-8), each with the number of
+    observations that hold it; an observation lists the bodies it holds."""
+    _execute_script(conn, """
+        CREATE TABLE page_bodies (
+            hash TEXT PRIMARY KEY,
+            body BLOB NOT NULL,
+            holders INTEGER NOT NULL
+        );
+        ALTER TABLE observations ADD COLUMN bodies TEXT NOT NULL DEFAULT '[]';
+        """
+    )
+
+
 #: MIGRATIONS[i] upgrades a database at version i to version i + 1.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6]
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6, _migrate_7]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -521,33 +543,88 @@ class Store:
     # -- observations -----------------------------------------------------------------------
 
     def record_observation(self, name: str, probe: str, fingerprint: dict[str, Any],
-                           data: dict[str, Any], run_id: int, at: str) -> bool:
+                           data: dict[str, Any], run_id: int, at: str, *,
+                           bodies: Mapping[str, str] | None = None) -> bool:
         """Keep what ``probe`` saw of ``name``; True when it differs from the last observation.
 
         ``fingerprint`` decides whether anything changed; ``data`` (a superset, with TTLs and
-        the like) is what is stored.
+        the like) is what is stored. With ``bodies`` (the page bodies ``data`` refers to, by
+        :func:`body_hash`), the observation is one that can be judged again: an unchanged one
+        takes this ``data`` (what the latest scan saw is what a recheck judges), and the
+        latest observation alone holds its bodies (the one it follows lets go of its own).
         """
         digest = fingerprint_hash(fingerprint)
         last = self.conn.execute(
-            "SELECT id, hash FROM observations WHERE name = ? AND probe = ? "
+            "SELECT id, hash, bodies FROM observations WHERE name = ? AND probe = ? "
             "ORDER BY id DESC LIMIT 1", (name, probe)).fetchone()
+        held = sorted(bodies or {})
+        if bodies is not None:
+            self._keep_bodies(bodies)
         if last is not None and last[1] == digest:
-            self.conn.execute("UPDATE observations SET last_seen = ?, last_run = ? WHERE id = ?",
-                              (at, run_id, last[0]))
+            if bodies is None:
+                self.conn.execute("UPDATE observations SET last_seen = ?, last_run = ? "
+                                  "WHERE id = ?", (at, run_id, last[0]))
+            else:
+                self.conn.execute(
+                    "UPDATE observations SET last_seen = ?, last_run = ?, data = ?, bodies = ? "
+                    "WHERE id = ?", (at, run_id, _json(data), json.dumps(held), last[0]))
+                self._hold_bodies(held, json.loads(last[2]))
             return False
         self.conn.execute(
             "INSERT INTO observations (name, probe, hash, data, first_seen, last_seen, "
-            "first_run, last_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (name, probe, digest, json.dumps(data, ensure_ascii=False, sort_keys=True),
-             at, at, run_id, run_id))
+            "first_run, last_run, bodies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, probe, digest, _json(data), at, at, run_id, run_id, json.dumps(held)))
+        if last is not None and last[2] != "[]":
+            self.conn.execute("UPDATE observations SET bodies = '[]' WHERE id = ?", (last[0],))
+        self._hold_bodies(held, json.loads(last[2]) if last is not None else [])
         return True
 
+    def _keep_bodies(self, bodies: Mapping[str, str]) -> None:
+        """Store the bodies not stored yet (held by nobody until :meth:`_hold_bodies`)."""
+        known = {row[0] for row in self.conn.execute(
+            f"SELECT hash FROM page_bodies WHERE hash IN ({', '.join('?' * len(bodies))})",
+            list(bodies))} if bodies else set()
+        self.conn.executemany(
+            "INSERT INTO page_bodies (hash, body, holders) VALUES (?, ?, 0)",
+            [(digest, _compress(text)) for digest, text in bodies.items() if digest not in known])
+
+    def _hold_bodies(self, now: list[str], before: list[str]) -> None:
+        """An observation that held ``before`` holds ``now``: what nobody holds any more
+        is deleted."""
+        gained, lost = set(now) - set(before), set(before) - set(now)
+        self.conn.executemany("UPDATE page_bodies SET holders = holders + 1 WHERE hash = ?",
+                              [(digest,) for digest in sorted(gained)])
+        self.conn.executemany("UPDATE page_bodies SET holders = holders - 1 WHERE hash = ?",
+                              [(digest,) for digest in sorted(lost)])
+        self.conn.executemany("DELETE FROM page_bodies WHERE hash = ? AND holders <= 0",
+                              [(digest,) for digest in sorted(lost)])
+
     def observations(self, name: str, probe: str, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self._query("SELECT * FROM observations WHERE name = ? AND probe = ? "
-                          "ORDER BY id DESC LIMIT ?", (name, probe, limit))
+        rows = self._query(
+            f"SELECT {_OBSERVATION_COLUMNS} FROM observations WHERE name = ? AND probe = ? "
+            "ORDER BY id DESC LIMIT ?", (name, probe, limit))
         for row in rows:
             row["data"] = json.loads(row["data"])
         return rows
+
+    def latest_observation(self, name: str, probe: str
+                           ) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """``name``'s latest ``probe`` observation (as :meth:`observations` gives it) and
+        the page bodies it holds, by hash; a body that cannot be read is left out."""
+        rows = self._query(
+            f"SELECT {_OBSERVATION_COLUMNS}, bodies FROM observations WHERE name = ? AND "
+            "probe = ? ORDER BY id DESC LIMIT 1", (name, probe))
+        if not rows:
+            return None
+        row = rows[0]
+        row["data"] = json.loads(row["data"])
+        hashes = json.loads(row.pop("bodies"))
+        stored = self.conn.execute(
+            f"SELECT hash, body FROM page_bodies WHERE hash IN ({', '.join('?' * len(hashes))})",
+            hashes).fetchall() if hashes else []
+        bodies = {digest: text for digest, text in
+                  ((digest, _decompress(body)) for digest, body in stored) if text is not None}
+        return row, bodies
 
     def latest_dns_statuses(self, names: Iterable[str] | None = None) -> dict[str, str]:
         """The status of each name's latest DNS observation (``ok``, ``nxdomain``, …): of
@@ -967,6 +1044,31 @@ def finding_record(finding: dict[str, Any]) -> dict[str, Any]:
 def fingerprint_hash(fingerprint: dict[str, Any]) -> str:
     text = json.dumps(fingerprint, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def body_hash(text: str) -> str:
+    """The address of a page body in ``page_bodies``: SHA-256 of its UTF-8, in hex."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def _compress(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8", "surrogatepass"))
+
+
+def _decompress(body: bytes) -> str | None:
+    """A stored body's text; None when it is damaged or inflates past the cap."""
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(body, MAX_BODY_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None
+        return raw.decode("utf-8", "surrogatepass")
+    except (zlib.error, UnicodeDecodeError):
+        return None
 
 
 def _keep_first_capture(stored: str, evidence: dict[str, Any]) -> str | None:

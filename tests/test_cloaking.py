@@ -20,7 +20,7 @@ from domainwatch.probes.web import (
     WebSettings,
     suspicious,
 )
-from tests.test_web_checks import NOW, PORTAL, entry, observation, rules
+from tests.test_web_checks import NOW, PORTAL, entry, record, rules
 
 
 async def _no_address(host: str) -> list[str]:
@@ -80,11 +80,11 @@ def test_all_of_them_when_the_page_shows_another_signal_or_rotation_is_off() -> 
 def cloak(html: str, label: str = "crawler Sogou", status: int = 200) -> CloakFetch:
     return CloakFetch(label=label, request_headers={"User-Agent": "Sogou web spider/4.0"},
                       status=status, location=None, error=None,
-                      page=parse_page(html, "http://www.jiuquan.gov.cn/"), body_start=html[:100])
+                      page=parse_page(html, "http://www.jiuquan.gov.cn/"), body=html)
 
 
 def cloaking(cloaks: list[CloakFetch]) -> list[dict[str, Any]]:
-    result, _ = check_web(entry(), observation(cloaks=cloaks), {}, None, None, now=NOW)
+    result, _ = check_web(entry(), record(cloaks=cloaks), {}, None, None, now=NOW)
     found = [f for f in result.findings if f.rule == "hijacked.cloaking"]
     return found[0].evidence["differences"] if found else []
 
@@ -138,4 +138,4 @@ def test_referers_and_rotation_from_the_configuration_file(tmp_path: Path) -> No
 
 def test_rules_are_unchanged_for_an_identical_crawler_answer() -> None:
     assert "hijacked.cloaking" not in rules(check_web(
-        entry(), observation(cloaks=[cloak(PORTAL)]), {}, None, None, now=NOW)[0])
+        entry(), record(cloaks=[cloak(PORTAL)]), {}, None, None, now=NOW)[0])

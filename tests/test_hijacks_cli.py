@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from domainwatch.testnet import LocalInternet, load_scenario
-from tests.helpers import dw, findings
+from tests.helpers import dw, findings, judged_again
 
 WORLD = Path(__file__).parent / "data" / "hijacks" / "world.toml"
 REGISTER = WORLD.parent / "register.csv"
@@ -328,3 +328,10 @@ def test_protective_pages_hold_the_tempting_words(key: str) -> None:
     assert not missing
     for host_name in ("xpj8866", "amjs-0088", "hg0188", "b365", "ky-qp", "kaiyun"):
         assert host_name not in text, "a clean page links to no casino"
+
+
+@pytest.mark.world
+def test_every_technique_is_judged_alike_from_the_store(hijack_world: Scanned) -> None:
+    recorded, again = judged_again(hijack_world.db, hijack_world.config)
+    assert len(recorded) >= len(EXPECTED)
+    assert again == recorded

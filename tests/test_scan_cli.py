@@ -464,7 +464,7 @@ def test_a_recheck_finds_again_what_the_scan_found(scanned: dict[str, Any],
     with Domainwatch(db) as api:
         summary = api.recheck()
     again = {(f["rule"], f["name"], f["subject"]) for f in findings(db)}
-    # not yet: the web and certificate stage's rules (their pages are not stored yet)
-    expected = {key for key in found if rules.get(key[0]).stage not in ("web", "tls")}
-    assert again == expected
-    assert len(summary.changes.opened) == len(expected)
+    assert again == found
+    assert {rules.get(rule).stage for rule, _, _ in again} == set(rules.STAGES) - {
+        "registration"}, "every stage's rules (WHOIS is off in this world)"
+    assert len(summary.changes.opened) == len(found)

@@ -16,8 +16,10 @@ from domainwatch.checks.web import (
     check_web,
     page_content,
 )
+from domainwatch.probes.links import FlaggedPage
 from domainwatch.probes.page import parse_page, sketch, text_hash
 from domainwatch.probes.web import CloakFetch, Hop, Landing, Visit, WebObservation
+from domainwatch.probes.web_record import WebRecord
 
 PAGES = Path(__file__).parent / "data" / "pages"
 
@@ -41,14 +43,15 @@ def landing(url: str, html: str, status: int = 200) -> Landing:
     return Landing(url=url, address="127.20.1.10", status=status,
                    headers={"server": "nginx", "content-type": "text/html"},
                    size=len(html.encode()), truncated=False, encoding="utf-8",
-                   page=parse_page(html, url), body_start=html[:4096],
-                   requested_at="2026-11-26T12:00:00Z", request_headers={"User-Agent": "t"},
-                   html=html)
+                   page=parse_page(html, url), body=html,
+                   requested_at="2026-11-26T12:00:00Z", request_headers={"User-Agent": "t"})
 
 
-def observation(html: str | None = PORTAL, *, name: str = "www.jiuquan.gov.cn",
-                hops: list[Hop] | None = None, certificate: dict[str, Any] | None = None,
-                cloaks: list[CloakFetch] | None = None) -> WebObservation:
+def record(html: str | None = PORTAL, *, name: str = "www.jiuquan.gov.cn",
+           hops: list[Hop] | None = None, certificate: dict[str, Any] | None = None,
+           cloaks: list[CloakFetch] | None = None) -> WebRecord:
+    """What the checks judge of a visit to ``name`` that got ``html`` over HTTP (none:
+    refused), with ``hops`` and an HTTPS ``certificate``."""
     url = f"http://{name}/"
     http = Visit("http", hops=hops or [Hop(url=url, kind="start", address="127.20.1.10",
                                             status=200 if html is not None else None,
@@ -64,7 +67,7 @@ def observation(html: str | None = PORTAL, *, name: str = "www.jiuquan.gov.cn",
         https.certificates[certificate["sha256"]] = certificate
     return WebObservation(name=name, addresses=["127.20.1.10"],
                           visits={"http": http, "https": https}, cloaks=cloaks or [],
-                          at="2026-11-26T12:00:00Z")
+                          at="2026-11-26T12:00:00Z").record()
 
 
 def rules(result: Any) -> set[str]:
@@ -72,7 +75,7 @@ def rules(result: Any) -> set[str]:
 
 
 def test_a_normal_portal_holds_nothing() -> None:
-    result, judgement = check_web(entry(), observation(), {}, None, "2026-11-20T00:00:00Z",
+    result, judgement = check_web(entry(), record(), {}, None, "2026-11-20T00:00:00Z",
                                   now=NOW)
     assert rules(result) == set() and judgement is not None
     assert {"unused.no_web", "unused.placeholder", "unused.stale", "hijacked.content",
@@ -80,7 +83,7 @@ def test_a_normal_portal_holds_nothing() -> None:
 
 
 def test_no_web_keeps_the_reason_and_evaluates_nothing_else() -> None:
-    result, judgement = check_web(entry(), observation(None), {}, None, None, now=NOW)
+    result, judgement = check_web(entry(), record(None), {}, None, None, now=NOW)
     assert rules(result) == {"unused.no_web"} and judgement is None
     failures = result.findings[0].evidence["failures"]
     assert failures["http"]["error"] == "refused" and failures["https"]["error"] == "refused"
@@ -88,7 +91,7 @@ def test_no_web_keeps_the_reason_and_evaluates_nothing_else() -> None:
 
 
 def test_an_offline_entry_is_judged_for_hijacks_only() -> None:
-    result, _ = check_web(entry(state="offline"), observation(GAMBLING), {}, None, None, now=NOW)
+    result, _ = check_web(entry(state="offline"), record(GAMBLING), {}, None, None, now=NOW)
     assert rules(result) == {"hijacked.content"}
     assert "unused.placeholder" not in result.evaluated
     capture = result.findings[0].evidence["capture"]
@@ -97,9 +100,9 @@ def test_an_offline_entry_is_judged_for_hijacks_only() -> None:
 
 
 def test_stale_after_the_configured_period_only() -> None:
-    fresh, _ = check_web(entry(), observation(), {}, None, (NOW - timedelta(days=3)).strftime(
+    fresh, _ = check_web(entry(), record(), {}, None, (NOW - timedelta(days=3)).strftime(
         "%Y-%m-%dT%H:%M:%SZ"), now=NOW)
-    old, _ = check_web(entry(), observation(), {}, None, "2026-06-01T00:00:00Z", now=NOW)
+    old, _ = check_web(entry(), record(), {}, None, "2026-06-01T00:00:00Z", now=NOW)
     assert rules(fresh) == set() and rules(old) == {"unused.stale"}
     assert old.findings[0].evidence["days"] == 178
 
@@ -110,17 +113,17 @@ def test_redirects_leaving_the_government_are_flagged_per_target() -> None:
             Hop(url="http://www.gansu.gov.cn/jq/", kind="http", status=200,
                 location="http://bet365.example/"),
             Hop(url="http://bet365.example/", kind="meta", status=200)]
-    result, _ = check_web(entry(), observation(PORTAL, hops=hops), {}, None, None, now=NOW)
+    result, _ = check_web(entry(), record(PORTAL, hops=hops), {}, None, None, now=NOW)
     redirects = [f for f in result.findings if f.rule == "hijacked.redirect"]
     assert [f.subject for f in redirects] == ["bet365.example"]
     assert redirects[0].evidence["target"]["kind"] == "meta"
     # inside gov.cn, or to a host the entry declares as its own: nothing
     inside = hops[:2]
-    result, _ = check_web(entry(), observation(PORTAL, hops=inside), {}, None, None, now=NOW)
+    result, _ = check_web(entry(), record(PORTAL, hops=inside), {}, None, None, now=NOW)
     assert "hijacked.redirect" not in rules(result)
     own = [*hops[:2], Hop(url="http://jqtz.example/", kind="http", status=301),
            Hop(url="http://m.jqtz.example/", kind="http", status=200)]
-    result, _ = check_web(entry(hosts=["jqtz.example"]), observation(PORTAL, hops=own), {},
+    result, _ = check_web(entry(hosts=["jqtz.example"]), record(PORTAL, hops=own), {},
                           None, None, now=NOW)
     assert "hijacked.redirect" not in rules(result)
 
@@ -128,7 +131,7 @@ def test_redirects_leaving_the_government_are_flagged_per_target() -> None:
 def test_a_script_redirect_in_a_long_page_still_counts() -> None:
     html = PORTAL.replace("</body>", "<script>if (document.referrer.indexOf('baidu') > -1) "
                                      "{ location.href = 'http://bet.example/'; }</script></body>")
-    result, _ = check_web(entry(), observation(html), {}, None, None, now=NOW)
+    result, _ = check_web(entry(), record(html), {}, None, None, now=NOW)
     assert [f.subject for f in result.findings if f.rule == "hijacked.redirect"] == [
         "bet.example"]
 
@@ -140,14 +143,14 @@ def test_cloaking_by_content_and_by_redirect() -> None:
                          "http://bet.example/", None, None, "")
     same = CloakFetch("crawler Googlebot", {"User-Agent": "Googlebot"}, 200, None, None,
                       parse_page(PORTAL, "http://www.jiuquan.gov.cn/"), PORTAL)
-    result, _ = check_web(entry(), observation(cloaks=[crawler, referer, same]), {}, None, None,
+    result, _ = check_web(entry(), record(cloaks=[crawler, referer, same]), {}, None, None,
                           now=NOW)
     cloaking = [f for f in result.findings if f.rule == "hijacked.cloaking"]
     assert len(cloaking) == 1
     labels = [d["label"] for d in cloaking[0].evidence["differences"]]
     assert labels == ["crawler Baiduspider", "search referer"]
     failed = CloakFetch("crawler Baiduspider", {}, None, None, "timeout", None, "")
-    result, _ = check_web(entry(), observation(cloaks=[failed]), {}, None, None, now=NOW)
+    result, _ = check_web(entry(), record(cloaks=[failed]), {}, None, None, now=NOW)
     assert "hijacked.cloaking" not in rules(result)
 
 
@@ -156,14 +159,14 @@ def test_content_changed_needs_low_similarity_and_a_new_title_or_signal() -> Non
     baseline = {"data": {"title": base_page.title, "sketch": sketch(base_page.text),
                          "text_hash": text_hash(base_page.text), "signals": []},
                 "adopted_at": "2026-11-01T00:00:00Z"}
-    same, _ = check_web(entry(), observation(), {}, baseline, None, now=NOW)
+    same, _ = check_web(entry(), record(), {}, baseline, None, now=NOW)
     assert "hijacked.content_changed" not in rules(same)
     redesigned = ("<html><head><title>酒泉市人民政府</title></head><body>"
                   + "".join(f"<p>全新改版栏目内容第{i}条</p>" for i in range(40))
                   + "</body></html>")
-    kept_title, _ = check_web(entry(), observation(redesigned), {}, baseline, None, now=NOW)
+    kept_title, _ = check_web(entry(), record(redesigned), {}, baseline, None, now=NOW)
     assert "hijacked.content_changed" not in rules(kept_title)
-    replaced, _ = check_web(entry(), observation(GAMBLING), {}, baseline, None, now=NOW)
+    replaced, _ = check_web(entry(), record(GAMBLING), {}, baseline, None, now=NOW)
     changed = [f for f in replaced.findings if f.rule == "hijacked.content_changed"]
     assert changed and changed[0].evidence["similarity"] < 0.3
 
@@ -193,41 +196,41 @@ def certificate(**changes: Any) -> dict[str, Any]:
 
 
 def test_tls_findings() -> None:
-    good = check_tls(entry(), observation(certificate=certificate()), None, now=NOW)
+    good = check_tls(entry(), record(certificate=certificate()), None, now=NOW)
     assert rules(good) == set() and "tls.invalid" in good.evaluated
-    soon = check_tls(entry(), observation(certificate=certificate(
+    soon = check_tls(entry(), record(certificate=certificate(
         not_after="2026-12-06T00:00:00Z")), None, now=NOW)
     assert rules(soon) == {"tls.expiring"} and soon.findings[0].evidence["days_left"] == 9
-    expired = check_tls(entry(), observation(certificate=certificate(
+    expired = check_tls(entry(), record(certificate=certificate(
         problems=["expired"], detail={"expired": "expired on 2026-11-01"})), None, now=NOW)
     assert rules(expired) == {"tls.invalid"} and expired.findings[0].severity == "high"
-    untrusted = check_tls(entry(), observation(certificate=certificate(
+    untrusted = check_tls(entry(), record(certificate=certificate(
         problems=["untrusted"], detail={"untrusted": "unknown issuer"})), None, now=NOW)
     assert untrusted.findings[0].severity == "medium"
     assert "--ca-file" in untrusted.findings[0].summary
-    legacy = check_tls(entry(), observation(certificate=certificate(tls_version="TLSv1")),
+    legacy = check_tls(entry(), record(certificate=certificate(tls_version="TLSv1")),
                        None, now=NOW)
     assert rules(legacy) == {"tls.weak"}
-    assert check_tls(entry(), observation(), None, now=NOW).evaluated == set()
+    assert check_tls(entry(), record(), None, now=NOW).evaluated == set()
 
 
 def test_self_signed_only_when_the_baseline_was_not() -> None:
     own = certificate(self_signed=True, problems=["self_signed"], detail={"self_signed": "x"})
-    assert rules(check_tls(entry(), observation(certificate=own), None, now=NOW)) == {
+    assert rules(check_tls(entry(), record(certificate=own), None, now=NOW)) == {
         "tls.invalid"}
     baseline = {"data": {"spki_sha256": "bb" * 32, "issuer": own["issuer"],
                          "self_signed": True}}
-    assert rules(check_tls(entry(), observation(certificate=own), baseline, now=NOW)) == set()
+    assert rules(check_tls(entry(), record(certificate=own), baseline, now=NOW)) == set()
 
 
 def test_cert_changed_from_the_baseline() -> None:
     baseline = {"data": {"spki_sha256": "cc" * 32, "issuer": "CN=domainwatch test root CA"},
                 "adopted_at": "2026-11-01T00:00:00Z"}
-    result = check_tls(entry(), observation(certificate=certificate()), baseline, now=NOW)
+    result = check_tls(entry(), record(certificate=certificate()), baseline, now=NOW)
     assert rules(result) == {"hijacked.cert_changed"}
     assert result.findings[0].evidence["changed"] == ["key"]
     swapped = certificate(issuer="CN=other test CA", issuer_cn="other test CA")
-    result = check_tls(entry(), observation(certificate=swapped), baseline, now=NOW)
+    result = check_tls(entry(), record(certificate=swapped), baseline, now=NOW)
     assert result.findings[0].evidence["changed"] == ["key", "issuer"]
 
 
@@ -244,17 +247,40 @@ def test_pages_beyond_the_home_page_are_judged_for_injections() -> None:
         assert page_content(url, parse_page(article, url), settings, own) is None, \
             f"{guard}: news of lottery regulation or a gambling raid is not an injection"
 
-    result, unjudged = check_site_pages("www.jinta.gov.cn", [found], 3, complete=True)
+    def site_pages(pages: list[FlaggedPage], count: int, complete: bool = True
+                   ) -> tuple[Any, set[str]]:
+        return check_site_pages("www.jinta.gov.cn", pages, count, complete, settings, own)
+
+    result, unjudged = site_pages([FlaggedPage(url, injected)], 3)
     [finding] = result.findings
     assert (finding.rule, finding.subject, finding.severity) == (
         "hijacked.content", "pages", "critical")
     assert "and 2 more page(s)" in finding.summary
+    assert finding.evidence["pages"] == [found]
     assert unjudged == {""}, "the home page's own finding is the web stage's"
-    clean, unjudged = check_site_pages("www.jinta.gov.cn", [], 0, complete=True)
+    clean, unjudged = site_pages([], 0)
     assert clean.evaluated == {"hijacked.content"} and not clean.findings
     assert unjudged == {""}, "a complete crawl that finds nothing resolves the finding"
-    _, unjudged = check_site_pages("www.jinta.gov.cn", [], 0, complete=False)
+    _, unjudged = site_pages([], 0, complete=False)
     assert unjudged == {"", "pages"}, "a crawl cut short is not taken as clean"
+
+
+def test_site_pages_are_judged_again_from_their_bodies() -> None:
+    """A kept page that the lexicon no longer flags resolves the finding; flagged pages
+    the crawl did not keep (beyond its first ten) keep it standing."""
+    settings = WebCheckSettings()
+    own = {"www.jinta.gov.cn", "jinta.gov.cn"}
+    url = "https://www.jinta.gov.cn/zwgk/1.html"
+    article = (PAGES / "guard-police-news.html").read_text(encoding="utf-8")
+    now_clean = [FlaggedPage(url, article)]
+    result, unjudged = check_site_pages("www.jinta.gov.cn", now_clean, 1, True, settings, own)
+    assert not result.findings and unjudged == {""}
+    result, unjudged = check_site_pages("www.jinta.gov.cn", now_clean, 12, True, settings, own)
+    assert not result.findings and unjudged == {"", "pages"}
+    injected = (PAGES / "illicit-hidden-links.html").read_text(encoding="utf-8")
+    result, _ = check_site_pages("www.jinta.gov.cn", [*now_clean, FlaggedPage(url, injected)],
+                                 12, True, settings, own)
+    assert result.findings[0].evidence["pages_flagged"] == 11
 
 
 # -- blocks of links judged by where they point ----------------------------------------------
@@ -276,7 +302,7 @@ def with_body(extra: str) -> str:
 
 
 def content_of(html: str, baseline: dict[str, Any] | None = None) -> list[Any]:
-    result, _ = check_web(entry(), observation(with_body(extra=html)), {}, baseline, None,
+    result, _ = check_web(entry(), record(with_body(extra=html)), {}, baseline, None,
                           now=NOW)
     return [f for f in result.findings if f.rule == "hijacked.content"]
 

@@ -18,7 +18,7 @@ import pytest
 from domainwatch.probes.http import fetch
 from domainwatch.testnet import LocalInternet, load_scenario
 from domainwatch.testnet.scenario import SiteCertificate, scenario_from_dict
-from tests.helpers import dw, findings
+from tests.helpers import dw, findings, judged_again
 
 WORLD = Path(__file__).parent / "data" / "web" / "world.toml"
 REGISTER = WORLD.parent / "register.csv"
@@ -563,3 +563,12 @@ def test_a_partner_registry_that_rate_limits_leaves_only_its_own_findings(
     finally:
         answers.clear()
         answers.update(saved)
+
+
+@pytest.mark.world
+def test_what_the_scan_judged_is_judged_alike_from_the_store(web_world: Scanned) -> None:
+    recorded, again = judged_again(web_world.db, web_world.config)
+    assert {(name, rule) for name, rule, *_ in recorded} >= {
+        ("links.webtest.gov.cn", "hijacked.content"), ("ua.webtest.gov.cn", "hijacked.cloaking"),
+        ("js.webtest.gov.cn", "hijacked.redirect"), ("soon.webtest.gov.cn", "tls.expiring")}
+    assert again == recorded

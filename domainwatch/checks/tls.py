@@ -16,7 +16,7 @@ from typing import Any
 from domainwatch import clock
 from domainwatch.checks import CheckResult
 from domainwatch.names import display_name
-from domainwatch.probes.web import WebObservation
+from domainwatch.probes.web_record import WebRecord
 from domainwatch.rules import rule_ids
 from domainwatch.settings import TlsCheckSettings
 from domainwatch.store import FindingDraft
@@ -25,12 +25,12 @@ RULES = rule_ids(stage="tls")
 WEAK_VERSIONS = ("TLSv1", "TLSv1.1", "SSLv3")
 
 
-def check_tls(entry: dict[str, Any], observation: WebObservation,
+def check_tls(entry: dict[str, Any], record: WebRecord,
               baseline: dict[str, Any] | None, settings: TlsCheckSettings | None = None,
               now: datetime | None = None) -> CheckResult:
     settings = settings or TlsCheckSettings()
     now = now or datetime.now(UTC)
-    certificate = observation.leaf_certificate()
+    certificate = record.leaf_certificate()
     if certificate is None:
         return CheckResult()  # no HTTPS answer with a certificate: nothing to judge
     # A closed site's certificate is no longer the owner's concern, except when it changes:
@@ -90,7 +90,7 @@ def check_tls(entry: dict[str, Any], observation: WebObservation,
                 f"(now issued by {certificate['issuer_cn'] or certificate['issuer']})",
                 {"changed": changed, "baseline": base, "certificate": summary,
                  "baseline_adopted": (baseline or {}).get("adopted_at"),
-                 "capture": {"at": observation.at, "addresses": observation.addresses,
+                 "capture": {"at": record.at, "addresses": record.addresses,
                              "certificate": summary}}))
     return result
 

@@ -1,7 +1,9 @@
 """Checks on what the web probe saw: sites that are not there, not used, or not ours any more.
 
 Pure functions: one register entry, its web observation, its DNS fingerprint and its
-baselines in; the rules evaluated and the findings that hold out. ``unused.*`` rules apply to
+baselines in; the rules evaluated and the findings that hold out. The observation is judged
+in the form it is stored in (:class:`~domainwatch.probes.web_record.WebRecord`), so that a
+scan and a recheck of the stored observation judge alike. ``unused.*`` rules apply to
 active entries only (an offline entry's duty is deregistration, already reported by
 ``unused.offline_still_resolving``); ``hijacked.*`` rules apply whatever the state: a closed
 site whose domain was taken over is the case this project exists for.
@@ -26,8 +28,9 @@ from domainwatch.host_lists import common_script_host, official_host
 from domainwatch.lexicon import IllicitScore, packaged_lexicon, score_zones
 from domainwatch.names import display_name, is_under, registrable_domain
 from domainwatch.placeholders import match_placeholder
+from domainwatch.probes.links import FlaggedPage
 from domainwatch.probes.page import Link, Page, decode_sketch, similarity
-from domainwatch.probes.web import CloakFetch, Landing, WebObservation, headers_evidence
+from domainwatch.probes.web_record import CloakFetch, Landing, WebRecord, headers_evidence
 from domainwatch.rules import rule_ids
 from domainwatch.settings import WebCheckSettings
 from domainwatch.store import FindingDraft
@@ -185,18 +188,28 @@ def page_content(url: str, page: Page, settings: WebCheckSettings,
             "hidden_injection": injection}
 
 
-def check_site_pages(name: str, flagged: list[dict[str, Any]], flagged_count: int,
-                     complete: bool) -> tuple[CheckResult, set[str]]:
+def check_site_pages(name: str, pages: list[FlaggedPage], flagged_count: int, complete: bool,
+                     settings: WebCheckSettings, own: set[str]) -> tuple[CheckResult, set[str]]:
     """``hijacked.content`` for the pages the crawl read beyond the home page (subject
     ``pages``: one finding per site, however many pages), and the subjects to leave alone:
     the home page's finding (the web stage's), and this one when a crawl cut short found
-    nothing (not seen is not gone)."""
+    nothing (not seen is not gone).
+
+    ``pages`` are the pages the crawl flagged and kept (``flagged_count`` in all), each
+    judged again (:func:`page_content`). The crawl keeps no other page: judged from what is
+    stored, this finding can resolve (no kept page is flagged any more) but cannot come
+    up on a page the crawl did not flag; that takes a crawl. Flagged pages beyond those
+    kept count as still flagged, and while any are left this finding is not resolved."""
     result = CheckResult(evaluated={"hijacked.content"})
     unjudged = {""}
+    flagged = [found for found in (page_content(page.url, page.read(), settings, own)
+                                   for page in pages) if found is not None]
+    unkept = flagged_count - len(pages)
     if not flagged:
-        if not complete:
+        if not complete or unkept > 0:
             unjudged.add(SITE_PAGES)
         return result, unjudged
+    flagged_count = len(flagged) + unkept
     first = flagged[0]
     what = []
     if first["signals"]:
@@ -229,14 +242,14 @@ def own_hosts(entry: dict[str, Any]) -> set[str]:
     return hosts
 
 
-def capture(observation: WebObservation, landing: Landing | None,
+def capture(record: WebRecord, landing: Landing | None,
             dns: dict[str, Any] | None = None) -> dict[str, Any]:
     """The request and response that show a finding, as evidence (bounded)."""
     result: dict[str, Any] = {
-        "at": observation.at,
-        "addresses": observation.addresses,
+        "at": record.at,
+        "addresses": record.addresses,
         "redirects": {scheme: [hop.as_dict() for hop in visit.hops]
-                      for scheme, visit in observation.visits.items()},
+                      for scheme, visit in record.visits.items()},
     }
     if dns is not None:
         result["cname_chain"] = dns.get("cname_chain", [])
@@ -251,7 +264,7 @@ def capture(observation: WebObservation, landing: Landing | None,
                               "body_start": landing.body_start}
         if landing.scripts:
             result["external_scripts"] = landing.scripts
-    certificate = observation.leaf_certificate()
+    certificate = record.leaf_certificate()
     if certificate is not None:
         result["certificate"] = {key: certificate[key] for key in (
             "sha256", "spki_sha256", "subject_cn", "sans", "issuer", "not_before",
@@ -259,7 +272,7 @@ def capture(observation: WebObservation, landing: Landing | None,
     return result
 
 
-def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str, Any],
+def check_web(entry: dict[str, Any], record: WebRecord, dns: dict[str, Any],
               baseline: dict[str, Any] | None, stale_since: str | None,
               settings: WebCheckSettings | None = None,
               now: datetime | None = None) -> tuple[CheckResult, Judgement | None]:
@@ -271,25 +284,25 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
     own = own_hosts(entry)
     active = entry["state"] == "active"
     result = CheckResult(evaluated=set(HIJACK_RULES) | (set(UNUSED_RULES) if active else set()))
-    landing = observation.landing()
+    landing = record.landing
 
-    if not observation.answered():
+    if not record.answered():
         failures = {scheme: {"error": visit.failure, "phase": visit.hops[0].phase
                              if visit.hops else None,
                              "address": visit.hops[0].address if visit.hops else None}
-                    for scheme, visit in observation.visits.items()}
+                    for scheme, visit in record.visits.items()}
         result.evaluated -= {"unused.placeholder", "unused.stale", *HIJACK_RULES}
         if active:
             reasons = ", ".join(f"{scheme} {failure['error']}"
                                 for scheme, failure in failures.items())
             result.findings.append(FindingDraft(
                 "unused.no_web", "medium",
-                f"{shown} resolves to {', '.join(observation.addresses)} but no web server "
+                f"{shown} resolves to {', '.join(record.addresses)} but no web server "
                 f"answers ({reasons})",
-                {"addresses": observation.addresses, "failures": failures}))
+                {"addresses": record.addresses, "failures": failures}))
         return result, None
 
-    result.add(_check_redirects(name, shown, observation, landing, dns, settings, own))
+    result.add(_check_redirects(name, shown, record, landing, dns, settings, own))
     if landing is not None and not allowed(landing.host, settings, own):
         # The visit ended on somebody else's site: that is the redirect finding, whose
         # evidence keeps the page; it is not this name's own content.
@@ -299,7 +312,7 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
                              "hijacked.cloaking", "hijacked.content_changed"}
         return result, None
     judgement = judge(landing, settings, own, baseline)
-    evidence_capture = capture(observation, landing, dns)
+    evidence_capture = capture(record, landing, dns)
 
     content = _content_finding(shown, landing, judgement, evidence_capture)
     if content is not None:
@@ -308,7 +321,7 @@ def check_web(entry: dict[str, Any], observation: WebObservation, dns: dict[str,
     if scripts is not None:
         result.findings.append(scripts)
 
-    cloaked = _cloaking(landing, judgement, observation.cloaks, settings, own)
+    cloaked = _cloaking(landing, judgement, record.cloaks, settings, own)
     if cloaked:
         what = "; ".join(f"{item['label']}: {', '.join(item['reasons'])}" for item in cloaked)
         result.findings.append(FindingDraft(
@@ -423,12 +436,12 @@ def _script_finding(shown: str, landing: Landing, judgement: Judgement,
          "scripts": scripts, "capture": evidence_capture}, subject=SCRIPTS)
 
 
-def _check_redirects(name: str, shown: str, observation: WebObservation,
+def _check_redirects(name: str, shown: str, record: WebRecord,
                      landing: Landing | None, dns: dict[str, Any],
                      settings: WebCheckSettings, own: set[str]) -> CheckResult:
     result = CheckResult()
     leaving: dict[str, dict[str, Any]] = {}
-    for scheme, visit in observation.visits.items():
+    for scheme, visit in record.visits.items():
         for hop in visit.redirect_hops():
             host = (urlsplit(hop.url).hostname or "").lower()
             if host and not allowed(host, settings, own):
@@ -468,7 +481,7 @@ def _check_redirects(name: str, shown: str, observation: WebObservation,
             f"{shown} sends visitors to {display_name(host)} ({kind}, {hop['url']}){there}",
             {"target": hop, "destination": destination if landing is not None
              and landing.host == host else None,
-             "capture": capture(observation, landing, dns)}, subject=host))
+             "capture": capture(record, landing, dns)}, subject=host))
     return result
 
 

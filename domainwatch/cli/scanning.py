@@ -101,14 +101,18 @@ def scan(api: Domainwatch, names: tuple[str, ...], resolvers: tuple[str, ...],
 @click.option("--whois/--no-whois", "whois_flag", default=None,
               help="Judge the registration rules too (default: as the configuration file's "
                    "[whois] says; off without it).")
+@click.option("--web/--no-web", "web_flag", default=None,
+              help="Judge the web and certificate rules too (default: on, unless the "
+                   "configuration's [web] says enabled = false).")
 @pass_api
-def recheck(api: Domainwatch, names: tuple[str, ...], whois_flag: bool | None) -> None:
+def recheck(api: Domainwatch, names: tuple[str, ...], whois_flag: bool | None,
+            web_flag: bool | None) -> None:
     """Judge the latest stored observations of NAMES again (all names when none are given),
     without asking any resolver, web site or registry: after the lexicon, the signatures,
     the cloud-service catalogue, a rule or the register changed. Prints what opened and
     resolved, and the names that could not be judged (never scanned, unresolved)."""
     with option_errors():
-        summary = api.recheck(names or None, whois=whois_flag)
+        summary = api.recheck(names or None, whois=whois_flag, web=web_flag)
     changes = summary.changes
     click.echo(f"rechecked {summary.names_rechecked} of {summary.names_total} names from "
                f"their stored observations in {summary.seconds:.1f}s")

@@ -19,14 +19,16 @@ did not reach is not taken as gone), the site budget is the crawl's scope.
 
 The crawl is deterministic for an unchanged site: a level's pages are fetched together but
 taken in the order their links appear, so the same pages are read every night and the
-references (stored as the ``links`` observation) do not change without reason.
+references (stored as the ``links`` observation) do not change without reason. Of the pages
+read, only those the crawl flagged are kept (:class:`FlaggedPage`, their bodies by hash in
+the observation): they can be judged again without a crawl, the others cannot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,7 +43,9 @@ from domainwatch.probes.web import (
     absolute_url,
     request_path,
 )
+from domainwatch.probes.web_record import NotRejudgeable
 from domainwatch.settings import CrawlSettings
+from domainwatch.store import body_hash
 
 MAX_REFERENCES_PER_HOST = 5
 MAX_HOSTS_PER_PAGE = 300
@@ -60,7 +64,7 @@ SKIPPED_EXTENSIONS = frozenset({
 })
 
 
-#: Looks at a page the crawl read (its URL and the page): something to keep, or None.
+#: Looks at a page the crawl read (its URL and the page): what flags it, or None.
 Inspect = Callable[[str, Page], "dict[str, Any] | None"]
 
 
@@ -97,6 +101,21 @@ class CrawledPage:
 
 
 @dataclass
+class FlaggedPage:
+    """A page beyond the home page that the crawl flagged, kept to be judged again: its URL
+    and its body (decoded, capped as fetched); ``page`` when it has been read already."""
+
+    url: str
+    body: str
+    page: Page | None = field(default=None, repr=False)
+
+    def read(self) -> Page:
+        if self.page is None:
+            self.page = parse_page(self.body, self.url)
+        return self.page
+
+
+@dataclass
 class SiteCrawl:
     """What the crawl of one register entry's site found. ``stopped`` says why it ended
     before running out of links (``site budget`` or ``run budget``); a crawl cut by the run
@@ -108,8 +127,9 @@ class SiteCrawl:
     references: dict[str, list[Reference]] = field(default_factory=dict)
     complete: bool = True
     stopped: str | None = None
-    # pages beyond the home page that the crawl's ``inspect`` found something on
-    flagged: list[dict[str, Any]] = field(default_factory=list)
+    # pages beyond the home page that the crawl's ``inspect`` found something on (the
+    # first MAX_FLAGGED_PAGES of them), and how many there were
+    flagged: list[FlaggedPage] = field(default_factory=list)
     flagged_count: int = 0
 
     def add(self, found: dict[str, list[Reference]]) -> None:
@@ -128,16 +148,38 @@ class SiteCrawl:
                 "complete": self.complete}
 
     def data(self) -> dict[str, Any]:
+        """The stored form: the flagged pages' bodies by hash (:meth:`bodies`)."""
         return {**self.fingerprint(), "start": self.start, "stopped": self.stopped,
                 "pages": [page.as_dict() for page in self.pages],
-                "flagged": [page["url"] for page in self.flagged],
+                "flagged_pages": [{"url": page.url, "body": body_hash(page.body)}
+                                  for page in self.flagged],
                 "flagged_count": self.flagged_count}
+
+    def bodies(self) -> dict[str, str]:
+        """The flagged pages' bodies, by hash."""
+        return {body_hash(page.body): page.body for page in self.flagged}
 
 
 def references_from(data: dict[str, Any]) -> dict[str, list[Reference]]:
     """A stored ``links`` observation's references."""
     return {host: [Reference.from_dict(ref) for ref in refs]
             for host, refs in (data.get("references") or {}).items()}
+
+
+def flagged_pages_from(data: dict[str, Any], bodies: Mapping[str, str]) -> list[FlaggedPage]:
+    """A stored ``links`` observation's flagged pages, with their ``bodies`` (by hash);
+    :class:`NotRejudgeable` when it was kept before their bodies were, or one is missing."""
+    if "flagged_pages" not in data:
+        if data.get("flagged_count"):
+            raise NotRejudgeable("kept before page bodies were kept")
+        return []
+    pages = []
+    for stored in data["flagged_pages"]:
+        body = bodies.get(stored["body"])
+        if body is None:
+            raise NotRejudgeable(f"page body {stored['body'][:16]} is missing")
+        pages.append(FlaggedPage(stored["url"], body))
+    return pages
 
 
 def outbound_references(page: Page, page_url: str,
@@ -192,7 +234,8 @@ class Crawler:
         """Read the site whose home page is ``start`` (answered from ``address``); its
         pages are those on ``name`` and the hosts in ``own``. ``inspect`` is shown every
         page beyond the home page whose text differs from the home page's (which the web
-        stage has judged already); what it returns is kept in ``flagged``."""
+        stage has judged already); a page it flags (returns something for) is kept in
+        ``flagged``, with its body."""
         site = frozenset({ascii_host(name), *(ascii_host(host) for host in own),
                           _host_of(start)})
         crawl = SiteCrawl(name=name, start=start)
@@ -292,8 +335,10 @@ class Crawler:
             return record, None
         page = parse_page(answer.body, url, site)
         # The home page is the web stage's to judge; a page showing the same text too.
-        flagged = inspect(url, page) if inspect is not None and depth > 0 \
-            and page.text_hash != home else None
+        flagged = None
+        if inspect is not None and depth > 0 and page.text_hash != home \
+                and inspect(url, page) is not None:
+            flagged = FlaggedPage(url, answer.body, page)
         return record, _PageFacts(
             page.text_hash, outbound_references(page, url, site), page.site_links,
             [target for target in _body_redirects(page) if _host_of(target) in site], flagged)
@@ -339,7 +384,7 @@ class _PageFacts:
     references: dict[str, list[Reference]]
     site_links: list[SiteLink]
     redirects: list[str]  # meta-refresh and script redirects within the site
-    flagged: dict[str, Any] | None
+    flagged: FlaggedPage | None
 
 
 def _host_of(url: str) -> str:

@@ -150,6 +150,8 @@ class SiteLink:
 
 @dataclass(eq=False)
 class Page:
+    #: the URL the page was read as (its links are resolved against it, or its ``<base>``)
+    url: str = ""
     title: str = ""
     text: str = ""
     links: list[Link] = field(default_factory=list)
@@ -209,7 +211,7 @@ def parse_page(html: str, url: str, site: frozenset[str] = frozenset()) -> Page:
     """Read ``html`` (decoded) fetched from ``url``. With ``site`` (the hosts of the site
     the page belongs to), the visible links, frames, image-map areas and ``onclick``
     navigations within those hosts are kept too, in ``site_links``, for a crawl."""
-    page = Page()
+    page = Page(url=url)
     html = _XML_DECLARATION.sub("", html.replace("\x00", ""), count=1)
     if not html.strip():
         return page

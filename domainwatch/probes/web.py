@@ -7,7 +7,8 @@ HTTPS, the certificate it presented. A redirect to another host is resolved thro
 scan's own resolver, never the system's. The page the visit lands on is read
 (:mod:`domainwatch.probes.page`) and every HTTPS hop's certificate judged
 (:mod:`domainwatch.probes.tls`). Then, for cloaking, the landing page is fetched again as
-each configured search-engine crawler and with a search-engine Referer.
+each configured search-engine crawler and with a search-engine Referer. The checks judge
+what it saw in the form it is stored in (:mod:`domainwatch.probes.web_record`).
 
 Many names are probed at once (``concurrency``), with at most ``per_address`` exchanges in
 flight to any one address, so a shared hosting server is not hammered.
@@ -29,114 +30,34 @@ from domainwatch import clock
 from domainwatch.host_lists import common_script_host, official_host
 from domainwatch.names import GOVERNMENT_SUFFIXES, ascii_host, is_under, registrable_domain
 from domainwatch.probes.http import HttpAnswer, HttpConnection
-from domainwatch.probes.page import (
-    Page,
-    encode_sketch,
-    parse_page,
-    parse_refresh,
-    read_page_script,
-)
+from domainwatch.probes.page import Page, parse_page, parse_refresh, read_page_script
 from domainwatch.probes.tls import TrustStore, judge_chain
+from domainwatch.probes.web_record import CloakFetch, Hop, Landing, VisitHops, WebRecord
 from domainwatch.settings import DEFAULT_CRAWLERS as DEFAULT_CRAWLERS
 from domainwatch.settings import DEFAULT_SEARCH_REFERER as DEFAULT_SEARCH_REFERER
 from domainwatch.settings import DEFAULT_SEARCH_REFERERS as DEFAULT_SEARCH_REFERERS
 from domainwatch.settings import DEFAULT_USER_AGENT as DEFAULT_USER_AGENT
 from domainwatch.settings import WebSettings
 
-MAX_BODY_EVIDENCE = 4096
 MAX_SCRIPT_BYTES = 262_144
-MAX_HTML_MATCHED = 65_536
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 SCRIPT_REDIRECT_MAX_TEXT = 200
 # A meta refresh later than this is a page that reloads itself, not a redirect.
 META_REFRESH_MAX_DELAY = 60.0
-EVIDENCE_HEADERS = ("server", "content-type", "content-length", "location", "set-cookie",
-                    "x-powered-by", "via", "refresh", "last-modified", "date")
 
 Resolve = Callable[[str], Awaitable[list[str]]]
+#: The pages of one probe already read, by their bytes: each with the body it was read from.
+Pages = dict[bytes, tuple[Page, str]]
 
 
 @dataclass
-class Hop:
-    """One step of a visit: the request made and what came back."""
-
-    url: str
-    kind: str  # "start", "http", "meta", "script"
-    address: str | None = None
-    status: int | None = None
-    location: str | None = None
-    error: str | None = None
-    phase: str | None = None
-    tls_version: str | None = None
-    certificate: str | None = None  # SHA-256 of the leaf
-
-    def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if value is not None}
-
-
-@dataclass
-class Landing:
-    """The page a visit ended on, read."""
-
-    url: str
-    address: str
-    status: int | None
-    headers: dict[str, str]
-    size: int
-    truncated: bool
-    encoding: str
-    page: Page
-    body_start: str
-    requested_at: str
-    request_headers: dict[str, str]
-    html: str = ""
-    #: the scripts from other sites that were fetched and read: URL, status, size, error
-    scripts: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def host(self) -> str:
-        return (urlsplit(self.url).hostname or "").lower()
-
-
-@dataclass
-class Visit:
+class Visit(VisitHops):
     """One scheme's visit: its hops, where it landed, the certificates of its HTTPS hops."""
 
-    scheme: str
-    hops: list[Hop] = field(default_factory=list)
     landing: Landing | None = None
     certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
     # the landing page's connection, kept open for the crawler and referer fetches
     connection: HttpConnection | None = field(default=None, repr=False)
-
-    @property
-    def answered(self) -> bool:
-        """Whether any HTTP answer came back at all (an error page counts)."""
-        return any(hop.status is not None for hop in self.hops)
-
-    @property
-    def failure(self) -> str | None:
-        """Why the first hop got no answer, if it did not."""
-        first = self.hops[0] if self.hops else None
-        if first is None or first.status is not None:
-            return None
-        return first.error
-
-    def redirect_hops(self) -> list[Hop]:
-        return [hop for hop in self.hops if hop.kind != "start"]
-
-
-@dataclass
-class CloakFetch:
-    """The landing page fetched as a crawler or with a search-engine Referer."""
-
-    label: str
-    request_headers: dict[str, str]
-    status: int | None
-    location: str | None
-    error: str | None
-    page: Page | None
-    body_start: str
 
 
 @dataclass
@@ -164,73 +85,15 @@ class WebObservation:
     def answered(self) -> bool:
         return any(visit.answered for visit in self.visits.values())
 
-    def fingerprint(self) -> dict[str, Any]:
-        """The comparable summary: what changes when the site changes."""
-        landing = self.landing()
-        certificate = self.leaf_certificate()
-        return {
-            "answered": {scheme: visit.answered for scheme, visit in self.visits.items()},
-            "final_url": landing.url if landing else None,
-            "status": landing.status if landing else None,
-            "title": landing.page.title if landing else None,
-            "text_hash": landing.page.text_hash if landing else None,
-            "redirects": sorted({hop.url for visit in self.visits.values()
-                                 for hop in visit.redirect_hops()}),
-            "certificate": {"spki_sha256": certificate["spki_sha256"],
-                            "issuer": certificate["issuer"]} if certificate else None,
-        }
-
-    def leaf_certificate(self) -> dict[str, Any] | None:
-        """The certificate the name's own HTTPS endpoint presented (the first hop's)."""
-        visit = self.visits.get("https")
-        if visit is None or not visit.hops or visit.hops[0].certificate is None:
-            return None
-        return visit.certificates.get(visit.hops[0].certificate)
-
-    def data(self) -> dict[str, Any]:
-        """Everything worth keeping, JSON-serialisable (stored with the observation)."""
-        landing = self.landing()
-        result: dict[str, Any] = {
-            **self.fingerprint(),
-            "addresses": self.addresses,
-            "visits": {scheme: {"hops": [hop.as_dict() for hop in visit.hops],
-                                "failure": visit.failure}
-                       for scheme, visit in self.visits.items()},
-            "certificates": {sha: certificate for visit in self.visits.values()
-                             for sha, certificate in visit.certificates.items()},
-        }
-        if landing is not None:
-            page = landing.page
-            result.update({
-                "server": landing.headers.get("server", ""),
-                "size": landing.size,
-                "truncated": landing.truncated,
-                "encoding": landing.encoding,
-                "sketch": encode_sketch(page.sketch),
-                "text_length": len(page.text),
-                "links": _outbound(page, landing.host),
-                "resources": page.resources,
-                "hidden": [block.as_dict() for block in page.hidden],
-                "external_scripts": landing.scripts,
-            })
-        return result
-
-
-def _outbound(page: Page, host: str) -> list[dict[str, Any]]:
-    """The hosts other than the page's own that it links to, each with its first link
-    text and how many links point there (the links checks use them)."""
-    hosts: dict[str, dict[str, Any]] = {}
-    for link in page.links:
-        if link.host == host:
-            continue
-        entry = hosts.setdefault(link.host, {"host": link.host, "text": link.text,
-                                             "url": link.url, "count": 0,
-                                             "hidden": link.hidden})
-        entry["count"] += 1
-        entry["hidden"] = entry["hidden"] and link.hidden
-        if not entry["text"] and link.text:
-            entry["text"] = link.text
-    return sorted(hosts.values(), key=lambda item: item["host"])
+    def record(self) -> WebRecord:
+        """What the checks judge of this observation, with the pages read already."""
+        return WebRecord(
+            addresses=self.addresses,
+            visits={scheme: VisitHops(scheme, visit.hops)
+                    for scheme, visit in self.visits.items()},
+            certificates={sha: certificate for visit in self.visits.values()
+                          for sha, certificate in visit.certificates.items()},
+            landing=self.landing(), cloaks=self.cloaks, at=self.at)
 
 
 class WebProbe:
@@ -268,7 +131,7 @@ class WebProbe:
         at = clock.utcnow()
         host = ascii_host(name)
         # The same bytes served over both schemes and to the crawler are read only once.
-        pages: dict[bytes, Page] = {}
+        pages: Pages = {}
         visits: list[Visit] = []
         try:
             visits += await asyncio.gather(self._visit(host, "http", addresses, pages),
@@ -320,8 +183,8 @@ class WebProbe:
             if answer.error:
                 record["error"] = answer.error
             if answer.status == 200 and answer.body:
-                read_page_script(landing.page, answer.body[:MAX_SCRIPT_BYTES], landing.url,
-                                 f"external script {url}")
+                code = landing.script_code[url] = answer.body[:MAX_SCRIPT_BYTES]
+                read_page_script(landing.page, code, landing.url, f"external script {url}")
 
     def cloak_requests(self, host: str, at: str, everyone: bool = False
                        ) -> list[tuple[str, dict[str, str]]]:
@@ -344,7 +207,7 @@ class WebProbe:
                 *(request for request in crawlers[1:] + referers[1:] if request in others)]
 
     async def _visit(self, host: str, scheme: str, addresses: list[str],
-                     pages: dict[bytes, Page]) -> Visit:
+                     pages: Pages) -> Visit:
         visit = Visit(scheme=scheme)
         url = f"{scheme}://{host}/"
         kind = "start"
@@ -387,8 +250,8 @@ class WebProbe:
                     return visit
                 url, kind = next_url, "http"
                 continue
-            page = _read(answer, url, pages)
-            visit.landing = _landing(url, answer, page, requested_at,
+            page, body = _read(answer, url, pages)
+            visit.landing = _landing(url, answer, page, body, requested_at,
                                      {"User-Agent": self.settings.user_agent})
             next_url, kind = _body_redirect(page, answer.headers.get("refresh"), url)
             if next_url is None:
@@ -452,14 +315,15 @@ class WebProbe:
         return summary.sha256
 
     async def _cloak(self, landing: Landing, label: str, headers: dict[str, str],
-                     pages: dict[bytes, Page], connection: HttpConnection) -> CloakFetch:
+                     pages: Pages, connection: HttpConnection) -> CloakFetch:
         parts = urlsplit(landing.url)
         answer, _ = await self.fetch(landing.host, [landing.address], parts.scheme,
                                           parts.port, request_path(parts), headers, connection)
-        page = _read(answer, landing.url, pages) if answer.status is not None else None
+        page, body = _read(answer, landing.url, pages) if answer.status is not None \
+            else (None, "")
         return CloakFetch(label=label, request_headers=dict(headers), status=answer.status,
                           location=answer.headers.get("location"), error=answer.error,
-                          page=page, body_start=answer.body[:MAX_BODY_EVIDENCE])
+                          page=page, body=body)
 
 
 #: Conditions on which a script sends only some visitors elsewhere: how cloaking is done.
@@ -510,21 +374,22 @@ def _in_turn(items: list[Any], turn: int, count: int) -> list[Any]:
     return [items[(start + offset) % len(items)] for offset in range(count)]
 
 
-def _read(answer: HttpAnswer, url: str, pages: dict[bytes, Page]) -> Page:
+def _read(answer: HttpAnswer, url: str, pages: Pages) -> tuple[Page, str]:
+    """The page ``answer`` holds and its body: the same objects for the same bytes (one
+    body is kept, and sent from a worker process, once)."""
     key = hashlib.blake2b(answer.raw, digest_size=16).digest() + answer.encoding.encode()
-    page = pages.get(key)
-    if page is None:
-        page = pages[key] = parse_page(answer.body, url)
-    return page
+    read = pages.get(key)
+    if read is None:
+        read = pages[key] = (parse_page(answer.body, url), answer.body)
+    return read
 
 
-def _landing(url: str, answer: HttpAnswer, page: Page, requested_at: str,
+def _landing(url: str, answer: HttpAnswer, page: Page, body: str, requested_at: str,
              request_headers: dict[str, str]) -> Landing:
     return Landing(url=url, address=answer.address, status=answer.status,
                    headers=dict(answer.headers), size=len(answer.raw),
                    truncated=answer.truncated, encoding=answer.encoding, page=page,
-                   body_start=answer.body[:MAX_BODY_EVIDENCE], requested_at=requested_at,
-                   request_headers=request_headers, html=answer.body[:MAX_HTML_MATCHED])
+                   body=body, requested_at=requested_at, request_headers=request_headers)
 
 
 def _body_redirect(page: Page, refresh_header: str | None = None,
@@ -560,9 +425,3 @@ def request_path(parts: Any) -> str:
     if parts.query:
         path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
     return path
-
-
-def headers_evidence(headers: dict[str, str]) -> dict[str, str]:
-    """The response headers worth keeping as evidence, each capped."""
-    return {key: value[:500] for key, value in headers.items()
-            if key in EVIDENCE_HEADERS or key.startswith("x-")}

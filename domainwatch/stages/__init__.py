@@ -114,9 +114,11 @@ class ScanContext:
             unjudged=set(unjudged)))
 
     def record(self, name: str, probe: str, fingerprint: dict[str, Any], data: dict[str, Any],
-               at: str) -> None:
-        """Record an observation; count it when it differs from the last one."""
-        if self.store.record_observation(name, probe, fingerprint, data, self.run_id, at):
+               at: str, bodies: Mapping[str, str] | None = None) -> None:
+        """Record an observation (with the page bodies it refers to by hash); count it when
+        it differs from the last one."""
+        if self.store.record_observation(name, probe, fingerprint, data, self.run_id, at,
+                                         bodies=bodies):
             self.summary.observations_changed += 1
 
     def finish(self, name: str, outcome: str) -> None:

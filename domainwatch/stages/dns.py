@@ -146,8 +146,9 @@ class _DnsStage:
         with store.transaction():
             for domain, observation in self.wildcard_batch:
                 fingerprint = observation.fingerprint()
-                context.record(domain, WILDCARD_PROBE, wildcard_fingerprint(fingerprint),
-                               fingerprint, at)
+                if fingerprint["status"] != "unresolved":  # a failure is not an answer
+                    context.record(domain, WILDCARD_PROBE, wildcard_fingerprint(fingerprint),
+                                   fingerprint, at)
                 context.reconcile(domain, judge_wildcard(register, domain, fingerprint), at)
             for observation in observations:
                 name = observation.name

@@ -99,7 +99,7 @@ async def crawl_sites(context: ScanContext, probe: WebProbe, settings: WebStage,
         return await crawler.crawl(name, target.start, target.address, target.hosts, inspect)
 
     def record(crawls: list[SiteCrawl]) -> None:
-        _record_crawls(context, sources, crawl_due, crawls)
+        _record_crawls(context, settings, sources, crawl_due, crawls)
 
     batch = Batch[SiteCrawl](record)
     queue = iter(targets)
@@ -118,7 +118,7 @@ async def crawl_sites(context: ScanContext, probe: WebProbe, settings: WebStage,
     batch.flush()
 
 
-def _record_crawls(context: ScanContext, sources: LinkSources,
+def _record_crawls(context: ScanContext, settings: WebStage, sources: LinkSources,
                    crawl_due: Mapping[str, CrawlTarget], crawls: list[SiteCrawl]) -> None:
     store, summary = context.store, context.summary
     at = utcnow()
@@ -131,8 +131,9 @@ def _record_crawls(context: ScanContext, sources: LinkSources,
                 summary.crawls_deferred += 1
             else:
                 record_crawl(context, sources, crawl, at)
-            result, unjudged = check_site_pages(crawl.name, crawl.flagged,
-                                                crawl.flagged_count, crawl.complete)
+            result, unjudged = check_site_pages(
+                crawl.name, crawl.flagged, crawl.flagged_count, crawl.complete,
+                settings.checks, own_hosts(context.register.entries[crawl.name]))
             context.reconcile(crawl.name, result, at, unjudged=unjudged)
             context.finish(crawl.name, f"{target.outcome} " + (
                 DEFERRED_CRAWL if deferred else f"pages={len(crawl.pages)}"))
@@ -147,7 +148,8 @@ def record_crawl(context: ScanContext, sources: LinkSources, crawl: SiteCrawl,
     if not crawl.complete:
         sources.incomplete.add(crawl.name)
         summary.crawls_incomplete += 1
-    context.record(crawl.name, "links", crawl.fingerprint(), crawl.data(), at)
+    context.record(crawl.name, "links", crawl.fingerprint(), crawl.data(), at,
+                   bodies=crawl.bodies())
 
 
 def crawl_order(queue: Mapping[str, T], ages: dict[str, tuple[bool, str]],
@@ -265,7 +267,8 @@ async def _probed_host_state(probe: WebProbe, host_probe: DNSProbe, settings: We
             "addresses": addresses, "failures": failures})
     pseudo = {"name": host, "state": "offline", "hosts": [], "networks": [],
               "nameservers": []}
-    result, _ = check_web(pseudo, web, dns.fingerprint(), None, None, settings.checks)
+    result, _ = check_web(pseudo, web.record(), dns.fingerprint(), None, None,
+                          settings.checks)
     hijacks = [f for f in result.findings if f.rule in HIJACK_SIGNALS]
     if hijacks:
         return HostState(host, "hijacked", {

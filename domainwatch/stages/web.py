@@ -99,14 +99,15 @@ class _WebRecorder:
                 entry = context.register.entries[name]
                 dns = self.fingerprints.get(name) or {}
                 baselines = store.baselines(name)
-                data = observation.data()
-                answered = observation.answered()
+                record = observation.record()
+                data = record.data()
+                answered = record.answered()
                 if answered:
                     summary.web_checked += 1
                 else:
                     summary.web_unanswered += 1
-                fingerprint = observation.fingerprint()
-                result, judgement = check_web(entry, observation, dns, baselines.get("web"),
+                fingerprint = record.fingerprint()
+                result, judgement = check_web(entry, record, dns, baselines.get("web"),
                                               _text_since(store, name, fingerprint, at),
                                               settings.checks)
                 if judgement is not None:
@@ -114,8 +115,8 @@ class _WebRecorder:
                     data["illicit_score"] = judgement.illicit.score
                     data["placeholder"] = (judgement.placeholder.id
                                            if judgement.placeholder is not None else None)
-                context.record(name, "web", fingerprint, data, at)
-                result.add(check_tls(entry, observation, baselines.get("tls"), settings.tls))
+                context.record(name, "web", fingerprint, data, at, bodies=record.bodies())
+                result.add(check_tls(entry, record, baselines.get("tls"), settings.tls))
                 # The pages beyond the home page are the crawl's to judge.
                 context.reconcile(name, result, at, unjudged={SITE_PAGES})
                 clean = judgement is not None and not any(
@@ -124,7 +125,7 @@ class _WebRecorder:
                     _first_baselines(store, name, baselines, dns, data, at, context.run_id)
                 outcome = self.sites_due.get(name, "resolves")
                 outcome += " web=" + ("ok" if answered else "no-answer")
-                landing = observation.landing()
+                landing = record.landing
                 own = [name, *entry.get("hosts", [])]
                 # The site's own pages only: not another entry's page it redirects to, not a
                 # server's default page (whose links are the vendor's).
