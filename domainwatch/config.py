@@ -42,6 +42,12 @@ are relative to this file's directory too.
 Every table is read through :class:`Section`: unknown keys, types (a boolean is not a
 number), ranges, durations and lists of strings are checked the same way everywhere, and
 every message names the file, the table and the setting.
+
+One module, over 600 lines: it is the file's whole vocabulary in one place — the
+:class:`Section` reader and one short reader per table, each turning its table into the
+settings of :mod:`domainwatch.settings`. Split by table, every part would import the same
+reader and messages, and a reader would no longer see the tables it checks against (the
+rule ids of ``[run]``, the secrets of ``[alerts]`` and ``[tsig]``).
 """
 
 from __future__ import annotations

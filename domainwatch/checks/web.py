@@ -11,6 +11,10 @@ site whose domain was taken over is the case this project exists for.
 Every hijack, redirect and cloaking finding carries a ``capture``: the request made, the
 response headers, the first part of the body as received, the redirect chain, the addresses
 and the certificate at that moment, and when.
+
+One module, a little over 600 lines: one family of rules judged together from one page
+judgement (:class:`Judgement`: placeholder, illicit signals, injected links and scripts),
+which the home page, the crawl's pages and the linked hosts share.
 """
 
 from __future__ import annotations
