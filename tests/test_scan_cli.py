@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from helpers import DEMO_ENTRIES, DEMO_REGISTER, FAST, dw, findings, kill_once_names_are_recorded
 
-from domainwatch import rules
+from domainwatch import placeholders, rules
 from domainwatch.api import Domainwatch
 from domainwatch.store import FindingChanges, RunLock
 
@@ -468,3 +468,27 @@ def test_a_recheck_finds_again_what_the_scan_found(scanned: dict[str, Any],
     assert {rules.get(rule).stage for rule, _, _ in again} == set(rules.STAGES) - {
         "registration"}, "every stage's rules (WHOIS is off in this world)"
     assert len(summary.changes.opened) == len(found)
+
+
+@pytest.mark.world
+def test_a_recheck_follows_a_changed_signature_file(scanned: dict[str, Any], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "dw.db"
+    shutil.copy(scanned["db"], db)
+    [default_page] = [f for f in findings(db) if f["rule"] == "unused.placeholder"
+                      and f["evidence"]["placeholder"]["id"] == "nginx-default"]
+    # an upgrade that drops the signature (say it proved too broad)
+    signatures = json.loads(placeholders.PLACEHOLDERS_FILE.read_text(encoding="utf-8"))
+    changed = tmp_path / "placeholder-pages.json"
+    changed.write_text(json.dumps([s for s in signatures if s["id"] != "nginx-default"]),
+                       encoding="utf-8")
+    monkeypatch.setattr(placeholders, "PLACEHOLDERS_FILE", changed)
+    placeholders._packaged_placeholders.cache_clear()
+    try:
+        with Domainwatch(db) as api:
+            summary = api.recheck()
+            status = api.finding(default_page["id"]).status
+    finally:
+        placeholders._packaged_placeholders.cache_clear()
+    assert summary.changes.resolved == [default_page["id"]] and status == "resolved"
+    assert not summary.changes.opened
