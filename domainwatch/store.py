@@ -3,9 +3,10 @@
 Everything that reads or writes the database goes through this module. The schema carries a
 version in ``meta``; :data:`MIGRATIONS` upgrades an older database in place, keeping every row.
 Observations are change-only: a new row only when that part of a name's fingerprint changed,
-otherwise ``last_seen``/``last_run`` move on. The page bodies the web and links observations
-were read from are kept once per distinct text (``page_bodies``, by :func:`body_hash`),
-with a name's latest observation only, so that its checks can be judged again.
+otherwise ``last_seen``/``last_run`` move on. The web and links observations can be judged
+again: an unchanged one takes the latest scan's data, and the page bodies they were read
+from are kept once per distinct text (``page_bodies``, by :func:`body_hash`), with a name's
+latest observation only.
 
 Size: every SQL statement of the project lives here, by design (``tests/test_store.py``
 fails on SQL anywhere else).
