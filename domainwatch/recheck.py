@@ -175,6 +175,8 @@ class _Recheck:
                     self.summary.not_rechecked[name] = NOT_KEPT
                 else:
                     self.reconcile(name, judged[0], {SITE_PAGES})
+            if not settings.links or settings.crawl.depth == 0:
+                continue  # the home page's links only: no crawl judged the pages beyond
             rows = self.store.observations(name, "links", limit=1)
             if rows and rows[0]["last_run"] == last["run_id"]:
                 pages = judge_stored_site_pages(self.store, entry, settings)
